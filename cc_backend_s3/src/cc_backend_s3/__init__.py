@@ -1,0 +1,1 @@
+"""cc_backend_s3: a cottoncandy plugin package (see its issue for what it provides)."""

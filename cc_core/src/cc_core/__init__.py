@@ -1,0 +1,32 @@
+"""cottoncandy core: the plugin manager, the stage interfaces and the built-in local backend.
+
+Plugin authors import from here: :data:`hookimpl`, :class:`Backend`, :class:`ObjectCodec`,
+:class:`LayoutCodec`, :class:`Transform`, :class:`Payload`; and :mod:`cc_core.testing` for the
+conformance suites.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .api import get_encrypted_interface, get_interface
+from .backend import Backend, Capabilities, ObjectInfo, Prefix
+from .codec import ByteSource, Encoded, LayoutCodec, ObjectCodec
+from .config import Config, load_config
+from .hookspecs import hookimpl, hookspec
+from .interface import CCInterface, CloudStream, ObjectExistsError
+from .payload import Payload, byte_view
+from .plugins import get_plugin_manager
+from .progress import ByteCounter, Progress
+from .transform import COMPRESSION, ENCRYPTION, OTHER, Transform
+
+try:
+    __version__ = version("cc-core")
+except PackageNotFoundError:  # running from a source tree without installing
+    __version__ = "0+unknown"
+
+__all__ = [
+    "Backend", "ByteCounter", "ByteSource", "CCInterface", "COMPRESSION", "Capabilities",
+    "CloudStream", "Config", "ENCRYPTION", "Encoded", "LayoutCodec", "OTHER", "ObjectCodec",
+    "ObjectExistsError", "ObjectInfo", "Payload", "Prefix", "Progress", "Transform", "byte_view",
+    "get_encrypted_interface", "get_interface", "get_plugin_manager", "hookimpl", "hookspec",
+    "load_config",
+]

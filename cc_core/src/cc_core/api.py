@@ -1,0 +1,88 @@
+"""The functions ``import cottoncandy as cc`` offers: cottoncandy 0.4's entry points."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .config import Config, load_config
+from .interface import CCInterface
+
+
+def _setting(settings: Config, section: str, key: str) -> str | None:
+    value = settings.get(section, key, fallback="") or ""
+    return None if value.strip() in ("", "False", "auto") else value.strip()
+
+
+def get_interface(
+    bucket_name: str | None = None,
+    ACCESS_KEY: str | None = None,
+    SECRET_KEY: str | None = None,
+    endpoint_url: str | None = None,
+    force_bucket_creation: bool | None = None,
+    verbose: bool = True,
+    backend: str | None = None,
+    **kwargs: Any,
+) -> CCInterface:
+    """Get an interface to a bucket on a backend.
+
+    Parameters
+    ----------
+    bucket_name : str, optional
+        Bucket (S3), root folder (local), or a URL (``s3://bucket``, ``file:///data/store``).
+        Default: ``[basic] default_bucket``.
+    ACCESS_KEY, SECRET_KEY : str, optional
+        Credentials; default ``[login]`` in the config file, then the backend's own chain
+        (environment variables, AWS profiles).
+    endpoint_url : str, optional
+        Default ``[login] endpoint_url``.
+    force_bucket_creation : bool, optional
+        Create the bucket if it does not exist; default ``[basic] force_bucket_creation``.
+    verbose : bool
+        Print progress of long operations.
+    backend : str, optional
+        Any registered backend: ``'s3'``, ``'gdrive'``, ``'local'``, ``'memory'``, or a third-party
+        plugin's. Default: ``'local'`` for a filesystem path, else ``[basic] default_backend``.
+    **kwargs
+        Passed to the backend, e.g. ``config=botocore.client.Config(...)``; and ``settings=`` (a
+        :class:`cc_core.config.Config`) or ``transforms=`` (a chain added to every upload).
+
+    Returns
+    -------
+    CCInterface
+    """
+    settings = kwargs.pop("settings", None) or load_config()
+    if force_bucket_creation is None:
+        force_bucket_creation = settings.getboolean("basic", "force_bucket_creation")
+    return CCInterface(
+        bucket_name or _setting(settings, "basic", "default_bucket"),
+        ACCESS_KEY or _setting(settings, "login", "access_key"),
+        SECRET_KEY or _setting(settings, "login", "secret_key"),
+        endpoint_url or _setting(settings, "login", "endpoint_url"),
+        force_bucket_creation,
+        verbose,
+        backend,
+        settings=settings,
+        **kwargs,
+    )
+
+
+def get_encrypted_interface(
+    bucket_name: str | None = None,
+    ACCESS_KEY: str | None = None,
+    SECRET_KEY: str | None = None,
+    endpoint_url: str | None = None,
+    force_bucket_creation: bool | None = None,
+    verbose: bool = True,
+    backend: str | None = None,
+    encryption: str = "aes-gcm",
+    **kwargs: Any,
+) -> CCInterface:
+    """An interface that encrypts every object before it leaves the machine.
+
+    Same arguments as :func:`get_interface`, plus ``encryption``: the name of an encryption
+    transform (``'aes-gcm'`` from ``pip install 'cottoncandy[crypto]'``), appended to every
+    object's transform chain after any compression.
+    """
+    transforms = list(kwargs.pop("transforms", ())) + [encryption]
+    return get_interface(bucket_name, ACCESS_KEY, SECRET_KEY, endpoint_url, force_bucket_creation,
+                         verbose, backend, transforms=transforms, **kwargs)

@@ -1,0 +1,201 @@
+"""The storage backend interface.
+
+A backend stores objects (bytes plus a flat ``str -> str`` metadata mapping) under names inside one
+bucket (a bucket on S3, a root folder on local disk, a folder path on Drive). The user interface
+(:class:`cc_core.interface.CCInterface`) talks to every backend through this class only.
+
+Names passed to a backend are already validated by :func:`cc_core.names.object_name`: relative,
+``/``-separated, no empty, ``.`` or ``..`` segments, no NUL, at most 1,024 UTF-8 bytes.
+
+Write a backend by subclassing :class:`Backend`, implementing the abstract methods, setting
+:attr:`Backend.capabilities`, registering it from a plugin (see :mod:`cc_core.hookspecs`), and
+running :class:`cc_core.testing.BackendConformance` against it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from .errors import ObjectNotFoundError, UnsupportedOperationError
+from .payload import DEFAULT_CHUNK_SIZE, Payload
+from .progress import NO_PROGRESS, Progress
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can do; the interface adapts to these flags.
+
+    Attributes
+    ----------
+    buckets : bool
+        The store has several buckets that can be listed, created and removed.
+    server_side_copy : bool
+        ``copy`` runs in the store without moving bytes through the client.
+    metadata_limit : int or None
+        Largest total size in bytes of an object's metadata (keys plus values), if limited.
+    lowercase_metadata_keys : bool
+        Metadata keys come back lower-cased (S3); cottoncandy's own keys are lower-case already.
+    """
+
+    buckets: bool = False
+    server_side_copy: bool = False
+    metadata_limit: int | None = None
+    lowercase_metadata_keys: bool = False
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What :meth:`Backend.head` and :meth:`Backend.list` know about an object."""
+
+    name: str
+    size: int
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    modified: datetime | None = None
+
+    @property
+    def key(self) -> str:
+        """The name, under the attribute boto3's objects (and cottoncandy 0.4 code) use."""
+        return self.name
+
+
+@dataclass(frozen=True)
+class Prefix:
+    """A "folder" that :meth:`Backend.list` rolls up when a delimiter is given."""
+
+    name: str
+
+
+class Backend(ABC):
+    """Base class of storage backends.
+
+    Parameters
+    ----------
+    bucket : str or None
+        The bucket (root folder, Drive folder) this backend works in.
+    config : cc_core.config.Config
+        The effective configuration; backends read their own section.
+    **options
+        Backend-specific options (credentials, endpoint, ...); a backend rejects unknown ones.
+    """
+
+    #: The registered name (set by the registry when the class is resolved).
+    name: ClassVar[str] = ""
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    def __init__(self, bucket: str | None, *, config: Any = None, **options: Any) -> None:
+        if options:
+            unknown = ", ".join(sorted(options))
+            raise TypeError(f"{type(self).__name__} does not take the option(s): {unknown}")
+        self.bucket = bucket
+        self.config = config
+
+    # -- objects -------------------------------------------------------------------------------
+    @abstractmethod
+    def put(
+        self,
+        name: str,
+        payload: Payload,
+        metadata: Mapping[str, str],
+        *,
+        progress: Progress = NO_PROGRESS,
+        **options: Any,
+    ) -> None:
+        """Store ``payload`` under ``name`` with ``metadata``, replacing any previous object.
+
+        Must be atomic: a reader sees the complete old object or the complete new one, and a
+        failure leaves the old object (or nothing) in place, never a partial object.
+        ``options`` carries per-call settings a backend may honour (``acl=``, ``threads=``) and
+        must ignore when it has no such notion.
+        """
+
+    @abstractmethod
+    def get_into(
+        self,
+        name: str,
+        buffer: memoryview,
+        *,
+        offset: int = 0,
+        progress: Progress = NO_PROGRESS,
+    ) -> int:
+        """Read the object's bytes ``[offset, offset + len(buffer))`` into ``buffer``.
+
+        Returns the number of bytes written, which is less than ``len(buffer)`` only when the
+        object ends first. ``buffer`` is a writable, flat byte memoryview (a numpy array's memory).
+        """
+
+    @abstractmethod
+    def iter_chunks(
+        self,
+        name: str,
+        *,
+        byte_range: tuple[int, int] | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        progress: Progress = NO_PROGRESS,
+    ) -> Iterator[memoryview | bytes]:
+        """Yield the object's bytes (or ``byte_range = (start, stop)``) in order, chunk by chunk."""
+
+    @abstractmethod
+    def head(self, name: str) -> ObjectInfo:
+        """Size and metadata of ``name``; raise :class:`ObjectNotFoundError` if it is missing."""
+
+    @abstractmethod
+    def list(self, prefix: str = "", delimiter: str | None = None) -> Iterator[ObjectInfo | Prefix]:
+        """Every object whose name starts with ``prefix``, sorted by name, with no page limit.
+
+        With ``delimiter="/"``, names that continue past the next ``/`` after ``prefix`` are
+        rolled up into one :class:`Prefix` each (``"a/b/"``) instead.
+        """
+
+    @abstractmethod
+    def copy(self, source: str, destination: str, *, source_bucket: str | None = None) -> None:
+        """Copy an object with its metadata; ``source_bucket`` defaults to this bucket."""
+
+    @abstractmethod
+    def delete_many(self, names: Iterable[str]) -> None:
+        """Delete the named objects; names that do not exist are ignored."""
+
+    # -- conveniences built on the above --------------------------------------------------------
+    def get(self, name: str, byte_range: tuple[int, int] | None = None) -> bytes:
+        """The object's bytes (or a byte range) as one bytes object: for small objects."""
+        return b"".join(bytes(chunk) for chunk in self.iter_chunks(name, byte_range=byte_range))
+
+    def exists(self, name: str) -> bool:
+        try:
+            self.head(name)
+        except ObjectNotFoundError:
+            return False
+        return True
+
+    def delete(self, name: str) -> None:
+        self.delete_many([name])
+
+    def close(self) -> None:
+        """Release connections and threads."""
+
+    def pickle_options(self) -> dict[str, Any]:
+        """Non-secret constructor options a pickled interface passes to the backend again."""
+        return {}
+
+    def describe(self) -> str:
+        """A short location for messages and reprs, e.g. ``s3://bucket``; never a secret."""
+        return f"{self.name}:{self.bucket}"
+
+    # -- buckets (backends with ``capabilities.buckets``) ----------------------------------------
+    def list_buckets(self) -> list[str]:
+        raise UnsupportedOperationError(f"The {self.name} backend has no buckets to list")
+
+    def bucket_exists(self, bucket: str) -> bool:
+        raise UnsupportedOperationError(f"The {self.name} backend has no buckets")
+
+    def create_bucket(self, bucket: str, **options: Any) -> None:
+        raise UnsupportedOperationError(f"The {self.name} backend cannot create buckets")
+
+    def delete_bucket(self, bucket: str) -> None:
+        raise UnsupportedOperationError(f"The {self.name} backend cannot remove buckets")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.describe()}>"

@@ -1,0 +1,153 @@
+"""Compression transforms from the standard library: gzip, zlib, bz2, lzma.
+
+Each streams in both directions and bounds the output of one decompression step, so a highly
+compressed object never expands into one huge buffer. The formats are the plain standard streams
+that cottoncandy 0.4 wrote (``gzip``) or that numcodecs writes for ``Zlib``, ``BZ2`` and ``LZMA``.
+"""
+
+from __future__ import annotations
+
+import bz2
+import lzma
+import zlib
+from collections.abc import Iterable, Iterator
+from typing import Any, Callable
+
+from ..errors import IntegrityError
+from ..payload import Buffer
+from ..transform import COMPRESSION, Transform
+
+OUTPUT_STEP = 8 * 1024 * 1024
+
+
+class StreamCompression(Transform):
+    """A compressor with ``compress``/``flush`` objects and a bounded-output decompressor."""
+
+    kind = COMPRESSION
+
+    def __init__(self, level: int | None = None) -> None:
+        self.level = level
+
+    @classmethod
+    def from_config(cls, config: Any, **options: Any) -> "StreamCompression":
+        if "level" not in options and config is not None:
+            level = config.get("compression", f"{cls.name}_level", fallback="")
+            if level:
+                options["level"] = int(level)
+        return cls(**options)
+
+    def _compressor(self) -> Any:
+        raise NotImplementedError
+
+    def _decompressor(self) -> Any:
+        raise NotImplementedError
+
+    def encode(self, chunks: Iterable[Buffer]) -> Iterator[Buffer]:
+        compressor = self._compressor()
+        for chunk in chunks:
+            out = compressor.compress(chunk)
+            if out:
+                yield out
+        yield compressor.flush()
+
+    def decode(self, chunks: Iterable[Buffer]) -> Iterator[Buffer]:
+        decompressor = self._decompressor()
+        for chunk in chunks:
+            yield from self._drain(decompressor, chunk)
+        yield from self._drain(decompressor, b"")
+        if not decompressor.eof:
+            raise IntegrityError(f"The {self.name} stream ends early: the object is truncated")
+
+    def _drain(self, decompressor: Any, data: Buffer) -> Iterator[Buffer]:
+        try:
+            while True:
+                out = decompressor.decompress(data, OUTPUT_STEP)
+                if out:
+                    yield out
+                data = self._pending(decompressor)
+                if not data and (not out or decompressor.eof or len(out) < OUTPUT_STEP):
+                    return
+        except (zlib.error, OSError, lzma.LZMAError, EOFError) as exc:
+            raise IntegrityError(f"The {self.name} stream is corrupt: {exc}") from None
+
+    def _pending(self, decompressor: Any) -> bytes:
+        return b""
+
+
+class _ZlibFamily(StreamCompression):
+    wbits = zlib.MAX_WBITS
+    default_level = 6
+
+    def _compressor(self) -> Any:
+        level = self.default_level if self.level is None else self.level
+        return zlib.compressobj(level, zlib.DEFLATED, self.wbits)
+
+    def _decompressor(self) -> Any:
+        return zlib.decompressobj(self.wbits)
+
+    def _pending(self, decompressor: Any) -> bytes:
+        return decompressor.unconsumed_tail
+
+
+class GzipTransform(_ZlibFamily):
+    """gzip streams (cottoncandy 0.4's default compression, written here at level 6)."""
+
+    name = "gzip"
+    legacy_name = "gzip"
+    wbits = 16 + zlib.MAX_WBITS
+
+
+class ZlibTransform(_ZlibFamily):
+    """zlib streams, as numcodecs' ``Zlib`` writes them."""
+
+    name = "zlib"
+    legacy_name = "Zlib"
+
+
+class _BoundedDecompressor(StreamCompression):
+    """bz2 and lzma decompressors keep unconsumed input themselves (``needs_input``)."""
+
+    factory: Callable[[], Any]
+
+    def _drain(self, decompressor: Any, data: Buffer) -> Iterator[Buffer]:
+        if decompressor.eof:
+            if len(data):
+                raise IntegrityError(f"The {self.name} stream has data after its end: the object is damaged")
+            return
+        try:
+            out = decompressor.decompress(data, OUTPUT_STEP)
+            if out:
+                yield out
+            while not decompressor.eof and not decompressor.needs_input:
+                out = decompressor.decompress(b"", OUTPUT_STEP)
+                if out:
+                    yield out
+        except (OSError, lzma.LZMAError, EOFError, ValueError) as exc:
+            raise IntegrityError(f"The {self.name} stream is corrupt: {exc}") from None
+
+
+class Bz2Transform(_BoundedDecompressor):
+    """bz2 streams, as numcodecs' ``BZ2`` writes them."""
+
+    name = "bz2"
+    legacy_name = "BZ2"
+
+    def _compressor(self) -> Any:
+        return bz2.BZ2Compressor(9 if self.level is None else self.level)
+
+    def _decompressor(self) -> Any:
+        return bz2.BZ2Decompressor()
+
+
+class LzmaTransform(_BoundedDecompressor):
+    """xz streams, as numcodecs' ``LZMA`` writes them."""
+
+    name = "lzma"
+    aliases = ("xz",)
+    legacy_name = "LZMA"
+
+    def _compressor(self) -> Any:
+        return lzma.LZMACompressor(preset=self.level)
+
+    def _decompressor(self) -> Any:
+        return lzma.LZMADecompressor()

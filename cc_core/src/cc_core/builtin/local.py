@@ -1,0 +1,280 @@
+"""The local filesystem backend: the embedded default.
+
+Layout, shared with cottoncandy 0.4: the bucket is a folder; object ``a/b`` is the file
+``<bucket>/a/b`` and its metadata the JSON file ``<bucket>/a/b.meta.json`` beside it.
+
+Writes are atomic: data and metadata are written to temporary files in the target folder and
+renamed into place. The metadata records the identity (inode and size) of the data file it
+belongs to, so a reader that opened the data file between the two renames notices that the
+metadata it read belongs to another version and reads again, instead of pairing new bytes with old
+metadata. Files written by cottoncandy 0.4 have no such record and are read as they are.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from ..backend import Backend, Capabilities, ObjectInfo, Prefix
+from ..errors import BucketNotFoundError, ConfigError, ObjectNotFoundError
+from ..payload import DEFAULT_CHUNK_SIZE, Payload
+from ..progress import NO_PROGRESS, Progress
+
+META_SUFFIX = ".meta.json"
+TEMP_MARKER = ".cc-tmp-"
+VERSION_KEY = "cc-local-version"
+_READ_ATTEMPTS = 20
+
+
+class LocalBackend(Backend):
+    """Objects as files under a root folder (the bucket)."""
+
+    capabilities = Capabilities(buckets=True, server_side_copy=True)
+
+    def __init__(
+        self,
+        bucket: str | None,
+        *,
+        config: Any = None,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        endpoint_url: str | None = None,
+        force_bucket_creation: bool = False,
+        fsync: bool | None = None,
+    ) -> None:
+        del access_key, secret_key, endpoint_url  # accepted for the shared get_interface signature
+        if not bucket:
+            raise ConfigError("The local backend needs a root folder: get_interface('/path/to/store', backend='local')")
+        super().__init__(str(bucket), config=config)
+        self.root = Path(bucket).expanduser().resolve()
+        if fsync is None:
+            fsync = bool(config and config.getboolean("local", "fsync", fallback=False))
+        self.fsync = fsync
+        if not self.root.is_dir():
+            if force_bucket_creation:
+                self.root.mkdir(parents=True, exist_ok=True)
+            else:
+                raise BucketNotFoundError(
+                    str(self.root), "create the folder or pass force_bucket_creation=True"
+                )
+
+    def describe(self) -> str:
+        return f"file://{self.root}"
+
+    def pickle_options(self) -> dict[str, Any]:
+        return {"fsync": self.fsync}
+
+    # -- paths -----------------------------------------------------------------------------------
+    def _path(self, name: str, root: Path | None = None) -> Path:
+        root = root or self.root
+        path = root.joinpath(*name.split("/"))
+        # names are validated already; resolving the parent also defeats symlinked escapes
+        if not path.parent.resolve().is_relative_to(root):
+            raise ObjectNotFoundError(name, f"{self.describe()} (the path leaves the root folder)")
+        return path
+
+    # -- writing ---------------------------------------------------------------------------------
+    def put(
+        self,
+        name: str,
+        payload: Payload,
+        metadata: Mapping[str, str],
+        *,
+        progress: Progress = NO_PROGRESS,
+        **options: Any,
+    ) -> None:
+        path = self._path(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if payload.size is not None:
+            progress.set_size(payload.size)
+        data_temp = self._write_temp(path, lambda f: self._write_payload(f, payload, progress))
+        try:
+            stat = os.stat(data_temp)
+            record = {**metadata, VERSION_KEY: f"{stat.st_ino}:{stat.st_size}"}
+            encoded = json.dumps(record).encode("utf-8")
+            meta_path = path.with_name(path.name + META_SUFFIX)
+            meta_temp = self._write_temp(meta_path, lambda f: f.write(encoded))
+        except BaseException:
+            os.unlink(data_temp)
+            raise
+        os.replace(data_temp, path)
+        os.replace(meta_temp, meta_path)
+        if self.fsync:
+            _fsync_folder(path.parent)
+
+    def _write_payload(self, file: BinaryIO, payload: Payload, progress: Progress) -> None:
+        for chunk in payload.chunks():
+            file.write(chunk)
+            progress.relative_update(len(chunk))
+
+    def _write_temp(self, path: Path, write) -> str:
+        temp = path.with_name(f".{path.name}{TEMP_MARKER}{uuid.uuid4().hex}")
+        try:
+            with open(temp, "xb") as file:
+                write(file)
+                if self.fsync:
+                    file.flush()
+                    os.fsync(file.fileno())
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        return str(temp)
+
+    # -- reading ---------------------------------------------------------------------------------
+    def _open_consistent(self, name: str) -> tuple[BinaryIO, dict[str, str]]:
+        """Open the data file and read the metadata that belongs to that very version."""
+        path = self._path(name)
+        meta_path = path.with_name(path.name + META_SUFFIX)
+        for _ in range(_READ_ATTEMPTS):
+            try:
+                file = open(path, "rb")
+            except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+                raise ObjectNotFoundError(name, self.describe()) from None
+            stat = os.fstat(file.fileno())
+            try:
+                metadata = json.loads(meta_path.read_bytes())
+            except FileNotFoundError:
+                metadata = {}
+            version = metadata.pop(VERSION_KEY, None)
+            if version is None or version == f"{stat.st_ino}:{stat.st_size}":
+                return file, metadata
+            file.close()  # a writer renamed a new version in between: read again
+        raise ObjectNotFoundError(name, f"{self.describe()} (it kept changing while being read)")
+
+    def head(self, name: str) -> ObjectInfo:
+        file, metadata = self._open_consistent(name)
+        with file:
+            stat = os.fstat(file.fileno())
+        return ObjectInfo(name, stat.st_size, metadata, datetime.fromtimestamp(stat.st_mtime, timezone.utc))
+
+    def get_into(self, name: str, buffer: memoryview, *, offset: int = 0, progress: Progress = NO_PROGRESS) -> int:
+        file, _ = self._open_consistent(name)
+        with file:
+            file.seek(offset)
+            raw = file.raw if hasattr(file, "raw") else file
+            total = 0
+            view = buffer.cast("B") if buffer.format != "B" else buffer
+            while total < len(view):
+                count = raw.readinto(view[total : total + (64 << 20)])
+                if not count:
+                    break
+                total += count
+                progress.relative_update(count)
+            return total
+
+    def iter_chunks(
+        self,
+        name: str,
+        *,
+        byte_range: tuple[int, int] | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        progress: Progress = NO_PROGRESS,
+    ) -> Iterator[bytes]:
+        file, _ = self._open_consistent(name)
+        with file:
+            start, stop = byte_range if byte_range else (0, None)
+            file.seek(start)
+            remaining = None if stop is None else max(stop - start, 0)
+            while remaining is None or remaining > 0:
+                block = file.read(chunk_size if remaining is None else min(chunk_size, remaining))
+                if not block:
+                    return
+                if remaining is not None:
+                    remaining -= len(block)
+                progress.relative_update(len(block))
+                yield block
+
+    # -- listing ---------------------------------------------------------------------------------
+    def list(self, prefix: str = "", delimiter: str | None = None) -> Iterator[ObjectInfo | Prefix]:
+        entries: list[ObjectInfo | Prefix] = []
+        seen_prefixes: set[str] = set()
+        for name, path in self._walk(prefix):
+            if delimiter:
+                cut = name.find(delimiter, len(prefix))
+                if cut >= 0:
+                    rolled = name[: cut + len(delimiter)]
+                    if rolled not in seen_prefixes:
+                        seen_prefixes.add(rolled)
+                        entries.append(Prefix(rolled))
+                    continue
+            stat = path.stat()
+            entries.append(ObjectInfo(name, stat.st_size, {}, datetime.fromtimestamp(stat.st_mtime, timezone.utc)))
+        entries.sort(key=lambda entry: entry.name)
+        return iter(entries)
+
+    def _walk(self, prefix: str) -> Iterator[tuple[str, Path]]:
+        """(name, path) of every object under the folder part of ``prefix`` that matches it."""
+        folder = prefix.rpartition("/")[0]
+        start = self.root.joinpath(*folder.split("/")) if folder else self.root
+        if not start.is_dir():
+            return
+        for directory, subfolders, files in os.walk(start):
+            subfolders.sort()
+            relative = os.path.relpath(directory, self.root)
+            base = "" if relative == "." else relative.replace(os.sep, "/") + "/"
+            for file_name in files:
+                if file_name.endswith(META_SUFFIX) or TEMP_MARKER in file_name:
+                    continue
+                name = base + file_name
+                if name.startswith(prefix):
+                    yield name, Path(directory, file_name)
+
+    # -- copying and deleting --------------------------------------------------------------------
+    def copy(self, source: str, destination: str, *, source_bucket: str | None = None) -> None:
+        source_root = Path(source_bucket).expanduser().resolve() if source_bucket else self.root
+        source_path = self._path(source, source_root)
+        if not source_path.is_file():
+            raise ObjectNotFoundError(source, f"file://{source_root}")
+        backend = self if source_bucket is None else LocalBackend(str(source_root), config=self.config)
+        file, metadata = backend._open_consistent(source)
+        with file:
+            self.put(destination, Payload(stream=file, size=os.fstat(file.fileno()).st_size), metadata)
+
+    def delete_many(self, names: Iterable[str]) -> None:
+        for name in names:
+            path = self._path(name)
+            for doomed in (path, path.with_name(path.name + META_SUFFIX)):
+                try:
+                    doomed.unlink()
+                except (FileNotFoundError, NotADirectoryError):
+                    pass
+            self._remove_empty_folders(path.parent)
+
+    def _remove_empty_folders(self, folder: Path) -> None:
+        while folder != self.root and folder.is_relative_to(self.root):
+            try:
+                folder.rmdir()
+            except OSError:
+                return
+            folder = folder.parent
+
+    # -- buckets: folders ------------------------------------------------------------------------
+    def list_buckets(self) -> list[str]:
+        """Sibling folders of the root folder (the root's parent is the "account")."""
+        return sorted(str(p) for p in self.root.parent.iterdir() if p.is_dir())
+
+    def bucket_exists(self, bucket: str) -> bool:
+        return Path(bucket).expanduser().is_dir()
+
+    def create_bucket(self, bucket: str, **options: Any) -> None:
+        Path(bucket).expanduser().mkdir(parents=True, exist_ok=True)
+
+    def delete_bucket(self, bucket: str) -> None:
+        folder = Path(bucket).expanduser().resolve()
+        if any(folder.iterdir()):
+            raise OSError(f"Bucket folder {folder} is not empty; remove its objects first")
+        shutil.rmtree(folder)
+
+
+def _fsync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

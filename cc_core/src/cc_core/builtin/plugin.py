@@ -1,0 +1,26 @@
+"""The core's built-ins, registered through the same hooks as any third-party plugin."""
+
+from __future__ import annotations
+
+from ..hookspecs import Register, hookimpl
+
+
+@hookimpl
+def cc_register_backends(register: Register) -> None:
+    register("local", "cc_core.builtin.local:LocalBackend", schemes=("file",),
+             description="files in a folder, metadata in NAME.meta.json beside them")
+    register("memory", "cc_core.builtin.memory:MemoryBackend", schemes=("memory",),
+             description="objects in this process's memory, for tests")
+
+
+@hookimpl
+def cc_register_codecs(register: Register) -> None:
+    register("raw", "cc_core.builtin.raw:RawCodec", description="numpy array bytes + dtype/shape/order")
+
+
+@hookimpl
+def cc_register_transforms(register: Register) -> None:
+    for name, cls, legacy in (("gzip", "GzipTransform", ()), ("zlib", "ZlibTransform", ()),
+                              ("bz2", "Bz2Transform", ()), ("lzma", "LzmaTransform", ("xz",))):
+        register(name, f"cc_core.builtin.compression:{cls}", aliases=legacy,
+                 description=f"{name} compression (standard library)")

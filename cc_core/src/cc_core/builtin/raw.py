@@ -1,0 +1,117 @@
+"""The raw array codec: an array's bytes as they sit in memory, described by metadata.
+
+The metadata is what cottoncandy 0.4 writes (``dtype``, ``shape``, ``order``), so 0.4 reads these
+objects and this codec reads 0.4's. Structured and sub-array dtypes, which ``dtype.str`` cannot
+describe, add the full description under ``cc-dtype``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..codec import ByteSource, Encoded, ObjectCodec
+from ..errors import IntegrityError, InvalidArrayError, MetadataError
+from ..payload import Payload, byte_view
+
+DTYPE_DESCRIPTION_KEY = "cc-dtype"
+
+
+def array_layout(array: np.ndarray) -> tuple[np.ndarray, str]:
+    """The array in a contiguous layout (a copy only for strided views) and its order letter."""
+    if array.flags.c_contiguous:
+        return array, "C"
+    if array.flags.f_contiguous:
+        return array, "F"
+    return np.ascontiguousarray(array), "C"
+
+
+def writable_bytes(array: np.ndarray) -> memoryview:
+    """A flat, writable byte view of a contiguous array's memory."""
+    flat = array.reshape(-1, order="A") if array.ndim else array.reshape(1)
+    return memoryview(flat.view(np.uint8))
+
+
+def array_metadata(array: np.ndarray, order: str) -> dict[str, str]:
+    metadata = {
+        "dtype": array.dtype.str,
+        "shape": ",".join(str(n) for n in array.shape),
+        "order": order,
+    }
+    if array.dtype.fields is not None or array.dtype.subdtype is not None:
+        metadata[DTYPE_DESCRIPTION_KEY] = json.dumps(np.lib.format.dtype_to_descr(array.dtype))
+    return metadata
+
+
+def parse_array_metadata(metadata: Mapping[str, str], name: str = "") -> tuple[np.dtype, tuple[int, ...], str]:
+    """dtype, shape and order from raw-array metadata, with errors that name the object."""
+    where = f"Object {name!r}" if name else "The object"
+    try:
+        if DTYPE_DESCRIPTION_KEY in metadata:
+            description = json.loads(metadata[DTYPE_DESCRIPTION_KEY])
+            dtype = np.dtype(np.lib.format.descr_to_dtype(_as_descr(description)))
+        else:
+            dtype = np.dtype(metadata["dtype"])
+    except KeyError:
+        raise MetadataError(f"{where} has no 'dtype' in its metadata; it is not a raw array") from None
+    except (TypeError, ValueError) as exc:
+        raise MetadataError(f"{where} has an invalid dtype in its metadata: {exc}") from None
+    if dtype.hasobject:
+        raise MetadataError(f"{where} claims an object dtype, which raw arrays never hold")
+    shape_text = metadata.get("shape")
+    if shape_text is None:
+        raise MetadataError(f"{where} has no 'shape' in its metadata; it is not a raw array")
+    try:
+        shape = tuple(int(part) for part in shape_text.strip("()[] ").split(",") if part.strip())
+    except ValueError:
+        raise MetadataError(f"{where} has a shape that is not a list of integers: {shape_text!r}") from None
+    if any(n < 0 for n in shape):
+        raise MetadataError(f"{where} has a negative dimension in its shape: {shape_text!r}")
+    order = metadata.get("order", "C").upper()
+    if order not in ("C", "F"):
+        raise MetadataError(f"{where} has order {order!r}; expected 'C' or 'F'")
+    return dtype, shape, order
+
+
+def _as_descr(description: Any) -> Any:
+    """JSON turns descr tuples into lists; numpy wants tuples back."""
+    if isinstance(description, list):
+        return [tuple(_as_descr(item) for item in field) if isinstance(field, list) else field for field in description]
+    return description
+
+
+class RawCodec(ObjectCodec):
+    """A numpy array as its raw bytes plus ``dtype``/``shape``/``order`` metadata."""
+
+    name = "raw"
+
+    def encode(self, value: Any, **options: Any) -> Encoded:
+        if not isinstance(value, np.ndarray):
+            raise InvalidArrayError(f"upload_raw_array needs a numpy array, not {type(value).__name__}")
+        if value.dtype.hasobject:
+            raise InvalidArrayError(
+                f"Arrays of dtype {value.dtype} hold Python objects, not bytes, and cannot be stored "
+                "raw; convert to a fixed-width dtype (e.g. astype('U')) or use upload_pickle"
+            )
+        array, order = array_layout(value)
+        return Encoded(Payload([byte_view(array)]), array_metadata(array, order))
+
+    def decode(self, metadata: Mapping[str, str], source: ByteSource, **options: Any) -> np.ndarray:
+        dtype, shape, order = parse_array_metadata(metadata, source.name)
+        expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        if source.size is not None and source.size != expected:
+            raise MetadataError(
+                f"Object {source.name!r} holds {source.size} bytes but its metadata describes "
+                f"{expected} bytes (shape {shape} of {dtype}); the object or its metadata is damaged"
+            )
+        array = np.empty(shape, dtype=dtype, order=order)
+        received = source.readinto(writable_bytes(array)) if expected else 0
+        if received != expected or source.readinto(memoryview(bytearray(1))):
+            raise IntegrityError(
+                f"Object {source.name!r} decodes to {'fewer' if received < expected else 'more'} bytes "
+                f"than its metadata describes ({expected} for shape {shape} of {dtype})"
+            )
+        return array

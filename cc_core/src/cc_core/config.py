@@ -1,0 +1,171 @@
+"""The configuration file and its environment overrides.
+
+The file is ``options.cfg`` in the user config directory (platformdirs; ``CC_CONFIG_DIR``
+overrides the directory, which tests use so they never touch a real user's config). It is created
+on first use from the packaged ``defaults.cfg``, with mode 0600 because it can hold credentials.
+Settings missing from an older file fall back to the packaged defaults.
+
+Any setting can be overridden by an environment variable ``CC_<SECTION>_<KEY>`` in upper case,
+e.g. ``CC_BASIC_DEFAULT_ACL=private`` or ``CC_PIPELINE_TRANSFORMS=zstd``.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import stat
+import warnings
+from importlib import resources
+from pathlib import Path
+
+import platformdirs
+
+from .errors import ConfigError
+
+CONFIG_FILE_NAME = "options.cfg"
+CONFIG_DIR_VARIABLE = "CC_CONFIG_DIR"
+_SECRET_WORDS = ("secret", "password", "passphrase", "token", "access_key", "master_key", "private")
+REDACTED = "********"
+
+
+def config_dir() -> Path:
+    """The directory of cottoncandy's config and key files."""
+    override = os.environ.get(CONFIG_DIR_VARIABLE)
+    return Path(override).expanduser() if override else Path(platformdirs.user_config_dir("cottoncandy"))
+
+
+def is_secret(key: str) -> bool:
+    """Whether a setting's value must never be shown."""
+    return any(word in key.lower() for word in _SECRET_WORDS)
+
+
+def create_private_file(path: Path, content: bytes) -> bool:
+    """Create ``path`` with mode 0600 holding ``content``; never overwrite. True if created."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(content)
+    return True
+
+
+def warn_if_exposed(path: Path) -> None:
+    """Warn when a file that may hold secrets is readable by other users."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & (stat.S_IRGRP | stat.S_IROTH):
+        warnings.warn(
+            f"{path} is readable by other users but may hold secrets; run: chmod 600 {path}",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+class Config:
+    """Effective settings: packaged defaults, then the user's file, then the environment."""
+
+    def __init__(self, parser: configparser.ConfigParser, path: Path | None) -> None:
+        self._parser = parser
+        self.path = path
+
+    def _environment_value(self, section: str, key: str) -> str | None:
+        return os.environ.get(f"CC_{section}_{key}".upper().replace("-", "_"))
+
+    def get(self, section: str, key: str, fallback: str | None = None) -> str | None:
+        value = self._environment_value(section, key)
+        if value is not None:
+            return value
+        return self._parser.get(section, key, fallback=fallback)
+
+    def getboolean(self, section: str, key: str, fallback: bool = False) -> bool:
+        value = self.get(section, key)
+        if value is None or value.strip() == "":
+            return fallback
+        lowered = value.strip().lower()
+        if lowered in ("1", "yes", "true", "on"):
+            return True
+        if lowered in ("0", "no", "false", "off", "none"):
+            return False
+        raise ConfigError(f"Setting [{section}] {key} = {value!r} in {self.path} is not true or false")
+
+    def getint(self, section: str, key: str, fallback: int = 0) -> int:
+        value = self.get(section, key)
+        if value is None or value.strip() == "":
+            return fallback
+        try:
+            return parse_size(value)
+        except ValueError:
+            raise ConfigError(f"Setting [{section}] {key} = {value!r} in {self.path} is not a whole number") from None
+
+    def section(self, name: str) -> dict[str, str]:
+        keys = dict(self._parser.items(name)) if self._parser.has_section(name) else {}
+        return {key: self.get(name, key) or "" for key in keys}
+
+    def sections(self) -> list[str]:
+        return self._parser.sections()
+
+    def set(self, section: str, key: str, value: str) -> None:
+        """Change a setting for this process (not written to the file)."""
+        if not self._parser.has_section(section):
+            self._parser.add_section(section)
+        self._parser.set(section, key, value)
+
+    def as_dict(self, *, redact: bool = True) -> dict[str, dict[str, str]]:
+        """All effective settings; secrets replaced by asterisks unless ``redact=False``."""
+        result = {}
+        for name in self.sections():
+            values = self.section(name)
+            if redact:
+                values = {k: (REDACTED if v and is_secret(k) else v) for k, v in values.items()}
+            result[name] = values
+        return result
+
+    def __repr__(self) -> str:
+        return f"<cottoncandy Config from {self.path}>"
+
+
+def parse_size(text: str) -> int:
+    """``"8MB"`` -> 8388608; plain integers pass through. Units are binary (KB = 1024)."""
+    cleaned = text.strip().upper().replace("IB", "B")
+    for suffix, factor in (("TB", 1 << 40), ("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10), ("B", 1)):
+        if cleaned.endswith(suffix):
+            return int(float(cleaned[: -len(suffix)]) * factor)
+    return int(cleaned)
+
+
+def packaged_defaults() -> str:
+    return resources.files("cc_core").joinpath("defaults.cfg").read_text(encoding="utf-8")
+
+
+def load_config(path: Path | None = None, *, create: bool = True) -> Config:
+    """Read the config file, creating it from the packaged defaults on first use.
+
+    Raises
+    ------
+    ConfigError
+        The file has a syntax error; the message names the file and the line.
+    """
+    path = path or config_dir() / CONFIG_FILE_NAME
+    defaults = packaged_defaults()
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read_string(defaults, source="<packaged defaults>")
+    if create:
+        create_private_file(path, defaults.encode("utf-8"))
+    if path.exists():
+        warn_if_exposed(path)
+        try:
+            parser.read(path, encoding="utf-8")
+        except configparser.MissingSectionHeaderError as exc:
+            raise ConfigError(
+                f"{path}, line {exc.lineno}: {exc.line.strip()!r} comes before any [section] header"
+            ) from None
+        except configparser.ParsingError as exc:
+            line_number, line = exc.errors[0]
+            raise ConfigError(f"{path}, line {line_number}: cannot parse {line.strip()!r}") from None
+        except configparser.Error as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+    return Config(parser, path)

@@ -1,0 +1,90 @@
+"""The hooks a cottoncandy plugin can implement.
+
+A plugin is a module (named by an entry point in the ``cottoncandy`` group) that defines functions
+decorated with :data:`hookimpl`. Each registration hook receives a ``register`` callback; call it
+once per component the plugin offers. Register a class or an import string (``"pkg.mod:Class"``),
+never an instance: import strings let ``cottoncandy plugins`` list a plugin without importing its
+heavy dependencies, and the class is imported the first time a user asks for the component.
+
+Example
+-------
+>>> from cc_core import hookimpl
+>>> @hookimpl
+... def cc_register_backends(register):
+...     register("ftp", "my_cc_ftp.backend:FTPBackend", schemes=("ftp",),
+...              requires=("ftplib",), install="pip install my-cc-ftp")
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pluggy
+
+PROJECT_NAME = "cottoncandy"
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+Register = Callable[..., None]
+
+
+@hookspec
+def cc_register_backends(register: Register) -> None:
+    """Register storage backends.
+
+    Call ``register(name, target, *, schemes=(), description="", install="")`` for each backend.
+
+    Parameters of ``register``
+    --------------------------
+    name : str
+        The name users pass as ``backend=`` (``"s3"``, ``"local"``).
+    target : type or str
+        A :class:`cc_core.backend.Backend` subclass, or ``"module:attribute"`` naming one.
+    schemes : tuple of str
+        URL schemes this backend serves (``("s3",)`` serves ``s3://bucket/key``).
+    description : str
+        One line for ``cottoncandy plugins``.
+    install : str
+        What to run when importing ``target`` fails (``"pip install 'cottoncandy[s3]'"``).
+    """
+
+
+@hookspec
+def cc_register_codecs(register: Register) -> None:
+    """Register array codecs.
+
+    Call ``register(name, target, *, description="", install="")`` for each codec. ``target`` is
+    (or names) a :class:`cc_core.codec.ObjectCodec` subclass, which turns one value into one
+    object's bytes plus metadata, or a :class:`cc_core.codec.LayoutCodec` subclass, which stores
+    one value as several objects under a prefix (dask arrays, sparse matrices, groups).
+    """
+
+
+@hookspec
+def cc_register_transforms(register: Register) -> None:
+    """Register byte transforms (compression, encryption, ...).
+
+    Call ``register(name, target, *, description="", install="")`` for each transform; ``target``
+    is (or names) a :class:`cc_core.transform.Transform` subclass. Names are matched without
+    regard to case, and a transform class may declare ``aliases`` (such as cottoncandy 0.4's
+    ``"Zstd"``) under which objects written by older versions find it.
+    """
+
+
+@hookspec(historic=True)
+def cc_configure(config: Any) -> None:
+    """Receive the loaded :class:`cc_core.config.Config`.
+
+    Historic: a plugin registered after configuration was loaded is called too, with the same
+    config. Use it to read a plugin's own section; do not keep mutable global state that two
+    interfaces with different configs would share.
+    """
+
+
+@hookspec(firstresult=True)
+def cc_backend_for_url(url: str) -> str | None:
+    """Name the backend that serves ``url``, or return None to let other plugins answer.
+
+    Needed only by plugins whose URLs a plain scheme cannot tell apart; a backend registered with
+    ``schemes=`` is found without implementing this hook.
+    """

@@ -1,0 +1,600 @@
+"""The object users hold: cottoncandy 0.4's interface, on any backend.
+
+Method names and signatures are those of cottoncandy 0.4's ``DefaultInterface``, so existing
+scripts run unchanged; every method works through the stage interfaces (backend, codec, transforms)
+and so on every backend a plugin provides. Methods for formats that live in plugins (npy, dask,
+sparse, groups, HDF5) find their codec by name and say what to install when it is missing.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pickle
+import tempfile
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from .backend import Backend, ObjectInfo, Prefix
+from .codec import Encoded, LayoutCodec, ObjectCodec
+from .config import Config, load_config
+from .errors import CottonCandyError, MetadataError, ObjectNotFoundError
+from .metadata import codec_name, user_metadata
+from . import names
+from .patterns import has_magic, literal_prefix, matches
+from .payload import Payload
+from .pipeline import Pipeline, TransformSpec
+from .plugins import PluginManager, get_plugin_manager
+from .progress import NO_PROGRESS, Progress
+
+
+class ObjectExistsError(CottonCandyError, FileExistsError):
+    """The destination of a copy or move exists and ``overwrite`` was not given."""
+
+
+class CloudStream:
+    """An object's content as a file object plus its metadata (as in cottoncandy 0.4)."""
+
+    def __init__(self, content: BinaryIO, metadata: Mapping[str, str]) -> None:
+        self.content = content
+        self.metadata = dict(metadata)
+
+
+class _SourceReader(io.RawIOBase):
+    """A raw file object over a pipeline source."""
+
+    def __init__(self, source: Any) -> None:
+        self._source = source
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:  # type: ignore[override]
+        return self._source.readinto(memoryview(buffer).cast("B"))
+
+
+def _is_local_path(bucket_name: str) -> bool:
+    """S3 bucket names never contain '/', so a path-like name means the local backend."""
+    return bucket_name.startswith(("/", "./", "../", "~")) or os.sep in bucket_name
+
+
+class CCInterface:
+    """Store and read arrays, objects and files in one bucket of one backend.
+
+    Parameters
+    ----------
+    bucket_name : str
+        The bucket (S3), root folder (local) or URL such as ``s3://bucket`` / ``file:///data``.
+    ACCESS_KEY, SECRET_KEY : str, optional
+        Credentials for backends that need them; default from config, then the environment.
+    url : str, optional
+        Endpoint URL (S3-compatible servers).
+    force_bucket_creation : bool
+        Create the bucket (folder) if it does not exist.
+    verbose : bool
+        Print progress of long operations.
+    backend : str, optional
+        A registered backend name; default: ``local`` for a filesystem path, else
+        ``[basic] default_backend`` (``s3``).
+    settings : Config, optional
+        Configuration; default: the user's config file.
+    transforms : list of str, optional
+        Transforms appended to every object's chain (the encrypted interface passes its cipher).
+    **kwargs
+        Passed to the backend (e.g. ``config=botocore.client.Config(...)`` for S3).
+    """
+
+    def __init__(
+        self,
+        bucket_name: str | None = None,
+        ACCESS_KEY: str | None = None,
+        SECRET_KEY: str | None = None,
+        url: str | None = None,
+        force_bucket_creation: bool = False,
+        verbose: bool = True,
+        backend: str | None = None,
+        *,
+        settings: Config | None = None,
+        transforms: Sequence[str] = (),
+        plugin_manager: PluginManager | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.settings = settings or load_config()
+        self.plugins = plugin_manager or get_plugin_manager()
+        bucket_name = bucket_name or None
+        if bucket_name and "://" in bucket_name:
+            backend = backend or self.plugins.backend_for_url(bucket_name)
+            scheme, bucket, key = names.split_url(bucket_name)
+            bucket_name = "/" + key if scheme == "file" else bucket
+            if not backend:
+                raise CottonCandyError(f"No installed backend serves {scheme}:// URLs")
+        if backend is None:
+            backend = "local" if bucket_name and _is_local_path(bucket_name) else (
+                self.settings.get("basic", "default_backend", fallback="s3") or "s3"
+            )
+        self.verbose = verbose
+        self.backend_name = backend.lower()
+        self._backend_class = self.plugins.registry.resolve("backend", self.backend_name)
+        self._backend_options = dict(
+            access_key=ACCESS_KEY or None,
+            secret_key=SECRET_KEY or None,
+            endpoint_url=url or None,
+            **kwargs,
+        )
+        self.backend: Backend = self._open_backend(bucket_name, force_bucket_creation)
+        self.pipeline = Pipeline(self.plugins.registry, self.settings, always=transforms)
+        self._codecs: dict[str, Any] = {}
+
+    def _open_backend(self, bucket: str | None, force_bucket_creation: bool = False) -> Backend:
+        return self._backend_class(
+            bucket, config=self.settings, force_bucket_creation=force_bucket_creation, **self._backend_options
+        )
+
+    def __repr__(self) -> str:
+        chain = f" transforms={self.pipeline.always}" if self.pipeline.always else ""
+        return f"<cottoncandy interface {self.backend.describe()}{chain}>"
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickle without secrets: a worker resolves credentials again from its config/env."""
+        public = {k: v for k, v in self._backend_options.items() if k not in ("access_key", "secret_key")}
+        endpoint = public.pop("endpoint_url", None)
+        return (
+            _rebuild_interface,
+            (self.backend.bucket, endpoint, self.backend_name, tuple(self.pipeline.always),
+             self.settings.path, public, self.backend.pickle_options()),
+        )
+
+    # -- components ----------------------------------------------------------------------------
+    def _codec(self, name: str) -> Any:
+        if name not in self._codecs:
+            self._codecs[name] = self.plugins.registry.resolve("codec", name)()
+        return self._codecs[name]
+
+    def _layout(self, name: str) -> LayoutCodec:
+        codec = self._codec(name)
+        if not isinstance(codec, LayoutCodec):
+            raise TypeError(f"Codec {name!r} stores single objects, not layouts")
+        return codec
+
+    @staticmethod
+    def _put_options(acl: str | None, threads: int | None) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        if acl is not None:
+            options["acl"] = acl
+        if threads is not None:
+            options["threads"] = threads
+        return options
+
+    def put_value(
+        self,
+        name: str,
+        value: Any,
+        codec: str,
+        *,
+        transforms: TransformSpec = None,
+        metadata: Mapping[str, Any] | None = None,
+        acl: str | None = None,
+        threads: int | None = None,
+        progress: Progress = NO_PROGRESS,
+        **codec_options: Any,
+    ) -> None:
+        """Encode ``value`` with a registered object codec and store it as ``name``."""
+        name = names.object_name(name)
+        codec_object: ObjectCodec = self._codec(codec)
+        encoded = codec_object.encode(value, **codec_options)
+        chain = self.pipeline.chain(transforms)
+        extra = user_metadata(metadata or {}, encoded.metadata)
+        self.pipeline.write(self.backend, name, encoded, chain, codec, extra, progress=progress,
+                            **self._put_options(acl, threads))
+
+    def get_value(self, name: str, codec: str, *, progress: Progress = NO_PROGRESS, **codec_options: Any) -> Any:
+        """Read ``name`` with ``codec`` (the codec the object names must agree)."""
+        name = names.object_name(name)
+        info = self.backend.head(name)
+        written_by = codec_name(info.metadata)
+        if written_by is not None and written_by != codec:
+            raise MetadataError(
+                f"Object {name!r} was written by the {written_by!r} codec, not {codec!r}; "
+                f"read it with the matching download method"
+            )
+        source = self.pipeline.source(self.backend, info, progress=progress)
+        return self._codec(codec).decode(info.metadata, source, **codec_options)
+
+    # -- buckets -------------------------------------------------------------------------------
+    @property
+    def bucket_name(self) -> str | None:
+        return self.backend.bucket
+
+    def set_bucket(self, bucket_name: str) -> None:
+        """Work in another bucket from now on."""
+        self.backend = self._open_backend(bucket_name)
+
+    def get_bucket(self) -> str | None:
+        return self.backend.bucket
+
+    def exists_bucket(self, bucket_name: str) -> bool:
+        return self.backend.bucket_exists(bucket_name)
+
+    def create_bucket(self, bucket_name: str, acl: str | None = None) -> None:
+        """Create a bucket and make it the current one (as 0.4 did)."""
+        prefix = self.settings.get("basic", "mandatory_bucket_prefix", fallback="") or ""
+        if prefix and not bucket_name.startswith(prefix):
+            raise CottonCandyError(f"Bucket names must start with {prefix!r} ([basic] mandatory_bucket_prefix)")
+        options = {"acl": acl} if acl else {}
+        self.backend.create_bucket(bucket_name, **options)
+        self.set_bucket(bucket_name)
+
+    def rm_bucket(self, bucket_name: str) -> None:
+        """Remove an empty bucket."""
+        self.backend.delete_bucket(bucket_name)
+
+    def show_buckets(self) -> list[str]:
+        buckets = self.backend.list_buckets()
+        for bucket in buckets:
+            print(bucket)
+        return buckets
+
+    def get_objects(self, prefix: str = "", **kwargs: Any) -> list[ObjectInfo]:
+        """Every object under ``prefix`` (or 0.4's ``filter={'Prefix': ...}``), no page limit."""
+        prefix = kwargs.get("filter", {}).get("Prefix", prefix)
+        return [e for e in self.backend.list(names.prefix_name(prefix)) if isinstance(e, ObjectInfo)]
+
+    def get_bucket_objects(self, **kwargs: Any) -> list[ObjectInfo]:
+        warnings.warn("Deprecated. Use get_objects() instead", DeprecationWarning, stacklevel=2)
+        return self.get_objects(**kwargs)
+
+    def get_size(self) -> int:
+        """Total bytes of the objects in the bucket."""
+        return sum(info.size for info in self.get_objects())
+
+    def get_bucket_size(self, limit: int | None = None, page_size: int | None = None) -> int:
+        warnings.warn("Deprecated, use get_size() instead", DeprecationWarning, stacklevel=2)
+        return self.get_size()
+
+    def show_objects(self, limit: int | None = None, page_size: int | None = None) -> None:
+        for info in self.get_objects()[:limit]:
+            print(f"{info.name:<60} {info.size / 2**20:10.2f}MB")
+
+    # -- plain objects -------------------------------------------------------------------------
+    def exists_object(self, object_name: str, bucket_name: str | None = None, raise_err: bool = False) -> bool:
+        name = names.object_name(object_name)
+        backend = self.backend if bucket_name is None else self._open_backend(bucket_name)
+        found = backend.exists(name)
+        if raise_err and not found:
+            raise ObjectNotFoundError(name, backend.describe())
+        return found
+
+    def upload_object(
+        self,
+        object_name: str,
+        body: Any,
+        acl: str | None = None,
+        threads: int | None = None,
+        *,
+        transforms: TransformSpec = None,
+        progress: Progress = NO_PROGRESS,
+        **metadata: Any,
+    ) -> None:
+        """Store bytes, an array's buffer or a file object's content as one object."""
+        name = names.object_name(object_name)
+        encoded = Encoded(Payload.of(body))
+        chain = self.pipeline.chain(transforms)
+        self.pipeline.write(self.backend, name, encoded, chain, None, user_metadata(metadata, {}),
+                            progress=progress, **self._put_options(acl, threads))
+
+    upload_stream = upload_object
+
+    def download_stream(self, object_name: str, threads: int | None = None, *, progress: Progress = NO_PROGRESS) -> CloudStream:
+        """The object's content as a readable file object (decoded, streamed) and its metadata."""
+        name = names.object_name(object_name)
+        info = self.backend.head(name)
+        source = self.pipeline.source(self.backend, info, progress=progress)
+        return CloudStream(io.BufferedReader(_SourceReader(source), 1 << 20), info.metadata)  # type: ignore[arg-type]
+
+    def download_object(self, object_name: str, threads: int | None = None, *, progress: Progress = NO_PROGRESS) -> bytes:
+        name = names.object_name(object_name)
+        info = self.backend.head(name)
+        return self.pipeline.source(self.backend, info, progress=progress).read()
+
+    def get_object(self, object_name: str, bucket_name: str | None = None) -> ObjectInfo:
+        """Size, metadata and time of an object (0.4 returned a boto3 object; this works everywhere)."""
+        name = names.object_name(object_name)
+        backend = self.backend if bucket_name is None else self._open_backend(bucket_name)
+        return backend.head(name)
+
+    def upload_json(self, object_name: str, ddict: Any, acl: str | None = None, threads: int | None = 1, **metadata: Any) -> None:
+        self.upload_object(object_name, json.dumps(ddict).encode("utf-8"), acl, threads, **metadata)
+
+    def download_json(self, object_name: str, threads: int | None = 1) -> Any:
+        data = self.download_object(object_name)
+        try:
+            return json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise MetadataError(f"Object {object_name!r} is not JSON: {exc}") from None
+
+    def upload_pickle(self, object_name: str, data_object: Any, acl: str | None = None, threads: int | None = None, **metadata: Any) -> None:
+        self.upload_object(object_name, pickle.dumps(data_object, protocol=pickle.HIGHEST_PROTOCOL), acl, threads, **metadata)
+
+    def download_pickle(self, object_name: str, threads: int | None = None) -> Any:
+        """Unpickle an object. Unpickling runs code: only read pickles you wrote yourself.
+
+        ``[basic] allow_pickle = False`` refuses it; nothing else in cottoncandy ever unpickles.
+        """
+        if not self.settings.getboolean("basic", "allow_pickle", fallback=True):
+            raise CottonCandyError(
+                "download_pickle is switched off ([basic] allow_pickle = False): unpickling runs code"
+            )
+        return pickle.loads(self.download_object(object_name))
+
+    # -- files and folders ---------------------------------------------------------------------
+    def upload_from_file(
+        self,
+        flname: str | os.PathLike[str],
+        object_name: str | None = None,
+        ExtraArgs: Mapping[str, Any] | None = None,
+        threads: int | None = None,
+        *,
+        progress: Progress = NO_PROGRESS,
+        **metadata: Any,
+    ) -> None:
+        """Upload a file from disk (streamed, never read whole into memory)."""
+        acl = (ExtraArgs or {}).get("ACL")
+        with open(flname, "rb") as file:
+            self.upload_object(object_name or os.fspath(flname), Payload(stream=file, size=os.fstat(file.fileno()).st_size),
+                               acl, threads, progress=progress, **metadata)
+
+    def upload_from_directory(
+        self,
+        disk_path: str | os.PathLike[str],
+        cloud_path: str | None = None,
+        recursive: bool = False,
+        ExtraArgs: Mapping[str, Any] | None = None,
+        threads: int | None = None,
+    ) -> list[str]:
+        """Upload the files of a folder (and its subfolders if ``recursive``); returns the names."""
+        disk_path = Path(disk_path)
+        cloud_path = cloud_path if cloud_path is not None else os.fspath(disk_path)
+        uploaded = []
+        for entry in sorted(disk_path.iterdir()):
+            target = names.join(cloud_path, entry.name)
+            if entry.is_file():
+                self.upload_from_file(entry, target, ExtraArgs, threads)
+                uploaded.append(names.object_name(target))
+            elif entry.is_dir() and recursive:
+                uploaded += self.upload_from_directory(entry, target, True, ExtraArgs, threads)
+        return uploaded
+
+    def download_to_file(
+        self, object_name: str, file_name: str | os.PathLike[str], threads: int | None = None, *, progress: Progress = NO_PROGRESS
+    ) -> str:
+        """Write an object's (decoded) content to a file; a failure leaves no partial file."""
+        name = names.object_name(object_name)
+        info = self.backend.head(name)
+        destination = Path(file_name).expanduser().absolute()
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temp = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".cc-part", dir=destination.parent)
+        try:
+            with os.fdopen(descriptor, "wb") as file:
+                source = self.pipeline.source(self.backend, info, progress=progress)
+                buffer = memoryview(bytearray(8 << 20))
+                while count := source.readinto(buffer):
+                    file.write(buffer[:count])
+            os.replace(temp, destination)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+        return str(destination)
+
+    def download_directory(self, directory: str, disk_name: str | os.PathLike[str]) -> list[str]:
+        """Download every object under ``directory`` into the folder ``disk_name``."""
+        prefix = names.prefix_name(directory)
+        if prefix and not prefix.endswith("/"):
+            prefix += "/"
+        written = []
+        for info in self.get_objects(prefix):
+            written.append(self.download_to_file(info.name, Path(disk_name, *info.name[len(prefix):].split("/"))))
+        return written
+
+    download_to_directory = download_directory
+
+    # -- raw arrays ----------------------------------------------------------------------------
+    def upload_raw_array(
+        self,
+        object_name: str,
+        array: np.ndarray,
+        compression: TransformSpec = None,
+        acl: str | None = None,
+        threads: int | None = None,
+        *,
+        transforms: TransformSpec = None,
+        progress: Progress = NO_PROGRESS,
+        **metadata: Any,
+    ) -> None:
+        """Upload an array's raw bytes (optionally compressed) with dtype/shape/order metadata.
+
+        Parameters
+        ----------
+        compression : bool or str, optional
+            ``True`` = the configured compression for the array's size, ``False`` = none, or a
+            name (``'zstd'``, ``'gzip'``, ``'lz4'``, ...). Default: ``[compression] do_compression``
+            unless ``[pipeline] transforms`` sets a chain.
+        transforms : str or list of str, optional
+            A full transform chain, overriding ``compression``.
+        """
+        if "gzip" in metadata:
+            warnings.warn("gzip= is deprecated; use compression='gzip'", DeprecationWarning, stacklevel=2)
+            compression = "gzip" if metadata.pop("gzip") else False
+        if transforms is None and isinstance(array, np.ndarray):
+            transforms = self.pipeline.compression_for(compression, array.nbytes)
+        self.put_value(object_name, array, "raw", transforms=transforms, metadata=metadata, acl=acl,
+                       threads=threads, progress=progress)
+
+    def download_raw_array(
+        self, object_name: str, buffersize: int | None = None, threads: int | None = None, *, progress: Progress = NO_PROGRESS, **kwargs: Any
+    ) -> np.ndarray:
+        """Read an array written by :meth:`upload_raw_array` (or by cottoncandy 0.4).
+
+        The result is writable and in the memory order it was stored in; uncompressed data is read
+        straight into it.
+        """
+        return self.get_value(object_name, "raw", progress=progress)
+
+    # -- formats provided by codec plugins -----------------------------------------------------
+    def upload_npy_array(self, object_name: str, array: np.ndarray, acl: str | None = None, threads: int | None = None, **metadata: Any) -> None:
+        self.put_value(object_name, array, "npy", metadata=metadata, acl=acl, threads=threads)
+
+    def download_npy_array(self, object_name: str, threads: int | None = None) -> np.ndarray:
+        return self.get_value(object_name, "npy")
+
+    def upload_dask_array(self, object_name: str, arr: Any, axis: int | None = -1, buffersize: int | None = None, threads: int | None = None, **metakwargs: Any) -> Any:
+        return self._layout("dask").upload(self, object_name, arr, axis=axis, buffersize=buffersize, threads=threads, **metakwargs)
+
+    def download_dask_array(self, object_name: str, dask_name: str = "array", threads: int | None = None) -> Any:
+        return self._layout("dask").download(self, object_name, dask_name=dask_name, threads=threads)
+
+    def upload_sparse_array(self, object_name: str, arr: Any, threads: int | None = None, **metadata: Any) -> Any:
+        return self._layout("sparse").upload(self, object_name, arr, threads=threads, **metadata)
+
+    def download_sparse_array(self, object_name: str, threads: int | None = None) -> Any:
+        return self._layout("sparse").download(self, object_name, threads=threads)
+
+    def dict2cloud(self, object_name: str, array_dict: Mapping[str, Any], acl: str | None = None, verbose: bool = True, threads: int | None = None, **metadata: Any) -> Any:
+        return self._layout("group").upload(self, object_name, array_dict, acl=acl, verbose=verbose, threads=threads, **metadata)
+
+    def cloud2dict(self, object_root: str, verbose: bool = True, keys: Iterable[str] | str | None = None, threads: int | None = None, **metadata: Any) -> Any:
+        return self._layout("group").download(self, object_root, verbose=verbose, keys=keys, threads=threads)
+
+    def cloud2dataset(self, object_root: str, verbose: bool = True, **kwargs: Any) -> Any:
+        """A lazy, h5py-like view of a group: nothing is downloaded until asked for."""
+        return self._layout("group").download(self, object_root, lazy=True, verbose=verbose, **kwargs)
+
+    def upload_hdf5(self, object_name: str, file_name: str | os.PathLike[str], **options: Any) -> Any:
+        return self._layout("hdf5").upload(self, object_name, file_name, **options)
+
+    def download_hdf5(self, object_name: str, file_name: str | os.PathLike[str], **options: Any) -> Any:
+        return self._layout("hdf5").download(self, object_name, file_name=file_name, **options)
+
+    # -- listing -------------------------------------------------------------------------------
+    def lsdir(self, path: str = "/", limit: int | None = None) -> list[str]:
+        """The direct children of ``path`` (objects and "folders"), as full names, sorted."""
+        if has_magic(path.rstrip("*").rstrip("/")):
+            raise ValueError(f"lsdir takes a folder, not a pattern ({path!r}); use ls() or glob()")
+        prefix = names.prefix_name(path.rstrip("*"))
+        if prefix and not prefix.endswith("/"):
+            prefix += "/"
+        found = [entry.name.rstrip("/") for entry in self.backend.list(prefix, delimiter="/")]
+        return sorted(found)[:limit]
+
+    def ls(self, pattern: str = "", page_size: int | None = None, limit: int | None = None, verbose: bool = False) -> list[str]:
+        """Like the shell's ``ls``: a folder's children, or the names at a pattern's depth."""
+        if pattern.endswith("/*") and not has_magic(pattern[:-2]):
+            pattern = pattern[:-2]
+        if not has_magic(pattern):
+            found = self.lsdir(pattern, limit)
+        else:
+            pattern = names.prefix_name(pattern)
+            depth = pattern.count("/") + 1
+            found = set()
+            for entry in self.backend.list(literal_prefix(pattern)):
+                candidate = "/".join(entry.name.split("/")[:depth])
+                if matches(pattern, candidate):
+                    found.add(candidate)
+            found = sorted(found)[:limit]
+        if verbose:
+            print("\n".join(found))
+        return found
+
+    def glob(self, pattern: str, **kwargs: Any) -> list[str]:
+        """Sorted names of the objects matching ``pattern``.
+
+        ``*`` stays within a path segment, ``**`` spans any depth; a pattern without wildcards
+        gives every object under it (as in cottoncandy 0.4). Only names under the pattern's
+        literal prefix are listed.
+        """
+        pattern = names.prefix_name(pattern)
+        if not has_magic(pattern):
+            folder = pattern.rstrip("/")
+            found = [e.name for e in self.backend.list(folder) if isinstance(e, ObjectInfo)
+                     and (e.name == folder or e.name.startswith(folder + "/") or not folder)]
+        else:
+            found = [e.name for e in self.backend.list(literal_prefix(pattern))
+                     if isinstance(e, ObjectInfo) and matches(pattern, e.name)]
+        limit = kwargs.get("limit")
+        result = sorted(found)[:limit]
+        if kwargs.get("verbose"):
+            print("\n".join(result))
+            print(f'Found {len(result)} objects matching "{pattern}"')
+        return result
+
+    def search(self, pattern: str, **kwargs: Any) -> list[str]:
+        """glob that prints what it found."""
+        return self.glob(pattern, verbose=True, **kwargs)
+
+    # -- copy, move, remove --------------------------------------------------------------------
+    def _names_under(self, name: str) -> list[str]:
+        return [e.name for e in self.backend.list(name.rstrip("/") + "/") if isinstance(e, ObjectInfo)]
+
+    def cp(self, source_name: str, dest_name: str, source_bucket: str | None = None, dest_bucket: str | None = None, overwrite: bool = False) -> list[str]:
+        """Copy an object, or every object under a folder, keeping metadata (server-side where possible).
+
+        Returns the names written.
+        """
+        source = names.object_name(source_name)
+        destination = names.object_name(dest_name)
+        source_backend = self.backend if source_bucket is None else self._open_backend(source_bucket)
+        target_backend = self.backend if dest_bucket is None else self._open_backend(dest_bucket)
+        if source_backend.exists(source):
+            pairs = [(source, destination)]
+        else:
+            under = [e.name for e in source_backend.list(source + "/") if isinstance(e, ObjectInfo)]
+            if not under:
+                raise ObjectNotFoundError(source, source_backend.describe())
+            pairs = [(name, destination + name[len(source):]) for name in under]
+        if not overwrite:
+            for _, target in pairs:
+                if target_backend.exists(target):
+                    raise ObjectExistsError(f"Object {target!r} exists in {target_backend.describe()}; pass overwrite=True to replace it")
+        for name, target in pairs:
+            target_backend.copy(name, target, source_bucket=source_backend.bucket if source_backend is not target_backend else None)
+        return [target for _, target in pairs]
+
+    def mv(self, source_name: str, dest_name: str, source_bucket: str | None = None, dest_bucket: str | None = None, overwrite: bool = False) -> list[str]:
+        """Move an object or a folder: copy, then delete the source."""
+        if names.object_name(source_name) == names.object_name(dest_name) and source_bucket == dest_bucket:
+            return [names.object_name(dest_name)]
+        written = self.cp(source_name, dest_name, source_bucket, dest_bucket, overwrite)
+        source_backend = self.backend if source_bucket is None else self._open_backend(source_bucket)
+        source = names.object_name(source_name)
+        if source_backend.exists(source):
+            source_backend.delete(source)
+        else:
+            source_backend.delete_many([e.name for e in source_backend.list(source + "/") if isinstance(e, ObjectInfo)])
+        return written
+
+    def rm(self, object_name: str, recursive: bool = False, delete: bool = True) -> list[str]:
+        """Remove an object, or with ``recursive=True`` everything under a folder; returns the names removed."""
+        name = names.object_name(object_name)
+        if self.backend.exists(name):
+            self.backend.delete(name)
+            return [name]
+        under = self._names_under(name)
+        if not under:
+            raise ObjectNotFoundError(name, self.backend.describe())
+        if not recursive:
+            raise CottonCandyError(f"{name!r} is a folder of {len(under)} objects; pass recursive=True to remove them all")
+        self.backend.delete_many(under)
+        return under
+
+
+def _rebuild_interface(bucket, endpoint, backend, transforms, settings_path, options, backend_options):
+    settings = load_config(Path(settings_path), create=False) if settings_path else None
+    return CCInterface(bucket, url=endpoint, backend=backend, settings=settings, transforms=transforms,
+                       verbose=False, **options, **backend_options)
+
+
+__all__ = ["CCInterface", "CloudStream", "ObjectExistsError", "Prefix"]

@@ -1,0 +1,79 @@
+"""The metadata keys cottoncandy writes, and reading the transform chain back from them.
+
+An object describes itself: ``cc-codec`` names the codec that wrote it and ``cc-transforms`` the
+transform chain in write order (``"zstd,aes-gcm"``). For cottoncandy 0.4 readers, raw arrays also
+carry 0.4's ``compression`` key. Objects that 0.4 wrote have no ``cc-*`` keys: their chain comes
+from ``compression`` (or the older ``gzip``) and raw arrays are recognised by ``dtype``/``shape``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from .errors import MetadataError
+
+CODEC_KEY = "cc-codec"
+TRANSFORMS_KEY = "cc-transforms"
+RESERVED_PREFIX = "cc-"
+LEGACY_COMPRESSION_KEY = "compression"
+LEGACY_GZIP_KEY = "gzip"
+_NO_COMPRESSION = ("", "false", "none")
+
+
+def chain_names(metadata: Mapping[str, str]) -> list[str]:
+    """The transform names applied when the object was written, in write order."""
+    if TRANSFORMS_KEY in metadata:
+        return [name for name in metadata[TRANSFORMS_KEY].split(",") if name]
+    legacy = metadata.get(LEGACY_COMPRESSION_KEY)
+    if legacy is not None:
+        return [] if legacy.strip().lower() in _NO_COMPRESSION else [legacy.strip()]
+    if metadata.get(LEGACY_GZIP_KEY, "").strip().lower() == "true":
+        return ["gzip"]
+    return []
+
+
+def codec_name(metadata: Mapping[str, str]) -> str | None:
+    """The codec that wrote the object, or None for plain bytes."""
+    if CODEC_KEY in metadata:
+        return metadata[CODEC_KEY]
+    if "dtype" in metadata and "shape" in metadata:
+        return "raw"
+    return None
+
+
+def legacy_compression(chain: Sequence[object]) -> str:
+    """The value of 0.4's ``compression`` key for a chain of transforms.
+
+    ``"False"`` for no transforms; the 0.4 codec name for a single compression 0.4 knows; for any
+    other chain the chain itself, which 0.4 refuses loudly instead of misreading the bytes.
+    """
+    if not chain:
+        return "False"
+    if len(chain) == 1 and getattr(chain[0], "legacy_name", None):
+        return chain[0].legacy_name  # type: ignore[attr-defined]
+    return ",".join(getattr(t, "name", str(t)) for t in chain)
+
+
+def user_metadata(metadata: Mapping[str, object], reserved: Mapping[str, str]) -> dict[str, str]:
+    """Check the caller's ``**metadata`` and turn values into strings.
+
+    Raises
+    ------
+    MetadataError
+        A key is not a string, collides with a key the codec writes, or uses the ``cc-`` prefix.
+    """
+    cleaned: dict[str, str] = {}
+    for key, value in metadata.items():
+        if not isinstance(key, str) or not key:
+            raise MetadataError(f"Metadata keys must be non-empty strings, not {key!r}")
+        if key.lower() in reserved or key.lower().startswith(RESERVED_PREFIX):
+            raise MetadataError(
+                f"Metadata key {key!r} is reserved by cottoncandy; choose another name"
+            )
+        cleaned[key] = str(value)
+    return cleaned
+
+
+def metadata_size(metadata: Mapping[str, str]) -> int:
+    """Bytes the metadata takes as S3 counts them (UTF-8 keys plus values)."""
+    return sum(len(k.encode()) + len(v.encode()) for k, v in metadata.items())

@@ -1,0 +1,165 @@
+"""Bytes on their way to a backend, without copying them.
+
+A :class:`Payload` is either a sequence of buffers (memoryviews of an array's memory, an npy header,
+compressed chunks) whose total size is known, or a readable binary stream. Backends read it through
+:meth:`Payload.chunks`, :meth:`Payload.slice` (buffers only: parallel part uploads) or
+:meth:`Payload.as_file` (a file object for clients that want one); none of these copies the data.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO
+
+import numpy as np
+
+Buffer = bytes | bytearray | memoryview
+
+DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024
+
+
+def byte_view(data: Buffer | np.ndarray) -> memoryview:
+    """Return a flat, read-only ``uint8`` memoryview of ``data`` without copying.
+
+    Arrays must be contiguous (C or F); callers choose the order and pass such an array.
+    """
+    if isinstance(data, np.ndarray):
+        if not (data.flags.c_contiguous or data.flags.f_contiguous):
+            raise ValueError("byte_view needs a contiguous array; pass np.ascontiguousarray(a)")
+        # reshape(-1) in the array's own memory order never copies a contiguous array
+        flat = data.reshape(-1, order="A") if data.ndim else data.reshape(1)
+        view = memoryview(flat.view(np.uint8))
+    else:
+        view = memoryview(data)
+    if view.format != "B" or view.ndim != 1:
+        view = view.cast("B")
+    return view.toreadonly()
+
+
+class Payload:
+    """The bytes of one object, as buffers or as a stream.
+
+    Parameters
+    ----------
+    buffers : iterable of bytes-like, optional
+        The object's bytes, in order. Kept as memoryviews, never joined.
+    stream : binary file object, optional
+        Read sequentially when ``buffers`` is not given.
+    size : int, optional
+        The stream's length when known; computed for buffers.
+    """
+
+    def __init__(
+        self,
+        buffers: Iterable[Buffer] | None = None,
+        *,
+        stream: BinaryIO | None = None,
+        size: int | None = None,
+    ) -> None:
+        if (buffers is None) == (stream is None):
+            raise TypeError("Payload takes either buffers or a stream")
+        self.stream = stream
+        self.buffers = None if buffers is None else [byte_view(b) for b in buffers]
+        self.size = sum(len(b) for b in self.buffers) if self.buffers is not None else size
+
+    @classmethod
+    def of(cls, data: "Payload | Buffer | np.ndarray | BinaryIO") -> "Payload":
+        """Wrap bytes, an array, a file object or an existing payload."""
+        if isinstance(data, Payload):
+            return data
+        if isinstance(data, (bytes, bytearray, memoryview, np.ndarray)):
+            return cls([byte_view(data)])
+        if hasattr(data, "read"):
+            return cls(stream=data, size=_remaining_size(data))
+        raise TypeError(f"cannot upload a {type(data).__name__}: pass bytes, an array or a file")
+
+    @property
+    def is_stream(self) -> bool:
+        return self.buffers is None
+
+    def chunks(self, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[memoryview]:
+        """Yield the bytes in order, at most ``chunk_size`` at a time (views, not copies)."""
+        if self.buffers is None:
+            assert self.stream is not None
+            while True:
+                block = self.stream.read(chunk_size)
+                if not block:
+                    return
+                yield memoryview(block)
+        else:
+            for buffer in self.buffers:
+                for start in range(0, len(buffer), chunk_size):
+                    yield buffer[start : start + chunk_size]
+
+    def slice(self, start: int, stop: int) -> "Payload":
+        """The bytes ``[start, stop)`` as a new payload of views (buffer payloads only)."""
+        if self.buffers is None:
+            raise TypeError("a streamed payload cannot be sliced; read it with chunks()")
+        parts: list[memoryview] = []
+        offset = 0
+        for buffer in self.buffers:
+            end = offset + len(buffer)
+            if end > start and offset < stop:
+                parts.append(buffer[max(start - offset, 0) : min(stop - offset, len(buffer))])
+            offset = end
+        return Payload(parts)
+
+    def as_file(self) -> BinaryIO:
+        """A readable file object over the payload (buffers are read in place)."""
+        if self.buffers is None:
+            assert self.stream is not None
+            return self.stream
+        return io.BufferedReader(_BufferReader(self.buffers), buffer_size=1 << 20)  # type: ignore[return-value]
+
+    def tobytes(self) -> bytes:
+        """Join the payload into one bytes object (a copy: for small objects only)."""
+        return b"".join(self.chunks())
+
+
+def _remaining_size(stream: BinaryIO) -> int | None:
+    try:
+        position = stream.tell()
+        end = stream.seek(0, io.SEEK_END)
+        stream.seek(position)
+        return end - position
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+class _BufferReader(io.RawIOBase):
+    """A raw, seekable reader over a list of memoryviews."""
+
+    def __init__(self, buffers: list[memoryview]) -> None:
+        self._buffers = buffers
+        self._size = sum(len(b) for b in buffers)
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def readinto(self, target) -> int:  # type: ignore[override]
+        target = memoryview(target).cast("B")
+        written = 0
+        offset = 0
+        for buffer in self._buffers:
+            end = offset + len(buffer)
+            if end > self._position and written < len(target):
+                start = self._position - offset
+                count = min(len(buffer) - start, len(target) - written)
+                target[written : written + count] = buffer[start : start + count]
+                written += count
+                self._position += count
+            offset = end
+        return written

@@ -1,0 +1,203 @@
+"""The data path: value -> codec -> transforms -> backend, and back.
+
+Uploading encodes the value into a zero-copy payload, runs it through the transform chain (each
+transform streams) and hands the result to the backend with metadata that names the codec and the
+chain. Downloading reads the metadata, and when the chain is empty lets the codec read straight into
+its own buffer through :meth:`Backend.get_into` (a raw array lands in ``np.empty(...)`` with no
+intermediate copy); otherwise the backend's chunks stream back through the chain in reverse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from .backend import Backend, ObjectInfo
+from .codec import Encoded
+from .errors import ConfigError, MetadataError
+from .metadata import (
+    CODEC_KEY,
+    LEGACY_COMPRESSION_KEY,
+    TRANSFORMS_KEY,
+    chain_names,
+    legacy_compression,
+    metadata_size,
+)
+from .payload import Payload
+from .progress import NO_PROGRESS, Progress
+from .transform import COMPRESSION, ENCRYPTION, Transform
+
+TransformSpec = None | bool | str | Sequence[str]
+
+
+class DirectSource:
+    """Decoded bytes that are the stored bytes: read with ranged ``get_into`` calls."""
+
+    def __init__(self, backend: Backend, info: ObjectInfo, progress: Progress) -> None:
+        self.name = info.name
+        self.size: int | None = info.size
+        self._backend = backend
+        self._offset = 0
+        self._progress = progress
+
+    def readinto(self, buffer: memoryview) -> int:
+        assert self.size is not None
+        wanted = min(len(buffer), self.size - self._offset)
+        if wanted <= 0:
+            return 0
+        count = self._backend.get_into(self.name, buffer[:wanted], offset=self._offset, progress=self._progress)
+        self._offset += count
+        return count
+
+    def read(self) -> bytes:
+        assert self.size is not None
+        remaining = bytearray(self.size - self._offset)
+        count = self.readinto(memoryview(remaining))
+        return bytes(remaining[:count])
+
+
+class StreamSource:
+    """Decoded bytes produced by an iterator of chunks (the transform chain run backwards)."""
+
+    def __init__(self, name: str, chunks: Iterator[Any]) -> None:
+        self.name = name
+        self.size: int | None = None
+        self._chunks = chunks
+        self._pending = memoryview(b"")
+
+    def readinto(self, buffer: memoryview) -> int:
+        filled = 0
+        while filled < len(buffer):
+            if not len(self._pending):
+                chunk = next(self._chunks, None)
+                if chunk is None:
+                    break
+                self._pending = memoryview(chunk).cast("B")
+                continue
+            count = min(len(self._pending), len(buffer) - filled)
+            buffer[filled : filled + count] = self._pending[:count]
+            self._pending = self._pending[count:]
+            filled += count
+        return filled
+
+    def read(self) -> bytes:
+        rest = [bytes(self._pending)] + [bytes(chunk) for chunk in self._chunks]
+        self._pending = memoryview(b"")
+        return b"".join(rest)
+
+
+class Pipeline:
+    """Builds transform chains for one interface and moves values through them.
+
+    Parameters
+    ----------
+    registry : cc_core.registry.Registry
+        Where codec and transform names resolve.
+    config : cc_core.config.Config
+        Default chain (``[pipeline] transforms``) and transform settings.
+    always : list of str
+        Transforms appended to every chain (the encrypted interface passes its cipher here).
+    """
+
+    def __init__(self, registry: Any, config: Any, always: Sequence[str] = ()) -> None:
+        self.registry = registry
+        self.config = config
+        self.always = list(always)
+        self._transforms: dict[str, Transform] = {}
+
+    def transform(self, name: str) -> Transform:
+        key = name.strip().lower()
+        if key not in self._transforms:
+            cls = self.registry.resolve("transform", key)
+            self._transforms[key] = cls.from_config(self.config)
+        return self._transforms[key]
+
+    def chain(self, spec: TransformSpec) -> list[Transform]:
+        """Transforms for a per-call spec: None = config default, False = none, "a,b" = those."""
+        if spec is None:
+            spec = self.config.get("pipeline", "transforms", fallback="") or ""
+        if spec is False or spec is True:
+            raise ConfigError("Pass transform names, None or False; True is resolved by the caller")
+        names = spec.split(",") if isinstance(spec, str) else list(spec)
+        names = [n.strip() for n in names if n.strip() and n.strip().lower() not in ("false", "none")]
+        names += [n for n in self.always if n.lower() not in (m.lower() for m in names)]
+        transforms = [self.transform(name) for name in names]
+        _check_order(transforms)
+        return transforms
+
+    def compression_for(self, compression: TransformSpec, nbytes: int) -> TransformSpec:
+        """cottoncandy 0.4's ``compression=`` argument as a transform spec."""
+        if compression is None:
+            if self.config.get("pipeline", "transforms", fallback=""):
+                return None
+            compression = self.config.getboolean("compression", "do_compression")
+        if compression is True:
+            threshold = self.config.getint("compression", "threshold", fallback=2 << 30)
+            key = "large_array" if nbytes >= threshold else "small_array"
+            return self.config.get("compression", key, fallback="zstd")
+        if compression is False:
+            return []
+        return compression
+
+    # -- writing -------------------------------------------------------------------------------
+    def write(
+        self,
+        backend: Backend,
+        name: str,
+        encoded: Encoded,
+        chain: list[Transform],
+        codec: str | None,
+        user_metadata: Mapping[str, str],
+        *,
+        progress: Progress = NO_PROGRESS,
+        **put_options: Any,
+    ) -> None:
+        metadata = dict(encoded.metadata)
+        if codec:
+            metadata[CODEC_KEY] = codec
+        if chain or codec == "raw":
+            metadata[TRANSFORMS_KEY] = ",".join(t.name for t in chain)
+        if codec == "raw":
+            metadata[LEGACY_COMPRESSION_KEY] = legacy_compression(chain)
+        metadata.update(user_metadata)
+        limit = backend.capabilities.metadata_limit
+        if limit is not None and metadata_size(metadata) > limit:
+            raise MetadataError(
+                f"The metadata of {name!r} takes {metadata_size(metadata)} bytes; the "
+                f"{backend.name} backend allows {limit}. Store large annotations as a json object"
+            )
+        payload = encoded.payload
+        for transform in chain:
+            payload = Payload(list(transform.encode(payload.chunks())))
+        backend.put(name, payload, metadata, progress=progress, **put_options)
+
+    # -- reading -------------------------------------------------------------------------------
+    def source(self, backend: Backend, info: ObjectInfo, *, progress: Progress = NO_PROGRESS) -> DirectSource | StreamSource:
+        """The decoded bytes of an object whose ``info`` (from ``head``) is known."""
+        names = chain_names(info.metadata)
+        if not names:
+            progress.set_size(info.size)
+            return DirectSource(backend, info, progress)
+        try:
+            chain = [self.transform(name) for name in names]
+        except KeyError as exc:
+            raise MetadataError(
+                f"Object {info.name!r} was written with transform chain {names}, and {exc}"
+            ) from None
+        progress.set_size(info.size)
+        chunks: Iterator[Any] = backend.iter_chunks(info.name, progress=progress)
+        for transform in reversed(chain):
+            chunks = iter(transform.decode(chunks))
+        return StreamSource(info.name, chunks)
+
+
+def _check_order(chain: list[Transform]) -> None:
+    encrypted = False
+    for transform in chain:
+        if transform.kind == ENCRYPTION:
+            encrypted = True
+        elif transform.kind == COMPRESSION and encrypted:
+            raise ConfigError(
+                f"Transform chain {[t.name for t in chain]} compresses after encrypting; "
+                "encrypted bytes do not compress: put compression first"
+            )

@@ -1,0 +1,211 @@
+"""Discovering plugins through entry points and collecting what they register.
+
+Every plugin, the core's own built-ins included, is a module named by an entry point in the
+``cottoncandy`` group. Each is loaded inside its own ``try``: a plugin that fails to import or to
+register is recorded with its error, reported once as a warning and in ``cottoncandy plugins``, and
+the others keep working.
+
+Which plugins load is switchable, as in tox and llm: ``CC_DISABLE_PLUGINS=a,b`` (or ``[plugins]
+disable``) skips those entry points; ``CC_LOAD_PLUGINS=a,b`` (or ``[plugins] load``) loads only
+those. The core's own entry point, ``core``, loads unless it is disabled by name.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import warnings
+from dataclasses import dataclass, field
+from importlib import metadata as importlib_metadata
+from types import ModuleType
+from typing import Any, Callable
+
+import pluggy
+
+from . import hookspecs
+from .registry import KINDS, Registration, Registry
+
+ENTRY_POINT_GROUP = "cottoncandy"
+CORE_PLUGIN = "core"
+_REGISTRATION_HOOKS = {
+    "backend": "cc_register_backends",
+    "codec": "cc_register_codecs",
+    "transform": "cc_register_transforms",
+}
+
+
+@dataclass
+class PluginRecord:
+    """What ``cottoncandy plugins`` shows about one plugin."""
+
+    name: str
+    module: str
+    distribution: str = ""
+    version: str = ""
+    status: str = "ok"  # "ok", "failed" or "disabled"
+    error: str = ""
+    provides: list[str] = field(default_factory=list)
+
+
+def _name_list(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+class PluginManager:
+    """The pluggy manager, the plugin records and the registry of components.
+
+    Parameters
+    ----------
+    disable, load : list of str, optional
+        Entry-point names to skip / to load exclusively. Default: the environment variables
+        ``CC_DISABLE_PLUGINS`` / ``CC_LOAD_PLUGINS``, else the ``[plugins]`` config section.
+    """
+
+    def __init__(self, *, disable: list[str] | None = None, load: list[str] | None = None) -> None:
+        self.hooks = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self.hooks.add_hookspecs(hookspecs)
+        self.registry = Registry()
+        self.records: dict[str, PluginRecord] = {}
+        self._disable = disable
+        self._load = load
+        self._lock = threading.RLock()
+
+    # -- discovery -------------------------------------------------------------------------------
+    def load_entry_points(self, plugin_settings: dict[str, str] | None = None) -> None:
+        """Load and register every allowed entry point of the ``cottoncandy`` group."""
+        settings = plugin_settings or {}
+        disable = self._disable
+        if disable is None:
+            disable = _name_list(os.environ.get("CC_DISABLE_PLUGINS", settings.get("disable", ""))) or []
+        load = self._load
+        if load is None:
+            load = _name_list(os.environ.get("CC_LOAD_PLUGINS", settings.get("load") or None))
+        for entry_point in sorted(importlib_metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+            record = PluginRecord(
+                name=entry_point.name,
+                module=entry_point.value,
+                distribution=entry_point.dist.name if entry_point.dist else "",
+                version=entry_point.dist.version if entry_point.dist else "",
+            )
+            self.records[record.name] = record
+            allowed = record.name == CORE_PLUGIN or load is None or record.name in load
+            if record.name in disable or not allowed:
+                record.status = "disabled"
+                continue
+            try:
+                module = entry_point.load()
+            except Exception as exc:  # a broken plugin must not break the others
+                self._fail(record, exc)
+                continue
+            self.register(module, name=record.name, record=record)
+
+    def register(self, plugin: ModuleType | object, *, name: str, record: PluginRecord | None = None) -> None:
+        """Register a plugin object and collect what it registers (also used for test plugins)."""
+        with self._lock:
+            record = record or PluginRecord(name=name, module=getattr(plugin, "__name__", repr(plugin)))
+            self.records[name] = record
+            try:
+                self.hooks.register(plugin, name=name)
+                for kind, hook_name in _REGISTRATION_HOOKS.items():
+                    for implementation in getattr(self.hooks.hook, hook_name).get_hookimpls():
+                        if implementation.plugin_name == name:
+                            implementation.function(register=self._register_callback(kind, record))
+            except Exception as exc:
+                self.registry.remove_plugin(name)
+                if self.hooks.is_registered(plugin):
+                    self.hooks.unregister(plugin)
+                self._fail(record, exc)
+
+    def unregister(self, name: str) -> None:
+        """Remove a plugin and everything it registered."""
+        with self._lock:
+            plugin = self.hooks.get_plugin(name)
+            if plugin is not None:
+                self.hooks.unregister(plugin)
+            self.registry.remove_plugin(name)
+            self.registry.failed_plugins.pop(name, None)
+            self.records.pop(name, None)
+
+    def _register_callback(self, kind: str, record: PluginRecord) -> Callable[..., None]:
+        def register(
+            name: str,
+            target: Any,
+            *,
+            description: str = "",
+            install: str = "",
+            schemes: tuple[str, ...] = (),
+            aliases: tuple[str, ...] = (),
+            **future_options: Any,
+        ) -> None:
+            del future_options  # accepted so that newer plugins run on this core
+            class_aliases = () if isinstance(target, str) else tuple(getattr(target, "aliases", ()))
+            self.registry.add(
+                Registration(
+                    kind=kind,
+                    name=name.lower(),
+                    target=target,
+                    plugin=record.name,
+                    description=description,
+                    install=install,
+                    schemes=tuple(s.lower() for s in schemes),
+                    aliases=tuple(aliases) + class_aliases,
+                )
+            )
+            record.provides.append(f"{kind}:{name.lower()}")
+
+        return register
+
+    def _fail(self, record: PluginRecord, exc: BaseException) -> None:
+        record.status = "failed"
+        record.error = f"{type(exc).__name__}: {exc}"
+        self.registry.failed_plugins[record.name] = record.error
+        warnings.warn(
+            f"cottoncandy plugin {record.name!r} ({record.distribution or record.module}) failed "
+            f"to load and is skipped: {record.error}. Run 'cottoncandy plugins' for the list.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+    # -- questions -------------------------------------------------------------------------------
+    def backend_for_url(self, url: str) -> str | None:
+        """The name of the backend serving ``url`` (by registered scheme or by hook)."""
+        answer = self.hooks.hook.cc_backend_for_url(url=url)
+        if answer:
+            return answer
+        scheme, separator, _ = url.partition("://")
+        return self.registry.backend_for_scheme(scheme) if separator else None
+
+    def configure(self, config: Any) -> None:
+        """Hand ``config`` to every plugin's ``cc_configure`` (historic: late plugins get it too)."""
+        self.hooks.hook.cc_configure.call_historic(kwargs={"config": config})
+
+
+_manager: PluginManager | None = None
+_manager_lock = threading.Lock()
+
+
+def get_plugin_manager() -> PluginManager:
+    """The process-wide plugin manager, loading entry points on first use."""
+    global _manager
+    with _manager_lock:
+        if _manager is None:
+            from .config import load_config
+
+            config = load_config()
+            manager = PluginManager()
+            manager.load_entry_points(config.section("plugins"))
+            manager.configure(config)
+            _manager = manager
+        return _manager
+
+
+def reset_plugin_manager() -> None:
+    """Forget the loaded plugins; the next :func:`get_plugin_manager` discovers them again."""
+    global _manager
+    with _manager_lock:
+        _manager = None
+
+
+__all__ = ["KINDS", "PluginManager", "PluginRecord", "get_plugin_manager", "reset_plugin_manager"]

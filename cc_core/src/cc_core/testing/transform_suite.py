@@ -1,0 +1,63 @@
+"""The conformance suite every byte transform passes."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ..errors import IntegrityError
+from ..transform import Transform
+
+
+def _run(steps, chunks):
+    return b"".join(bytes(c) for c in steps(iter(chunks)))
+
+
+class TransformConformance:
+    """Subclass and provide a ``transform`` fixture.
+
+    ``detects_truncation`` / ``detects_corruption``: whether decoding damaged input must raise
+    :class:`IntegrityError` (True for framed compressors and for encryption).
+    """
+
+    detects_truncation = True
+    detects_corruption = False
+
+    @pytest.fixture
+    def transform(self) -> Transform:  # pragma: no cover - subclasses override
+        raise NotImplementedError("provide a `transform` fixture")
+
+    @pytest.mark.parametrize("size", [0, 1, 1000, 3 * 1024 * 1024 + 5])
+    def test_round_trip(self, transform: Transform, size: int) -> None:
+        data = (os.urandom(size // 2) + bytes(size - size // 2))
+        encoded = _run(transform.encode, [data])
+        assert _run(transform.decode, [encoded]) == data
+
+    def test_chunking_does_not_matter(self, transform: Transform) -> None:
+        data = bytes(range(256)) * 5000
+        pieces = [data[i : i + 7919] for i in range(0, len(data), 7919)]
+        encoded = _run(transform.encode, pieces)
+        split = [encoded[i : i + 4099] for i in range(0, len(encoded), 4099)]
+        assert _run(transform.decode, split) == data
+        assert _run(transform.decode, [encoded]) == data
+
+    def test_accepts_memoryviews(self, transform: Transform) -> None:
+        data = bytearray(b"memoryview input " * 100)
+        encoded = _run(transform.encode, [memoryview(data)])
+        assert _run(transform.decode, [memoryview(encoded)]) == bytes(data)
+
+    def test_truncated_input_is_an_error(self, transform: Transform) -> None:
+        if not self.detects_truncation:
+            pytest.skip("this transform's format cannot tell a truncated stream")
+        encoded = _run(transform.encode, [os.urandom(5000)])
+        with pytest.raises(IntegrityError):
+            _run(transform.decode, [encoded[: len(encoded) // 2]])
+
+    def test_corrupt_input_is_an_error(self, transform: Transform) -> None:
+        if not self.detects_corruption:
+            pytest.skip("this transform does not authenticate its input")
+        encoded = bytearray(_run(transform.encode, [os.urandom(5000)]))
+        encoded[len(encoded) // 2] ^= 0x01
+        with pytest.raises(IntegrityError):
+            _run(transform.decode, [bytes(encoded)])

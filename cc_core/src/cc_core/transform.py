@@ -1,0 +1,61 @@
+"""The byte transform interface: bytes in, bytes out (compression, encryption, ...).
+
+Transforms stream: :meth:`Transform.encode` and :meth:`Transform.decode` take an iterable of
+buffers and yield buffers, so a transform never needs the whole object in one piece unless its
+format demands it. A chain of transforms is applied in write order on upload (compression first,
+then encryption) and in reverse on download; the chain's names are stored with the object.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from typing import Any, ClassVar
+
+from .payload import Buffer
+
+COMPRESSION = "compression"
+ENCRYPTION = "encryption"
+OTHER = "other"
+
+
+class Transform(ABC):
+    """Base class of byte transforms.
+
+    Class attributes
+    ----------------
+    name : str
+        Registered name (lower-case), written to the object's ``cc-transforms`` metadata.
+    kind : str
+        ``"compression"``, ``"encryption"`` or ``"other"``; the pipeline refuses compression
+        after encryption (encrypted bytes do not compress, and the order leaks information).
+    aliases : tuple of str
+        Other names that select this transform, e.g. the codec id cottoncandy 0.4 wrote.
+    legacy_name : str or None
+        The ``compression`` metadata value cottoncandy 0.4 writes for this transform, when 0.4 can
+        read it back (``"gzip"``, ``"Zstd"``); None when 0.4 cannot.
+    """
+
+    name: ClassVar[str] = ""
+    kind: ClassVar[str] = OTHER
+    aliases: ClassVar[tuple[str, ...]] = ()
+    legacy_name: ClassVar[str | None] = None
+
+    @classmethod
+    def from_config(cls, config: Any, **options: Any) -> "Transform":
+        """Build the transform for an interface with ``config``; override to read settings."""
+        return cls(**options)
+
+    @abstractmethod
+    def encode(self, chunks: Iterable[Buffer]) -> Iterator[Buffer]:
+        """Yield the transformed bytes of the stream ``chunks``."""
+
+    @abstractmethod
+    def decode(self, chunks: Iterable[Buffer]) -> Iterator[Buffer]:
+        """Yield the original bytes of the transformed stream ``chunks``.
+
+        Raise :class:`cc_core.errors.IntegrityError` when the input is corrupt or truncated.
+        """
+
+    def __repr__(self) -> str:
+        return f"<transform {self.name}>"

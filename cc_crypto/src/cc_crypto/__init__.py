@@ -1,0 +1,1 @@
+"""cc_crypto: a cottoncandy plugin package (see its issue for what it provides)."""

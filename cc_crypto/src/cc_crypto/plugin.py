@@ -1,0 +1,4 @@
+"""Entry point of the cc_crypto plugin: registers its components with cottoncandy.
+
+Imports only cc_core, so that listing plugins never imports this package's heavy dependencies.
+"""

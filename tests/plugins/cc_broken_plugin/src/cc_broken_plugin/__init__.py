@@ -1,0 +1,1 @@
+"""A plugin whose import fails, to show that it does not break the others."""

@@ -1,0 +1,1 @@
+"""An example third-party cottoncandy plugin: a byte-shuffle transform."""
