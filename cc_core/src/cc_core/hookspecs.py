@@ -88,3 +88,13 @@ def cc_backend_for_url(url: str) -> str | None:
     Needed only by plugins whose URLs a plain scheme cannot tell apart; a backend registered with
     ``schemes=`` is found without implementing this hook.
     """
+
+
+@hookspec
+def cc_register_commands(subparsers: Any) -> None:
+    """Add subcommands to the ``cottoncandy`` command line.
+
+    ``subparsers`` is the :mod:`argparse` sub-parser collection. Add a parser and give it a
+    handler: ``parser.set_defaults(handler=function)``; the handler receives the parsed
+    ``argparse.Namespace`` and returns the exit status (0 on success).
+    """
