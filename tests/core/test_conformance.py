@@ -13,13 +13,13 @@ from cc_core.testing import BackendConformance, TransformConformance
 class TestLocalBackend(BackendConformance):
     @pytest.fixture
     def backend(self, tmp_path, cc_settings):
-        return LocalBackend(str(tmp_path), config=cc_settings)
+        return LocalBackend(str(tmp_path), settings=cc_settings)
 
 
 class TestMemoryBackend(BackendConformance):
     @pytest.fixture
     def backend(self, cc_settings):
-        return MemoryBackend(f"b-{uuid.uuid4().hex}", config=cc_settings, force_bucket_creation=True)
+        return MemoryBackend(f"b-{uuid.uuid4().hex}", settings=cc_settings, force_bucket_creation=True)
 
 
 @pytest.mark.parametrize("cls", [GzipTransform, ZlibTransform, Bz2Transform, LzmaTransform])

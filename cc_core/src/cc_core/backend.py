@@ -76,8 +76,10 @@ class Backend(ABC):
     ----------
     bucket : str or None
         The bucket (root folder, Drive folder) this backend works in.
-    config : cc_core.config.Config
-        The effective configuration; backends read their own section.
+    settings : cc_core.config.Config
+        The effective cottoncandy configuration; backends read their own section. (Named
+        ``settings`` so that ``config=`` stays free for a client library's own config object,
+        such as ``botocore.client.Config``.)
     **options
         Backend-specific options (credentials, endpoint, ...); a backend rejects unknown ones.
     """
@@ -86,12 +88,12 @@ class Backend(ABC):
     name: ClassVar[str] = ""
     capabilities: ClassVar[Capabilities] = Capabilities()
 
-    def __init__(self, bucket: str | None, *, config: Any = None, **options: Any) -> None:
+    def __init__(self, bucket: str | None, *, settings: Any = None, **options: Any) -> None:
         if options:
             unknown = ", ".join(sorted(options))
             raise TypeError(f"{type(self).__name__} does not take the option(s): {unknown}")
         self.bucket = bucket
-        self.config = config
+        self.settings = settings
 
     # -- objects -------------------------------------------------------------------------------
     @abstractmethod

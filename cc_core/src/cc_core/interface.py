@@ -132,7 +132,7 @@ class CCInterface:
 
     def _open_backend(self, bucket: str | None, force_bucket_creation: bool = False) -> Backend:
         return self._backend_class(
-            bucket, config=self.settings, force_bucket_creation=force_bucket_creation, **self._backend_options
+            bucket, settings=self.settings, force_bucket_creation=force_bucket_creation, **self._backend_options
         )
 
     def __repr__(self) -> str:

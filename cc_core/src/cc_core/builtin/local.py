@@ -41,7 +41,7 @@ class LocalBackend(Backend):
         self,
         bucket: str | None,
         *,
-        config: Any = None,
+        settings: Any = None,
         access_key: str | None = None,
         secret_key: str | None = None,
         endpoint_url: str | None = None,
@@ -51,10 +51,10 @@ class LocalBackend(Backend):
         del access_key, secret_key, endpoint_url  # accepted for the shared get_interface signature
         if not bucket:
             raise ConfigError("The local backend needs a root folder: get_interface('/path/to/store', backend='local')")
-        super().__init__(str(bucket), config=config)
+        super().__init__(str(bucket), settings=settings)
         self.root = Path(bucket).expanduser().resolve()
         if fsync is None:
-            fsync = bool(config and config.getboolean("local", "fsync", fallback=False))
+            fsync = bool(settings and settings.getboolean("local", "fsync", fallback=False))
         self.fsync = fsync
         if not self.root.is_dir():
             if force_bucket_creation:
@@ -231,7 +231,7 @@ class LocalBackend(Backend):
         source_path = self._path(source, source_root)
         if not source_path.is_file():
             raise ObjectNotFoundError(source, f"file://{source_root}")
-        backend = self if source_bucket is None else LocalBackend(str(source_root), config=self.config)
+        backend = self if source_bucket is None else LocalBackend(str(source_root), settings=self.settings)
         file, metadata = backend._open_consistent(source)
         with file:
             self.put(destination, Payload(stream=file, size=os.fstat(file.fileno()).st_size), metadata)

@@ -29,14 +29,14 @@ class MemoryBackend(Backend):
         self,
         bucket: str | None,
         *,
-        config: Any = None,
+        settings: Any = None,
         access_key: str | None = None,
         secret_key: str | None = None,
         endpoint_url: str | None = None,
         force_bucket_creation: bool = False,
     ) -> None:
         del access_key, secret_key, endpoint_url
-        super().__init__(bucket or "default", config=config)
+        super().__init__(bucket or "default", settings=settings)
         with _lock:
             if self.bucket not in _buckets:
                 if not force_bucket_creation and bucket is not None:

@@ -7,7 +7,7 @@ Subclass a suite in your own tests and provide its fixture::
     class TestMyBackend(BackendConformance):
         @pytest.fixture
         def backend(self):
-            yield MyBackend("test-bucket", config=load_config(create=False))
+            yield MyBackend("test-bucket", settings=load_config(create=False))
 
 Every test of the suite then runs against your backend. Load the fixtures with
 ``pytest_plugins = ["cc_core.testing.fixtures"]`` in your ``conftest.py``.
