@@ -55,6 +55,10 @@ class ObjectInfo:
     size: int
     metadata: Mapping[str, str] = field(default_factory=dict)
     modified: datetime | None = None
+    #: A token of this version of the object (ETag, inode...), or None if the backend has none.
+    #: When set, readers pass it back as ``version=`` to ``get_into``/``iter_chunks``, which raise
+    #: :class:`cc_core.errors.ObjectChangedError` if the object was replaced in between.
+    version: str | None = None
 
     @property
     def key(self) -> str:

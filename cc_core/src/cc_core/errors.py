@@ -52,6 +52,10 @@ class IntegrityError(CottonCandyError):
     """Stored bytes do not match what was written (checksum, size or authentication failure)."""
 
 
+class ObjectChangedError(CottonCandyError):
+    """The object was replaced while it was being read; reading again gets one whole version."""
+
+
 class ConfigError(CottonCandyError, ValueError):
     """The configuration file or an environment override is invalid."""
 

@@ -14,7 +14,7 @@ import os
 import pickle
 import tempfile
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -23,7 +23,7 @@ import numpy as np
 from .backend import Backend, ObjectInfo, Prefix
 from .codec import Encoded, LayoutCodec, ObjectCodec
 from .config import Config, load_config
-from .errors import CottonCandyError, MetadataError, ObjectNotFoundError
+from .errors import CottonCandyError, MetadataError, ObjectChangedError, ObjectNotFoundError
 from .metadata import codec_name, user_metadata
 from . import names
 from .patterns import has_magic, literal_prefix, matches
@@ -31,6 +31,9 @@ from .payload import Payload
 from .pipeline import Pipeline, TransformSpec
 from .plugins import PluginManager, get_plugin_manager
 from .progress import NO_PROGRESS, Progress
+
+
+_READ_ATTEMPTS = 5
 
 
 class ObjectExistsError(CottonCandyError, FileExistsError):
@@ -194,16 +197,28 @@ class CCInterface:
 
     def get_value(self, name: str, codec: str, *, progress: Progress = NO_PROGRESS, **codec_options: Any) -> Any:
         """Read ``name`` with ``codec`` (the codec the object names must agree)."""
+        def decode(info: ObjectInfo, source: Any) -> Any:
+            written_by = codec_name(info.metadata)
+            if written_by is not None and written_by != codec:
+                raise MetadataError(
+                    f"Object {info.name!r} was written by the {written_by!r} codec, not {codec!r}; "
+                    f"read it with the matching download method"
+                )
+            return self._codec(codec).decode(info.metadata, source, **codec_options)
+
+        return self._read(name, decode, progress)
+
+    def _read(self, name: str, consume: Callable[[ObjectInfo, Any], Any], progress: Progress = NO_PROGRESS) -> Any:
+        """Head the object and let ``consume(info, source)`` read it; again if a writer replaced
+        the object in between, so the result is always one whole version."""
         name = names.object_name(name)
-        info = self.backend.head(name)
-        written_by = codec_name(info.metadata)
-        if written_by is not None and written_by != codec:
-            raise MetadataError(
-                f"Object {name!r} was written by the {written_by!r} codec, not {codec!r}; "
-                f"read it with the matching download method"
-            )
-        source = self.pipeline.source(self.backend, info, progress=progress)
-        return self._codec(codec).decode(info.metadata, source, **codec_options)
+        for attempt in range(_READ_ATTEMPTS):
+            info = self.backend.head(name)
+            try:
+                return consume(info, self.pipeline.source(self.backend, info, progress=progress))
+            except ObjectChangedError:
+                if attempt == _READ_ATTEMPTS - 1:
+                    raise
 
     # -- buckets -------------------------------------------------------------------------------
     @property
@@ -297,9 +312,7 @@ class CCInterface:
         return CloudStream(io.BufferedReader(_SourceReader(source), 1 << 20), info.metadata)  # type: ignore[arg-type]
 
     def download_object(self, object_name: str, threads: int | None = None, *, progress: Progress = NO_PROGRESS) -> bytes:
-        name = names.object_name(object_name)
-        info = self.backend.head(name)
-        return self.pipeline.source(self.backend, info, progress=progress).read()
+        return self._read(object_name, lambda info, source: source.read(), progress)
 
     def get_object(self, object_name: str, bucket_name: str | None = None) -> ObjectInfo:
         """Size, metadata and time of an object (0.4 returned a boto3 object; this works everywhere)."""
@@ -373,21 +386,22 @@ class CCInterface:
         self, object_name: str, file_name: str | os.PathLike[str], threads: int | None = None, *, progress: Progress = NO_PROGRESS
     ) -> str:
         """Write an object's (decoded) content to a file; a failure leaves no partial file."""
-        name = names.object_name(object_name)
-        info = self.backend.head(name)
         destination = Path(file_name).expanduser().absolute()
         destination.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temp = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".cc-part", dir=destination.parent)
-        try:
-            with os.fdopen(descriptor, "wb") as file:
-                source = self.pipeline.source(self.backend, info, progress=progress)
-                buffer = memoryview(bytearray(8 << 20))
-                while count := source.readinto(buffer):
-                    file.write(buffer[:count])
-            os.replace(temp, destination)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+
+        def write_file(info: ObjectInfo, source: Any) -> None:
+            descriptor, temp = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".cc-part", dir=destination.parent)
+            try:
+                with os.fdopen(descriptor, "wb") as file:
+                    buffer = memoryview(bytearray(min(info.size, 8 << 20) or 1))
+                    while count := source.readinto(buffer):
+                        file.write(buffer[:count])
+                os.replace(temp, destination)
+            except BaseException:
+                Path(temp).unlink(missing_ok=True)
+                raise
+
+        self._read(object_name, write_file, progress)
         return str(destination)
 
     def download_directory(self, directory: str, disk_name: str | os.PathLike[str]) -> list[str]:

@@ -39,13 +39,15 @@ class DirectSource:
         self._backend = backend
         self._offset = 0
         self._progress = progress
+        self._version = _version_option(info)
 
     def readinto(self, buffer: memoryview) -> int:
         assert self.size is not None
         wanted = min(len(buffer), self.size - self._offset)
         if wanted <= 0:
             return 0
-        count = self._backend.get_into(self.name, buffer[:wanted], offset=self._offset, progress=self._progress)
+        count = self._backend.get_into(self.name, buffer[:wanted], offset=self._offset, progress=self._progress,
+                                       **self._version)
         self._offset += count
         return count
 
@@ -185,10 +187,15 @@ class Pipeline:
                 f"Object {info.name!r} was written with transform chain {names}, and {exc}"
             ) from None
         progress.set_size(info.size)
-        chunks: Iterator[Any] = backend.iter_chunks(info.name, progress=progress)
+        chunks: Iterator[Any] = backend.iter_chunks(info.name, progress=progress, **_version_option(info))
         for transform in reversed(chain):
             chunks = iter(transform.decode(chunks))
         return StreamSource(info.name, chunks)
+
+
+def _version_option(info: ObjectInfo) -> dict[str, str]:
+    """``version=`` for backends that report versions; others never receive the keyword."""
+    return {} if info.version is None else {"version": info.version}
 
 
 def _check_order(chain: list[Transform]) -> None:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
@@ -22,14 +24,18 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..backend import Backend, Capabilities, ObjectInfo, Prefix
-from ..errors import BucketNotFoundError, ConfigError, ObjectNotFoundError
+from ..errors import BucketNotFoundError, ConfigError, ObjectChangedError, ObjectNotFoundError
 from ..payload import DEFAULT_CHUNK_SIZE, Payload
 from ..progress import NO_PROGRESS, Progress
 
 META_SUFFIX = ".meta.json"
 TEMP_MARKER = ".cc-tmp-"
 VERSION_KEY = "cc-local-version"
-_READ_ATTEMPTS = 20
+_READ_ATTEMPTS = 12
+# Held across a writer's two renames and a reader's metadata read + open: within one process a
+# thread switch between the renames would otherwise leave the pair half-done for milliseconds.
+# Across processes the gap is two syscalls, and readers retry.
+_RENAME_LOCK = threading.Lock()
 
 
 class LocalBackend(Backend):
@@ -95,16 +101,17 @@ class LocalBackend(Backend):
             progress.set_size(payload.size)
         data_temp = self._write_temp(path, lambda f: self._write_payload(f, payload, progress))
         try:
-            stat = os.stat(data_temp)
-            record = {**metadata, VERSION_KEY: f"{stat.st_ino}:{stat.st_size}"}
+            with open(data_temp, "rb") as written:
+                record = {**metadata, VERSION_KEY: _version_of(written)}
             encoded = json.dumps(record).encode("utf-8")
             meta_path = path.with_name(path.name + META_SUFFIX)
             meta_temp = self._write_temp(meta_path, lambda f: f.write(encoded))
         except BaseException:
             os.unlink(data_temp)
             raise
-        os.replace(data_temp, path)
-        os.replace(meta_temp, meta_path)
+        with _RENAME_LOCK:  # readers in this process never see one rename without the other
+            os.replace(data_temp, path)
+            os.replace(meta_temp, meta_path)
         if self.fsync:
             _fsync_folder(path.parent)
 
@@ -127,35 +134,43 @@ class LocalBackend(Backend):
         return str(temp)
 
     # -- reading ---------------------------------------------------------------------------------
-    def _open_consistent(self, name: str) -> tuple[BinaryIO, dict[str, str]]:
-        """Open the data file and read the metadata that belongs to that very version."""
-        path = self._path(name)
-        meta_path = path.with_name(path.name + META_SUFFIX)
-        for _ in range(_READ_ATTEMPTS):
-            try:
-                file = open(path, "rb")
-            except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-                raise ObjectNotFoundError(name, self.describe()) from None
-            stat = os.fstat(file.fileno())
-            try:
-                metadata = json.loads(meta_path.read_bytes())
-            except FileNotFoundError:
-                metadata = {}
-            version = metadata.pop(VERSION_KEY, None)
-            if version is None or version == f"{stat.st_ino}:{stat.st_size}":
-                return file, metadata
-            file.close()  # a writer renamed a new version in between: read again
-        raise ObjectNotFoundError(name, f"{self.describe()} (it kept changing while being read)")
+    def _open_data(self, name: str, version: str | None = None) -> BinaryIO:
+        """Open the data file; with ``version``, insist on that very version."""
+        try:
+            file = open(self._path(name), "rb")
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            raise ObjectNotFoundError(name, self.describe()) from None
+        if version is not None and _version_of(file) != version:
+            file.close()
+            raise ObjectChangedError(f"Object {name!r} in {self.describe()} was replaced while being read")
+        return file
 
     def head(self, name: str) -> ObjectInfo:
-        file, metadata = self._open_consistent(name)
-        with file:
-            stat = os.fstat(file.fileno())
-        return ObjectInfo(name, stat.st_size, metadata, datetime.fromtimestamp(stat.st_mtime, timezone.utc))
+        """Metadata and size of one version: the metadata is read first, then the data file is
+        opened and must be the version the metadata names (a writer renames data first)."""
+        path = self._path(name)
+        meta_path = path.with_name(path.name + META_SUFFIX)
+        for attempt in range(_READ_ATTEMPTS):
+            with _RENAME_LOCK:
+                try:
+                    metadata = json.loads(meta_path.read_bytes())
+                except (FileNotFoundError, NotADirectoryError):
+                    metadata = {}
+                file = self._open_data(name)
+            with file:
+                version = _version_of(file)
+                stat = os.fstat(file.fileno())
+            expected = metadata.pop(VERSION_KEY, None)
+            if expected is None or expected == version:
+                modified = datetime.fromtimestamp(stat.st_mtime, timezone.utc)
+                return ObjectInfo(name, stat.st_size, metadata, modified, version)
+            time.sleep(min(0.0005 * 2**attempt, 0.05))  # a writer is between its two renames
+        raise ObjectChangedError(f"Object {name!r} in {self.describe()} kept changing while being read")
 
-    def get_into(self, name: str, buffer: memoryview, *, offset: int = 0, progress: Progress = NO_PROGRESS) -> int:
-        file, _ = self._open_consistent(name)
-        with file:
+    def get_into(
+        self, name: str, buffer: memoryview, *, offset: int = 0, progress: Progress = NO_PROGRESS, version: str | None = None
+    ) -> int:
+        with self._open_data(name, version) as file:
             file.seek(offset)
             raw = file.raw if hasattr(file, "raw") else file
             total = 0
@@ -175,9 +190,9 @@ class LocalBackend(Backend):
         byte_range: tuple[int, int] | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         progress: Progress = NO_PROGRESS,
+        version: str | None = None,
     ) -> Iterator[bytes]:
-        file, _ = self._open_consistent(name)
-        with file:
+        with self._open_data(name, version) as file:
             start, stop = byte_range if byte_range else (0, None)
             file.seek(start)
             remaining = None if stop is None else max(stop - start, 0)
@@ -232,9 +247,9 @@ class LocalBackend(Backend):
         if not source_path.is_file():
             raise ObjectNotFoundError(source, f"file://{source_root}")
         backend = self if source_bucket is None else LocalBackend(str(source_root), settings=self.settings)
-        file, metadata = backend._open_consistent(source)
-        with file:
-            self.put(destination, Payload(stream=file, size=os.fstat(file.fileno()).st_size), metadata)
+        info = backend.head(source)
+        with backend._open_data(source, info.version) as file:
+            self.put(destination, Payload(stream=file, size=info.size), info.metadata)
 
     def delete_many(self, names: Iterable[str]) -> None:
         for name in names:
@@ -270,6 +285,11 @@ class LocalBackend(Backend):
         if any(folder.iterdir()):
             raise OSError(f"Bucket folder {folder} is not empty; remove its objects first")
         shutil.rmtree(folder)
+
+
+def _version_of(file: BinaryIO) -> str:
+    stat = os.fstat(file.fileno())
+    return f"{stat.st_ino}:{stat.st_size}"
 
 
 def _fsync_folder(folder: Path) -> None:

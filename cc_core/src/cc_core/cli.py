@@ -1,0 +1,101 @@
+"""The ``cottoncandy`` command line.
+
+Subcommands of the core: ``plugins`` (what is installed and whether it loaded), ``config`` (the
+file in use and the effective settings, secrets redacted) and ``demo`` (the README's main job).
+Plugins add their own subcommands through the ``cc_register_commands`` hook.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from .config import load_config
+from .errors import CottonCandyError
+from .plugins import get_plugin_manager
+
+
+def _print_table(rows: list[list[str]], header: list[str]) -> None:
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, ["-" * w for w in widths], *rows]:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+def command_plugins(arguments: argparse.Namespace) -> int:
+    manager = get_plugin_manager()
+    records = sorted(manager.records.values(), key=lambda r: r.name)
+    if arguments.json:
+        print(json.dumps([vars(r) for r in records], indent=2))
+        return 0
+    rows = []
+    for record in records:
+        status = record.status if record.status != "failed" else f"failed: {record.error}"
+        rows.append([record.name, record.distribution, record.version, ", ".join(record.provides) or "-", status])
+    _print_table(rows, ["plugin", "distribution", "version", "provides", "status"])
+    return 0
+
+
+def command_config(arguments: argparse.Namespace) -> int:
+    config = load_config()
+    values = config.as_dict(redact=True)
+    if arguments.json:
+        print(json.dumps({"path": str(config.path), "settings": values}, indent=2))
+        return 0
+    print(f"# {config.path}")
+    for section, settings in values.items():
+        print(f"[{section}]")
+        for key, value in settings.items():
+            print(f"{key} = {value}")
+        print()
+    return 0
+
+
+def command_demo(arguments: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    run_demo(arguments.folder, size_mb=arguments.size_mb)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cottoncandy", description="Store and read numpy arrays on S3, Google Drive and local disk.")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    plugins = subparsers.add_parser("plugins", help="list plugins: name, distribution, version, what they provide, status")
+    plugins.add_argument("--json", action="store_true", help="print JSON")
+    plugins.set_defaults(handler=command_plugins)
+
+    config = subparsers.add_parser("config", help="show the config file's path and effective settings (secrets redacted)")
+    config.add_argument("--json", action="store_true", help="print JSON")
+    config.set_defaults(handler=command_config)
+
+    demo = subparsers.add_parser("demo", help="store and reload arrays on the local backend and report sizes and speed")
+    demo.add_argument("folder", nargs="?", help="store folder (default: a temporary folder, removed afterwards)")
+    demo.add_argument("--size-mb", type=float, default=64.0, help="size of the largest demo array in MiB (default 64)")
+    demo.set_defaults(handler=command_demo)
+
+    get_plugin_manager().hooks.hook.cc_register_commands(subparsers=subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    arguments = parser.parse_args(argv)
+    handler = getattr(arguments, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(handler(arguments) or 0)
+    except (CottonCandyError, OSError) as exc:
+        print(f"cottoncandy {arguments.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
