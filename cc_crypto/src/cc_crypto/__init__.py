@@ -1,1 +1,29 @@
-"""cc_crypto: a cottoncandy plugin package (see its issue for what it provides)."""
+"""cc_crypto: client-side encryption for cottoncandy.
+
+``cc.get_encrypted_interface(...)`` encrypts every object before it leaves the machine with the
+``aes-gcm`` transform registered here: a fresh data key per object, wrapped by your master key,
+and AES-256-GCM in authenticated segments. The format is described in FORMAT.md.
+
+Names are imported on first use, so that loading the plugin does not import pycryptodome.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "AesGcmTransform": "transform", "read_range": "transform",
+    "KeyRing": "keys", "MasterKey": "keys", "SymmetricKey": "keys", "RsaKey": "keys",
+    "PassphraseKey": "keys", "ScryptCost": "keys", "parse_key": "keys", "MasterKeyCreatedWarning": "keys",
+    "DecryptionError": "errors", "KeyMismatchError": "errors", "MasterKeyError": "errors",
+    "MasterKeyMissingError": "errors", "NotEncryptedError": "errors", "UnsupportedFormatError": "errors",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,3 +2,22 @@
 
 Imports only cc_core, so that listing plugins never imports this package's heavy dependencies.
 """
+
+from __future__ import annotations
+
+from typing import Any
+
+from cc_core.hookspecs import Register, hookimpl
+
+
+@hookimpl
+def cc_register_transforms(register: Register) -> None:
+    register("aes-gcm", "cc_crypto.transform:AesGcmTransform", install="pip install 'cottoncandy[crypto]'",
+             description="client-side envelope encryption: AES-256-GCM segments, keys wrapped by your master key")
+
+
+@hookimpl
+def cc_register_commands(subparsers: Any) -> None:
+    from .cli import add_commands
+
+    add_commands(subparsers)

@@ -1,0 +1,151 @@
+"""``cottoncandy key ...``: show, generate, export and import the encryption master key.
+
+No command ever overwrites a key file: losing a master key loses every object encrypted with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from cc_core.config import load_config
+
+from .errors import MasterKeyError
+from .keys import (
+    EXTRA_KEYS_FOLDER,
+    KeyRing,
+    MasterKey,
+    RsaKey,
+    SymmetricKey,
+    create_key_file,
+    format_key_id,
+    parse_key,
+)
+
+
+def _keyring(arguments: argparse.Namespace) -> KeyRing:
+    settings = getattr(arguments, "settings", None) or load_config()
+    return KeyRing.from_config(settings)
+
+
+def _selected(keyring: KeyRing, key_id: str | None) -> MasterKey:
+    if not key_id:
+        return keyring.encryption_key(generate=False)
+    for key in keyring.keys():
+        if format_key_id(key.key_id).startswith(key_id.lower()):
+            return key
+    raise MasterKeyError(f"No available master key has id {key_id!r}; 'cottoncandy key id' lists them")
+
+
+def command_id(arguments: argparse.Namespace) -> int:
+    """Print the id of the key that encrypts, then of every other key that can decrypt."""
+    keyring = _keyring(arguments)
+    keys = keyring.keys()
+    if not keys:
+        print(f"No master key yet. One is generated in {keyring.key_file} on the first encrypted upload, "
+              "or now with 'cottoncandy key generate'.", file=sys.stderr)
+        return 1
+    for position, key in enumerate(keys):
+        role = "encrypts" if position == 0 else "decrypts"
+        print(f"{format_key_id(key.key_id)}  {role}  {key.describe()}")
+    return 0
+
+
+def command_generate(arguments: argparse.Namespace) -> int:
+    """Create the master key file; refuse if it exists."""
+    keyring = _keyring(arguments)
+    path = keyring.key_file
+    assert path is not None
+    if path.exists():
+        raise MasterKeyError(f"{path} exists and is never overwritten; its key id: "
+                             f"{format_key_id(keyring.encryption_key(generate=False).key_id)}")
+    key = RsaKey.generate(arguments.rsa) if arguments.rsa else SymmetricKey.generate()
+    if not create_key_file(path, key.export()):
+        raise MasterKeyError(f"{path} was created by another process meanwhile; it was left as it is")
+    print(f"Created master key {format_key_id(key.key_id)} in {path}.")
+    print("BACK IT UP: run 'cottoncandy key export BACKUP_FILE' and keep the copy safe and private.")
+    return 0
+
+
+def command_export(arguments: argparse.Namespace) -> int:
+    """Write the key (or its public half) to a new file, or to standard output."""
+    key = _selected(_keyring(arguments), arguments.id)
+    text = key.export(public=arguments.public)
+    if arguments.file in (None, "-"):
+        sys.stdout.write(text)
+        if not arguments.public:
+            print("# The key above is secret: whoever has it reads your encrypted objects.", file=sys.stderr)
+        return 0
+    path = Path(arguments.file).expanduser()
+    if not create_key_file(path, text):
+        raise MasterKeyError(f"{path} exists and is never overwritten; choose a new file name")
+    print(f"Wrote {'the public half of ' if arguments.public else ''}master key {format_key_id(key.key_id)} to {path} (mode 0600).")
+    return 0
+
+
+def import_key(text: str, keyring: KeyRing, *, source: str) -> tuple[MasterKey, Path | None]:
+    """Store a key in the key file, or beside it under ``keys/`` when a key file exists.
+
+    Returns the key and the file written (None when the key was available already).
+    """
+    key = parse_key(text, source=source)
+    for existing in keyring.keys():
+        if existing.key_id == key.key_id and (existing.can_decrypt or not key.can_decrypt):
+            return key, None
+    assert keyring.key_file is not None and keyring.extra_folder is not None
+    if not keyring.key_file.exists():
+        target = keyring.key_file
+    else:
+        target = keyring.extra_folder / f"{format_key_id(key.key_id)}.key"
+    if not create_key_file(target, key.export()):
+        raise MasterKeyError(f"{target} exists and is never overwritten; remove or rename it yourself if you are sure")
+    return key, target
+
+
+def command_import(arguments: argparse.Namespace) -> int:
+    """Import a key file (``-``: standard input)."""
+    if arguments.file == "-":
+        text, source = sys.stdin.read(), "standard input"
+    else:
+        path = Path(arguments.file).expanduser()
+        try:
+            text, source = path.read_text(encoding="utf-8"), f"file {path}"
+        except (OSError, UnicodeDecodeError) as exc:
+            raise MasterKeyError(f"Cannot read {path}: {exc}") from None
+    keyring = _keyring(arguments)
+    key, target = import_key(text, keyring, source=source)
+    if target is None:
+        print(f"Master key {format_key_id(key.key_id)} is available already; nothing written.")
+    elif target == keyring.key_file:
+        print(f"Imported master key {format_key_id(key.key_id)} into {target}: it encrypts new objects.")
+    else:
+        print(f"Imported master key {format_key_id(key.key_id)} into {target}. It decrypts the objects made "
+              f"with it; new objects stay encrypted with the key in {keyring.key_file}.")
+    return 0
+
+
+def add_commands(subparsers: Any) -> None:
+    """Add ``cottoncandy key`` and its subcommands."""
+    key = subparsers.add_parser("key", help="encryption master key: show its id, generate, export, import")
+    commands = key.add_subparsers(dest="key_command", metavar="KEY_COMMAND")
+    key.set_defaults(handler=lambda arguments: (key.print_help(), 2)[1])
+
+    show = commands.add_parser("id", help="print the id of the master key (and of other keys that decrypt)")
+    show.set_defaults(handler=command_id)
+
+    generate = commands.add_parser("generate", help="create the master key file now (never overwrites one)")
+    generate.add_argument("--rsa", type=int, metavar="BITS", nargs="?", const=3072, default=None,
+                          help="an RSA key pair instead of an AES key (default 3072 bits)")
+    generate.set_defaults(handler=command_generate)
+
+    export = commands.add_parser("export", help="write the master key to a new file (default: standard output)")
+    export.add_argument("file", nargs="?", help="a new file; never overwritten ('-' = standard output)")
+    export.add_argument("--public", action="store_true", help="only the public half of an RSA key")
+    export.add_argument("--id", help="export another available key, by id (a prefix is enough)")
+    export.set_defaults(handler=command_export)
+
+    load = commands.add_parser("import", help=f"import a key file: the master key if there is none, else into {EXTRA_KEYS_FOLDER}/ to decrypt with")
+    load.add_argument("file", help="a key file written by 'cottoncandy key export' ('-' = standard input)")
+    load.set_defaults(handler=command_import)

@@ -1,0 +1,356 @@
+"""The cottoncandy encrypted object format, version 1 (described in FORMAT.md).
+
+An object is a header followed by segments. The header names the master key (key id), carries the
+per-object data key wrapped by it, the segment size, a random nonce prefix, a key-commitment value
+and an HMAC over all of it. Each segment is ``segment_size`` bytes of plaintext (the last one
+fewer) sealed with AES-256-GCM under a key derived from the data key; its nonce is the prefix, the
+segment's index and a last-segment flag, so truncating, extending, dropping or reordering
+segments fails authentication. Nothing here is kept whole in memory: both directions stream.
+
+This module is pure format: keys come in through a ``find_key`` callable, randomness through
+optional arguments (test vectors fix them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import struct
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .errors import DecryptionError, NotEncryptedError, UnsupportedFormatError
+
+MAGIC = b"\x89CCENC\r\n"
+VERSION = 1
+ALGORITHM_AES_KW = 1
+ALGORITHM_RSA_OAEP = 2
+ALGORITHM_SCRYPT_KW = 3
+ALGORITHM_NAMES = {ALGORITHM_AES_KW: "aes-256 key wrap", ALGORITHM_RSA_OAEP: "rsa-oaep-sha256",
+                   ALGORITHM_SCRYPT_KW: "scrypt + aes-256 key wrap"}
+_PARAMETER_SIZES = {ALGORITHM_AES_KW: 0, ALGORITHM_RSA_OAEP: 0, ALGORITHM_SCRYPT_KW: 19}
+
+DATA_KEY_SIZE = 32
+NONCE_PREFIX_SIZE = 7
+KEY_ID_SIZE = 16
+TAG_SIZE = 16
+MAC_SIZE = 32
+# magic, version, algorithm, header length, segment size, nonce prefix, key id, wrapped-key length
+_FIXED = struct.Struct(">8sBBHI7s16sH")
+FIXED_SIZE = _FIXED.size  # 41
+PREFIX_SIZE = 16  # enough to learn the header length
+MIN_SEGMENT_SIZE = 64
+MAX_SEGMENT_SIZE = 64 << 20
+DEFAULT_SEGMENT_SIZE = 1 << 20
+MAX_SEGMENTS = (1 << 32) - 1
+# A ranged reader fetches this much first: every header cc-crypto writes (RSA up to 16384 bits) fits.
+HEADER_READ_SIZE = 4096
+
+_LABEL = b"cottoncandy/aes-gcm/v1/"
+
+
+class WrappingKey(Protocol):
+    """What the format needs of a master key (see :class:`cc_crypto.keys.MasterKey`)."""
+
+    algorithm: int
+
+    @property
+    def key_id(self) -> bytes: ...
+
+    def wrap_parameters(self) -> bytes: ...
+
+    def wrap(self, data_key: bytes) -> bytes: ...
+
+    def unwrap(self, wrapped: bytes, parameters: bytes) -> bytes: ...
+
+
+FindKey = Callable[[bytes, int, bytes], WrappingKey]
+
+
+def _derive(data_key: bytes, purpose: bytes) -> bytes:
+    return hmac.new(data_key, _LABEL + purpose, hashlib.sha256).digest()
+
+
+@dataclass(frozen=True)
+class Header:
+    """A parsed (not yet authenticated) header."""
+
+    algorithm: int
+    length: int
+    segment_size: int
+    nonce_prefix: bytes
+    key_id: bytes
+    wrapped_key: bytes
+    parameters: bytes
+    commitment: bytes
+    mac: bytes
+    raw: bytes
+
+    @property
+    def sealed_segment_size(self) -> int:
+        return self.segment_size + TAG_SIZE
+
+
+@dataclass(frozen=True)
+class OpenedHeader:
+    """An authenticated header and the key that opens its segments."""
+
+    header: Header
+    segment_key: bytes
+
+    def plaintext_size(self, object_size: int) -> int:
+        """The plaintext length of an object of ``object_size`` stored bytes."""
+        return plaintext_size(self.header, object_size)
+
+
+def check_segment_size(segment_size: int) -> int:
+    if not MIN_SEGMENT_SIZE <= segment_size <= MAX_SEGMENT_SIZE:
+        raise ValueError(
+            f"The encryption segment size must be between {MIN_SEGMENT_SIZE} bytes and "
+            f"{MAX_SEGMENT_SIZE >> 20} MiB, not {segment_size}"
+        )
+    return segment_size
+
+
+def build_header(key: WrappingKey, data_key: bytes, segment_size: int, nonce_prefix: bytes) -> bytes:
+    """The header of a new object (everything before the first segment)."""
+    check_segment_size(segment_size)
+    wrapped = key.wrap(data_key)
+    parameters = key.wrap_parameters()
+    length = FIXED_SIZE + len(wrapped) + len(parameters) + 2 * MAC_SIZE
+    body = _FIXED.pack(MAGIC, VERSION, key.algorithm, length, segment_size, nonce_prefix, key.key_id, len(wrapped))
+    body += wrapped + parameters + _derive(data_key, b"commitment")
+    return body + hmac.new(_derive(data_key, b"header"), body, hashlib.sha256).digest()
+
+
+def header_length(prefix: bytes) -> int:
+    """The full header length from the first :data:`PREFIX_SIZE` bytes of an object."""
+    if len(prefix) < len(MAGIC) or prefix[: len(MAGIC)] != MAGIC:
+        raise NotEncryptedError(
+            "is not encrypted: it does not start with a cottoncandy encryption header"
+        )
+    if len(prefix) < PREFIX_SIZE:
+        raise DecryptionError("is truncated: it ends inside its encryption header")
+    if prefix[8] != VERSION:
+        raise UnsupportedFormatError(
+            f"uses encryption format version {prefix[8]}; this cc-crypto reads version {VERSION}. "
+            "Upgrade cc-crypto, or the header is damaged"
+        )
+    return struct.unpack_from(">H", prefix, 10)[0]
+
+
+def parse_header(raw: bytes) -> Header:
+    """Split a header into its fields; raise a clear error for anything malformed."""
+    length = header_length(raw[:PREFIX_SIZE])
+    if len(raw) < length or length < FIXED_SIZE + 2 * MAC_SIZE:
+        raise DecryptionError("is truncated or damaged: it ends inside its encryption header")
+    raw = bytes(raw[:length])
+    _, _, algorithm, _, segment_size, nonce_prefix, key_id, wrapped_size = _FIXED.unpack_from(raw)
+    if algorithm not in _PARAMETER_SIZES:
+        raise UnsupportedFormatError(
+            f"names key-wrap algorithm {algorithm}, unknown to this cc-crypto: "
+            "upgrade cc-crypto, or the header is damaged"
+        )
+    parameters_end = FIXED_SIZE + wrapped_size + _PARAMETER_SIZES[algorithm]
+    if parameters_end + 2 * MAC_SIZE != length:
+        raise DecryptionError("is damaged: its encryption header lengths disagree")
+    if not MIN_SEGMENT_SIZE <= segment_size <= MAX_SEGMENT_SIZE:
+        raise DecryptionError(f"is damaged: its header gives segment size {segment_size}, outside the allowed range")
+    return Header(
+        algorithm=algorithm, length=length, segment_size=segment_size, nonce_prefix=nonce_prefix,
+        key_id=key_id, wrapped_key=raw[FIXED_SIZE : FIXED_SIZE + wrapped_size],
+        parameters=raw[FIXED_SIZE + wrapped_size : parameters_end],
+        commitment=raw[parameters_end : parameters_end + MAC_SIZE], mac=raw[length - MAC_SIZE :], raw=raw,
+    )
+
+
+def open_header(header: Header, find_key: FindKey) -> OpenedHeader:
+    """Unwrap the data key, check the key commitment and the header MAC."""
+    key = find_key(header.key_id, header.algorithm, header.parameters)
+    data_key = key.unwrap(header.wrapped_key, header.parameters)
+    if len(data_key) != DATA_KEY_SIZE or not hmac.compare_digest(_derive(data_key, b"commitment"), header.commitment):
+        raise DecryptionError("is damaged: its key commitment does not match its data key")
+    expected = hmac.new(_derive(data_key, b"header"), header.raw[: header.length - MAC_SIZE], hashlib.sha256).digest()
+    if not hmac.compare_digest(expected, header.mac):
+        raise DecryptionError("is damaged: its encryption header fails authentication")
+    return OpenedHeader(header, _derive(data_key, b"segment"))
+
+
+def nonce(prefix: bytes, index: int, last: bool) -> bytes:
+    """The 12-byte GCM nonce of segment ``index``: prefix, 32-bit big-endian index, last flag."""
+    return prefix + index.to_bytes(4, "big") + (b"\x01" if last else b"\x00")
+
+
+def plaintext_size(header: Header, object_size: int) -> int:
+    """Plaintext bytes in an object of ``object_size`` stored bytes; raise if no length fits."""
+    body = object_size - header.length
+    full, rest = divmod(body, header.sealed_segment_size)
+    if body < TAG_SIZE or 0 < rest < TAG_SIZE:
+        raise DecryptionError(f"is truncated or extended: its size ({object_size} bytes) fits no whole number of segments")
+    return full * header.segment_size + (rest - TAG_SIZE if rest else 0)
+
+
+def segment_count(header: Header, object_size: int) -> int:
+    full, rest = divmod(object_size - header.length, header.sealed_segment_size)
+    return full + (1 if rest else 0)
+
+
+class _Blocks:
+    """Exact-size reads over an iterator of buffers, zero-copy when a block lies in one buffer."""
+
+    def __init__(self, chunks: Iterable[Any]) -> None:
+        self._chunks = iter(chunks)
+        self._pending = memoryview(b"")
+
+    def _fill(self) -> bool:
+        while not len(self._pending):
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return False
+            view = memoryview(chunk)
+            self._pending = view if view.format == "B" and view.ndim == 1 else view.cast("B")
+        return True
+
+    def more(self) -> bool:
+        """Whether any byte follows."""
+        return self._fill()
+
+    def read(self, size: int) -> memoryview:
+        """The next ``size`` bytes (fewer only at the end of the stream)."""
+        if not self._fill():
+            return memoryview(b"")
+        if len(self._pending) >= size:
+            block, self._pending = self._pending[:size], self._pending[size:]
+            return block
+        joined = bytearray(size)
+        filled = 0
+        while filled < size and self._fill():
+            count = min(size - filled, len(self._pending))
+            joined[filled : filled + count] = self._pending[:count]
+            self._pending = self._pending[count:]
+            filled += count
+        return memoryview(joined)[:filled]
+
+
+def _gcm(key: bytes, prefix: bytes, index: int, last: bool) -> Any:
+    from Crypto.Cipher import AES
+
+    return AES.new(key, AES.MODE_GCM, nonce=nonce(prefix, index, last), mac_len=TAG_SIZE)
+
+
+def seal_segment(key: bytes, prefix: bytes, index: int, last: bool, plaintext: memoryview | bytes) -> bytearray:
+    """One sealed segment: ciphertext followed by the 16-byte tag."""
+    if index > MAX_SEGMENTS:
+        raise ValueError(f"An encrypted object holds at most {MAX_SEGMENTS} segments; raise the segment size")
+    sealed = bytearray(len(plaintext) + TAG_SIZE)
+    cipher = _gcm(key, prefix, index, last)
+    if len(plaintext):
+        cipher.encrypt(plaintext, output=memoryview(sealed)[: len(plaintext)])
+    sealed[len(plaintext) :] = cipher.digest()
+    return sealed
+
+
+def open_segment(opened: OpenedHeader, index: int, last: bool, sealed: memoryview | bytes) -> bytes:
+    """The plaintext of one segment; raise :class:`DecryptionError` unless it authenticates."""
+    header = opened.header
+    if len(sealed) < TAG_SIZE:
+        raise DecryptionError(f"is truncated: it ends inside segment {index}")
+    body = memoryview(sealed)
+    cipher = _gcm(opened.segment_key, header.nonce_prefix, index, last)
+    try:
+        return cipher.decrypt_and_verify(body[:-TAG_SIZE], body[-TAG_SIZE:])
+    except ValueError:
+        where = "last segment" if last else "segment"
+        raise DecryptionError(
+            f"fails authentication in its {where} {index} (plaintext from byte {index * header.segment_size}): "
+            "it was modified, truncated, extended or its segments were reordered"
+        ) from None
+
+
+def encrypt_stream(chunks: Iterable[Any], key: WrappingKey, segment_size: int = DEFAULT_SEGMENT_SIZE, *,
+                   data_key: bytes | None = None, nonce_prefix: bytes | None = None) -> Iterator[bytes | bytearray]:
+    """Encrypt a stream of buffers; yield the header, then one buffer per segment.
+
+    ``data_key`` and ``nonce_prefix`` are fresh random values unless given (test vectors only).
+    """
+    data_key = data_key if data_key is not None else secrets.token_bytes(DATA_KEY_SIZE)
+    nonce_prefix = nonce_prefix if nonce_prefix is not None else secrets.token_bytes(NONCE_PREFIX_SIZE)
+    yield build_header(key, data_key, segment_size, nonce_prefix)
+    segment_key = _derive(data_key, b"segment")
+    blocks = _Blocks(chunks)
+    index = 0
+    block = blocks.read(segment_size)
+    while True:
+        last = len(block) < segment_size or not blocks.more()
+        yield seal_segment(segment_key, nonce_prefix, index, last, block)
+        if last:
+            return
+        index += 1
+        block = blocks.read(segment_size)
+
+
+def read_header(blocks: _Blocks, find_key: FindKey) -> OpenedHeader:
+    prefix = bytes(blocks.read(PREFIX_SIZE))
+    length = header_length(prefix)
+    rest = bytes(blocks.read(max(length - PREFIX_SIZE, 0)))
+    return open_header(parse_header(prefix + rest), find_key)
+
+
+def decrypt_stream(chunks: Iterable[Any], find_key: FindKey) -> Iterator[bytes]:
+    """Decrypt a stream of buffers, yielding one plaintext buffer per authenticated segment.
+
+    Nothing is yielded that has not been authenticated; the last segment is known by the end of
+    the stream, and sealed with a flag, so a cut at a segment boundary is detected too.
+    """
+    blocks = _Blocks(chunks)
+    opened = read_header(blocks, find_key)
+    sealed_size = opened.header.sealed_segment_size
+    index = 0
+    while True:
+        block = blocks.read(sealed_size)
+        if not len(block):
+            raise DecryptionError("is truncated: it ends right after its encryption header")
+        last = len(block) < sealed_size or not blocks.more()
+        yield open_segment(opened, index, last, block)
+        if last:
+            return
+        index += 1
+
+
+def decrypt_range(read: Callable[[int, int], bytes], object_size: int, start: int, stop: int,
+                  find_key: FindKey) -> bytes:
+    """Plaintext bytes ``[start, stop)`` of an object, reading only the segments they lie in.
+
+    Parameters
+    ----------
+    read : callable
+        ``read(first, end)`` returns the stored bytes ``[first, end)`` (a ranged GET).
+    object_size : int
+        The stored object's size.
+    start, stop : int
+        The plaintext range; clipped to the plaintext length, like a slice.
+    """
+    head = bytes(read(0, min(object_size, HEADER_READ_SIZE)))
+    length = header_length(head[:PREFIX_SIZE])
+    if length > len(head) and object_size >= length:
+        head += bytes(read(len(head), length))
+    opened = open_header(parse_header(head), find_key)
+    header = opened.header
+    total = plaintext_size(header, object_size)
+    start, stop, _ = slice(start, stop).indices(total)
+    if stop <= start:
+        return b""
+    first, final = start // header.segment_size, (stop - 1) // header.segment_size
+    last_index = segment_count(header, object_size) - 1
+    sealed_size = header.sealed_segment_size
+    begin = header.length + first * sealed_size
+    stored = memoryview(bytes(read(begin, min(header.length + (final + 1) * sealed_size, object_size))))
+    pieces = []
+    for index in range(first, final + 1):
+        offset = (index - first) * sealed_size
+        plaintext = open_segment(opened, index, index == last_index, stored[offset : offset + sealed_size])
+        segment_start = index * header.segment_size
+        pieces.append(plaintext[max(start - segment_start, 0) : stop - segment_start])
+    return b"".join(pieces)
