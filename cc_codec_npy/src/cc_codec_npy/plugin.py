@@ -2,3 +2,29 @@
 
 Imports only cc_core, so that listing plugins never imports this package's heavy dependencies.
 """
+
+from __future__ import annotations
+
+from cc_core.hookspecs import Register, hookimpl
+
+PACKAGE = "cc_codec_npy"
+
+
+@hookimpl
+def cc_register_codecs(register: Register) -> None:
+    register("npy", f"{PACKAGE}.npy:NpyCodec", description="standard .npy bytes (np.save / np.load)")
+    register("dask", f"{PACKAGE}.dask_array:DaskCodec", install="pip install 'cottoncandy[dask]'",
+             description="chunked arrays: NAME/ptNNNN raw parts + metadata.json, read as dask arrays")
+    register("sparse", f"{PACKAGE}.sparse:SparseCodec", install="pip install 'cottoncandy[sparse]'",
+             description="scipy.sparse matrices/arrays: one raw array per attribute + metadata.json")
+    register("group", f"{PACKAGE}.group:GroupCodec",
+             description="nested dicts of arrays: one raw array per leaf; lazy h5py-like datasets")
+    register("hdf5", f"{PACKAGE}.hdf5:Hdf5Codec", install="pip install 'cottoncandy[hdf5]'",
+             description="HDF5 files as groups, attributes kept")
+
+
+@hookimpl
+def cc_register_transforms(register: Register) -> None:
+    for name, cls in (("zstd", "ZstdTransform"), ("lz4", "LZ4Transform"), ("blosc", "BloscTransform")):
+        register(name, f"{PACKAGE}.compression:{cls}", install="pip install cottoncandy",
+                 description=f"{name} compression in numcodecs' format (cottoncandy 0.4 reads it)")

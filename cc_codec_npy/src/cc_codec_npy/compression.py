@@ -1,0 +1,225 @@
+"""Compression transforms in the formats numcodecs writes: zstd, lz4 and blosc.
+
+cottoncandy 0.4 compressed raw arrays with ``numcodecs.get_codec({"id": name.lower()}).encode``
+and wrote ``name`` (``"Zstd"``, ``"LZ4"``, ``"Blosc"``) to the object's ``compression`` metadata.
+These transforms write byte for byte what those codecs write, so 0.4 reads objects written here
+and objects 0.4 wrote read back here.
+
+- zstd streams in both directions (through the ``zstandard`` package, which writes the same
+  standard frame as numcodecs, with the content size in the frame header, which numcodecs needs).
+- lz4 and blosc are block formats whose header holds the total size: numcodecs compresses and
+  decompresses them in one piece, so they need the whole object in memory (limit 2 GB).
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from cc_core.builtin.compression import OUTPUT_STEP, StreamCompression
+from cc_core.errors import IntegrityError, InvalidArrayError
+from cc_core.payload import Buffer
+from cc_core.transform import COMPRESSION, Transform
+
+READ_STEP = 1 << 20
+ZSTD_HEADER_MAX = 18  # ZSTD_FRAMEHEADERSIZE_MAX
+BLOCK_FORMAT_LIMIT = 0x7E000000  # LZ4_MAX_INPUT_SIZE; blosc's limit is slightly larger
+
+
+class NumcodecsCompression(Transform):
+    """A compression whose level comes from ``[compression] <name>_level`` in the config."""
+
+    kind = COMPRESSION
+
+    def __init__(self, level: int | None = None) -> None:
+        self.level = level
+
+    from_config = classmethod(StreamCompression.from_config.__func__)  # type: ignore[attr-defined]
+
+
+class _ChunkReader(io.RawIOBase):
+    """A file object over an iterator of buffers (what ``zstandard`` reads from)."""
+
+    def __init__(self, chunks: Iterable[Buffer]) -> None:
+        self._chunks = iter(chunks)
+        self._pending = memoryview(b"")
+        self.consumed = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:  # type: ignore[override]
+        while not len(self._pending):
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._pending = memoryview(chunk).cast("B")
+        count = min(len(buffer), len(self._pending))
+        memoryview(buffer).cast("B")[:count] = self._pending[:count]
+        self._pending = self._pending[count:]
+        self.consumed += count
+        return count
+
+    def peek_header(self, size: int) -> bytes:
+        """Up to ``size`` leading bytes, left in place for the next reads."""
+        parts = [bytes(self._pending)]
+        while sum(len(p) for p in parts) < size:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            parts.append(bytes(chunk))
+        joined = b"".join(parts)
+        self._pending = memoryview(joined)
+        return joined[:size]
+
+
+def _joined(chunks: Iterable[Buffer], what: str) -> memoryview:
+    """All input as one buffer: block formats compress in one piece."""
+    parts = [memoryview(c).cast("B") for c in chunks]
+    total = sum(len(p) for p in parts)
+    if total > BLOCK_FORMAT_LIMIT:
+        raise InvalidArrayError(
+            f"{what} compresses at most {BLOCK_FORMAT_LIMIT} bytes per object, not {total}; "
+            "use compression='zstd' for large arrays"
+        )
+    if len(parts) == 1:
+        return parts[0]
+    joined = bytearray(total)
+    offset = 0
+    for part in parts:
+        joined[offset : offset + len(part)] = part
+        offset += len(part)
+    return memoryview(joined)
+
+
+def _slices(data: Buffer) -> Iterator[memoryview]:
+    view = memoryview(data).cast("B")
+    for start in range(0, len(view), OUTPUT_STEP):
+        yield view[start : start + OUTPUT_STEP]
+
+
+class ZstdTransform(NumcodecsCompression):
+    """Zstandard frames as numcodecs' ``Zstd`` writes them (level ``[compression] zstd_level``).
+
+    Compresses as the data arrives and decompresses in bounded steps, so neither direction needs
+    a second buffer the size of the object. The frame records the content size, which numcodecs
+    (and so cottoncandy 0.4) needs to decode it; the size is taken from the payload when it is
+    known, otherwise the input is gathered first.
+    """
+
+    name = "zstd"
+    legacy_name = "Zstd"
+    default_level = 1  # numcodecs.zstd.DEFAULT_CLEVEL
+
+    def encode(self, chunks: Iterable[Buffer]) -> Iterator[Buffer]:
+        import zstandard
+
+        size = getattr(chunks, "size", None)
+        if size is None:
+            chunks = [memoryview(c).cast("B") for c in chunks]
+            size = sum(len(c) for c in chunks)
+        level = self.default_level if self.level is None else self.level
+        compressor = zstandard.ZstdCompressor(level=level, write_content_size=True).compressobj(size=size)
+        for chunk in chunks:
+            out = compressor.compress(chunk)
+            if out:
+                yield out
+        yield compressor.flush()
+
+    def decode(self, chunks: Iterable[Buffer]) -> Iterator[Buffer]:
+        import zstandard
+
+        reader = _ChunkReader(chunks)
+        header = reader.peek_header(ZSTD_HEADER_MAX)
+        if not header:
+            raise IntegrityError("The zstd stream is empty: the object is truncated")
+        try:
+            expected = zstandard.get_frame_parameters(header).content_size
+        except zstandard.ZstdError as exc:
+            raise IntegrityError(f"The zstd stream is corrupt: {exc}") from None
+        produced = 0
+        try:
+            for out in zstandard.ZstdDecompressor().read_to_iter(reader, read_size=READ_STEP, write_size=OUTPUT_STEP):
+                produced += len(out)
+                yield out
+        except zstandard.ZstdError as exc:
+            raise IntegrityError(f"The zstd stream is corrupt: {exc}") from None
+        if expected != zstandard.CONTENTSIZE_UNKNOWN and produced != expected:
+            raise IntegrityError(
+                f"The zstd stream decodes to {produced} bytes, but its header says {expected}: "
+                "the object is truncated or damaged"
+            )
+
+
+class LZ4Transform(NumcodecsCompression):
+    """LZ4 blocks as numcodecs' ``LZ4`` writes them: a 4-byte little-endian size, then one block.
+
+    ``level`` is LZ4's acceleration (1 = best compression, numcodecs' default). The block format
+    holds the whole object, so both directions keep it in memory in one piece.
+    """
+
+    name = "lz4"
+    legacy_name = "LZ4"
+
+    def encode(self, chunks: Iterable[Buffer]) -> Iterator[Buffer]:
+        from numcodecs import lz4
+
+        data = _joined(chunks, "lz4")
+        yield lz4.compress(data, 1 if self.level is None else self.level)
+
+    def decode(self, chunks: Iterable[Buffer]) -> Iterator[Buffer]:
+        from numcodecs import lz4
+
+        data = _joined(chunks, "lz4")
+        if len(data) < 4:
+            raise IntegrityError("The lz4 block is shorter than its 4-byte header: the object is truncated")
+        (expected,) = struct.unpack("<I", data[:4])
+        if expected == 0:
+            return
+        try:
+            out = lz4.decompress(data)
+        except (RuntimeError, ValueError) as exc:
+            raise IntegrityError(f"The lz4 block is truncated or corrupt: {exc}") from None
+        if len(out) != expected:
+            raise IntegrityError(f"The lz4 block decodes to {len(out)} bytes, but its header says {expected}")
+        yield from _slices(out)
+
+
+class BloscTransform(NumcodecsCompression):
+    """Blosc frames as numcodecs' ``Blosc()`` writes them for bytes (lz4 inside, byte shuffle).
+
+    ``level`` is blosc's clevel (numcodecs' default 5). Blosc frames hold the whole object, so
+    both directions keep it in memory in one piece.
+    """
+
+    name = "blosc"
+    legacy_name = "Blosc"
+    header_size = 16
+
+    def encode(self, chunks: Iterable[Buffer]) -> Iterator[Buffer]:
+        from numcodecs import Blosc
+
+        codec = Blosc() if self.level is None else Blosc(clevel=self.level)
+        yield codec.encode(_joined(chunks, "blosc"))
+
+    def decode(self, chunks: Iterable[Buffer]) -> Iterator[Buffer]:
+        from numcodecs import blosc
+
+        data = _joined(chunks, "blosc")
+        if len(data) < self.header_size:
+            raise IntegrityError("The blosc frame is shorter than its header: the object is truncated")
+        expected, compressed = struct.unpack("<I4xI", data[4:16])
+        if compressed != len(data):
+            raise IntegrityError(
+                f"The blosc frame holds {len(data)} bytes, but its header says {compressed}: "
+                "the object is truncated or damaged"
+            )
+        if expected == 0:
+            return
+        try:
+            out = blosc.decompress(data)
+        except (RuntimeError, ValueError) as exc:
+            raise IntegrityError(f"The blosc frame is corrupt: {exc}") from None
+        yield from _slices(out)

@@ -1,0 +1,247 @@
+"""The dask layout: an array as raw-array chunks plus a ``metadata.json`` that dask can rebuild.
+
+Layout (cottoncandy 0.4's)::
+
+    NAME/pt0000, NAME/pt0001, ...   one raw array per chunk, in C order of the chunk grid
+    NAME/metadata.json              {"shape", "dtype", "chunks", "chunk_sizes",
+                                     "dask": [[chunk index, part name], ...]}
+
+Uploading accepts a numpy array (split along ``axis`` into chunks of about ``buffersize`` bytes,
+or near-cubic chunks with ``axis=None``) or a dask array (its own chunks, or rechunked when a
+``buffersize`` is given); a dask array is computed chunk by chunk as the parts are stored, never
+whole. Parts upload in parallel. Downloading reads only ``metadata.json``; computing a slice of
+the result fetches only the chunks it touches. The graph's tasks hold the interface (which
+pickles without secrets) and part names, so the array computes under ``dask.distributed`` too.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import dask.array as da
+from dask.base import tokenize
+import numpy as np
+
+from cc_core.builtin.raw import DTYPE_DESCRIPTION_KEY, parse_array_metadata
+from cc_core.codec import LayoutCodec
+from cc_core.errors import InvalidArrayError, MetadataError
+from cc_core import names
+
+from .transfers import run_parallel, thread_count
+
+METADATA_NAME = "metadata.json"
+PART_FORMAT = "pt%04i"
+MB = 1024 * 1024
+
+Chunks = tuple[tuple[int, ...], ...]
+
+
+def plan_chunks(shape: Sequence[int], itemsize: int, axis: int | None, buffersize: int) -> Chunks:
+    """dask-style chunks of about ``buffersize`` bytes each.
+
+    Parameters
+    ----------
+    shape : sequence of int
+        The array's shape.
+    itemsize : int
+        Bytes per element.
+    axis : int or None
+        Split along this axis only (whole extent on the others), or near-cubic chunks if None.
+    buffersize : int
+        Target bytes per chunk; a chunk holds at least one element (one slab along ``axis``).
+    """
+    ndim = len(shape)
+    if ndim == 0:
+        return ()
+    if buffersize < 1:
+        raise ValueError(f"buffersize must be a positive number of bytes, not {buffersize}")
+    elements = max(1, buffersize // max(1, itemsize))
+    if axis is None:
+        sides = _cubic_sides(shape, elements)
+    else:
+        if not -ndim <= axis < ndim:
+            raise ValueError(f"axis {axis} is out of range for an array of {ndim} dimensions")
+        axis %= ndim
+        across = math.prod(n for d, n in enumerate(shape) if d != axis)
+        sides = list(shape)
+        sides[axis] = max(1, elements // max(1, across))
+    return tuple(_split(n, side) for n, side in zip(shape, sides))
+
+
+def _cubic_sides(shape: Sequence[int], elements: int) -> list[int]:
+    """Equal sides where the shape allows; short dimensions are taken whole first."""
+    sides = list(shape)
+    remaining = float(elements)
+    by_length = sorted(range(len(shape)), key=lambda d: shape[d])
+    for position, dim in enumerate(by_length):
+        left = len(shape) - position
+        side = max(1, min(shape[dim], int(remaining ** (1.0 / left) + 1e-9)))
+        sides[dim] = side
+        remaining = max(1.0, remaining / side)
+    return sides
+
+
+def _split(length: int, side: int) -> tuple[int, ...]:
+    if length == 0:
+        return (0,)
+    side = max(1, min(side, length))
+    return tuple(min(side, length - start) for start in range(0, length, side))
+
+
+def _offsets(chunks: Chunks) -> list[list[int]]:
+    return [[0, *np.cumsum(dim).tolist()] for dim in chunks]
+
+
+class _PartWriter:
+    """Stores one block of the chunk grid as a raw-array part (a target for ``da.store``)."""
+
+    def __init__(self, interface: Any, name: str, chunks: Chunks, compression: Any) -> None:
+        self.interface = interface
+        self.name = name
+        self.offsets = _offsets(chunks)
+        self.grid = tuple(len(dim) for dim in chunks)
+        self.compression = compression
+
+    def part_name(self, index: tuple[int, ...]) -> str:
+        number = int(np.ravel_multi_index(index, self.grid)) if self.grid else 0
+        return names.join(self.name, PART_FORMAT % number)
+
+    def block_slices(self, index: tuple[int, ...]) -> tuple[slice, ...]:
+        return tuple(slice(offsets[i], offsets[i + 1]) for offsets, i in zip(self.offsets, index))
+
+    def write(self, index: tuple[int, ...], block: np.ndarray) -> None:
+        self.interface.upload_raw_array(self.part_name(index), np.asarray(block), compression=self.compression)
+
+    def __setitem__(self, region: tuple[slice, ...], block: np.ndarray) -> None:
+        index = tuple(bisect.bisect_right(offsets, s.start or 0) - 1 for offsets, s in zip(self.offsets, region))
+        self.write(index, block)
+
+
+def _is_dask_array(value: Any) -> bool:
+    return type(value).__module__.startswith("dask.") and hasattr(value, "chunks") and hasattr(value, "dask")
+
+
+class DaskCodec(LayoutCodec):
+    """Arrays as chunk objects plus ``metadata.json``, read back as ``dask.array.Array``."""
+
+    name = "dask"
+
+    def upload(
+        self,
+        interface: Any,
+        name: str,
+        value: Any,
+        *,
+        axis: int | None = -1,
+        buffersize: int | None = None,
+        threads: int | None = None,
+        compression: Any = None,
+        **metakwargs: Any,
+    ) -> None:
+        """Store ``value`` (numpy or dask array) under ``name``.
+
+        Parameters
+        ----------
+        axis : int or None
+            Axis to split a numpy array along; None for near-cubic chunks.
+        buffersize : int, optional
+            Bytes per chunk; default ``[upload_settings] dask_chunksize`` MB for numpy arrays, the
+            array's own chunks for dask arrays.
+        threads : int, optional
+            Parts uploaded at once; default ``[basic] threads``.
+        compression : bool or str, optional
+            Compression of each part, as in ``upload_raw_array``.
+        **metakwargs
+            Metadata stored with ``metadata.json``.
+        """
+        name = names.object_name(name)
+        threads = thread_count(interface, threads)
+        dask_input = _is_dask_array(value)
+        if not dask_input:
+            if not isinstance(value, np.ndarray):
+                value = np.asarray(value)
+            if value.dtype.hasobject:
+                raise InvalidArrayError(f"Cannot store {name!r}: arrays of dtype object hold Python objects, not bytes")
+        if dask_input and buffersize is None:
+            chunks: Chunks = tuple(tuple(int(c) for c in dim) for dim in value.chunks)
+        else:
+            if buffersize is None:
+                buffersize = interface.settings.getint("upload_settings", "dask_chunksize", fallback=100) * MB
+            chunks = plan_chunks(value.shape, value.dtype.itemsize, axis, int(buffersize))
+        writer = _PartWriter(interface, name, chunks, compression)
+        grid = [tuple(index) for index in np.ndindex(*writer.grid)]
+        if dask_input:
+            if tuple(value.chunks) != chunks:
+                value = value.rechunk(chunks)
+            da.store(value, writer, lock=False, scheduler="threads", num_workers=threads)
+        else:
+            run_parallel(lambda index: writer.write(index, value[writer.block_slices(index)]), grid, threads)
+        metadata: dict[str, Any] = {
+            "shape": list(value.shape),
+            "dtype": value.dtype.str,
+            "dask": [[list(index), writer.part_name(index)] for index in grid],
+            "chunk_sizes": [[len(range(*s.indices(n))) for s, n in zip(writer.block_slices(index), value.shape)]
+                            for index in grid],
+            "chunks": [list(dim) for dim in chunks],
+        }
+        if value.dtype.fields is not None or value.dtype.subdtype is not None:
+            metadata[DTYPE_DESCRIPTION_KEY] = json.dumps(np.lib.format.dtype_to_descr(value.dtype))
+        interface.upload_json(names.join(name, METADATA_NAME), metadata, **metakwargs)
+
+    def download(self, interface: Any, name: str, *, dask_name: str = "array", threads: int | None = None, **options: Any) -> Any:
+        """A lazy ``dask.array.Array`` over the parts under ``name`` (only metadata.json is read).
+
+        ``threads`` is accepted for cottoncandy 0.4 compatibility; the dask scheduler that
+        computes the array decides how many parts move at once.
+        """
+        name = names.object_name(name)
+        metadata = interface.download_json(names.join(name, METADATA_NAME))
+        try:
+            shape = tuple(int(n) for n in metadata["shape"])
+            chunks = tuple(tuple(int(c) for c in dim) for dim in metadata["chunks"])
+            description = {"dtype": metadata["dtype"], "shape": ""}
+            if DTYPE_DESCRIPTION_KEY in metadata:
+                description[DTYPE_DESCRIPTION_KEY] = metadata[DTYPE_DESCRIPTION_KEY]
+            dtype = parse_array_metadata(description, names.join(name, METADATA_NAME))[0]
+            parts = [(tuple(int(i) for i in index), str(part)) for index, part in metadata["dask"]]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise MetadataError(
+                f"{names.join(name, METADATA_NAME)!r} does not describe a dask array ({exc!r}); "
+                "was it written by upload_dask_array?"
+            ) from None
+        if tuple(sum(dim) for dim in chunks) != shape:
+            raise MetadataError(f"{names.join(name, METADATA_NAME)!r}: chunks {chunks} do not add up to shape {shape}")
+        key = f"{dask_name}-{tokenize(interface.backend.describe(), name, metadata)}"
+        graph = {}
+        for index, part in parts:
+            if len(index) != len(chunks) or not all(0 <= i < len(dim) for i, dim in zip(index, chunks)):
+                raise MetadataError(f"{names.join(name, METADATA_NAME)!r} lists chunk {index} outside its chunk grid")
+            expected = tuple(dim[i] for dim, i in zip(chunks, index))
+            graph[(key, *index)] = (load_part, interface, _part_under(name, part), expected, dtype)
+        missing = math.prod(len(dim) for dim in chunks) - len(graph)
+        if missing:
+            raise MetadataError(f"{names.join(name, METADATA_NAME)!r} lists no part for {missing} chunk(s)")
+        return da.Array(graph, key, chunks, dtype=dtype, shape=shape)
+
+
+def _part_under(name: str, part: str) -> str:
+    """The part's name; 0.4 stored full names, which point elsewhere once the array was moved."""
+    part = part.lstrip("/")
+    if part.startswith(name + "/"):
+        return part
+    return names.join(name, part.rsplit("/", 1)[-1])
+
+
+def load_part(interface: Any, part: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """Download one chunk and check it is the chunk ``metadata.json`` describes (a dask task)."""
+    block = interface.download_raw_array(part)
+    if block.shape != shape or block.dtype != dtype:
+        raise MetadataError(
+            f"Part {part!r} holds shape {block.shape} of {block.dtype}, but the dask metadata expects "
+            f"shape {shape} of {dtype}; the array's objects are damaged or were replaced"
+        )
+    return block

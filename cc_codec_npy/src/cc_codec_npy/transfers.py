@@ -1,0 +1,62 @@
+"""Moving the parts of a layout (dask chunks, sparse attributes, group leaves) in parallel."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+def thread_count(interface: Any, threads: int | None) -> int:
+    """``threads`` if given, else ``[basic] threads`` from the interface's settings (at least 1)."""
+    if threads is None:
+        threads = interface.settings.getint("basic", "threads", fallback=4)
+    return max(1, int(threads))
+
+
+def run_parallel(function: Callable[[Item], Result], items: Iterable[Item], threads: int) -> list[Result]:
+    """``[function(item) for item in items]`` on ``threads`` threads, results in order.
+
+    The first failure is raised once every started call has finished; calls not yet started are
+    cancelled.
+    """
+    items = list(items)
+    if threads <= 1 or len(items) <= 1:
+        return [function(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(threads, len(items)), thread_name_prefix="cc-parts") as pool:
+        futures = [pool.submit(function, item) for item in items]
+        try:
+            return [future.result() for future in futures]
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+def bounded_map(function: Callable[[Item], Result], items: Iterable[Item], threads: int) -> Iterator[Result]:
+    """Yield ``function(item)`` for each item, in order, with at most ``threads`` calls in flight.
+
+    For producing in parallel and consuming one at a time (downloading parts that are then
+    written to one file) without holding every result in memory at once.
+    """
+    items = iter(items)
+    if threads <= 1:
+        for item in items:
+            yield function(item)
+        return
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="cc-parts") as pool:
+        pending: deque[Future[Result]] = deque()
+        try:
+            for item in items:
+                pending.append(pool.submit(function, item))
+                if len(pending) >= threads:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
