@@ -31,6 +31,7 @@ from .payload import Payload
 from .pipeline import Pipeline, TransformSpec
 from .plugins import PluginManager, get_plugin_manager
 from .progress import NO_PROGRESS, Progress
+from .progressbar import ShareOfTotal, automatic_progress, progress_for
 
 
 _READ_ATTEMPTS = 5
@@ -192,8 +193,9 @@ class CCInterface:
         encoded = codec_object.encode(value, **codec_options)
         chain = self.pipeline.chain(transforms)
         extra = user_metadata(metadata or {}, encoded.metadata)
-        self.pipeline.write(self.backend, name, encoded, chain, codec, extra, progress=progress,
-                            **self._put_options(acl, threads))
+        with self._progress(progress, f"upload {name}") as progress:
+            self.pipeline.write(self.backend, name, encoded, chain, codec, extra, progress=progress,
+                                **self._put_options(acl, threads))
 
     def get_value(self, name: str, codec: str, *, progress: Progress = NO_PROGRESS, **codec_options: Any) -> Any:
         """Read ``name`` with ``codec`` (the codec the object names must agree)."""
@@ -212,13 +214,19 @@ class CCInterface:
         """Head the object and let ``consume(info, source)`` read it; again if a writer replaced
         the object in between, so the result is always one whole version."""
         name = names.object_name(name)
-        for attempt in range(_READ_ATTEMPTS):
-            info = self.backend.head(name)
-            try:
-                return consume(info, self.pipeline.source(self.backend, info, progress=progress))
-            except ObjectChangedError:
-                if attempt == _READ_ATTEMPTS - 1:
-                    raise
+        with self._progress(progress, f"download {name}") as progress:
+            for attempt in range(_READ_ATTEMPTS):
+                info = self.backend.head(name)
+                try:
+                    return consume(info, self.pipeline.source(self.backend, info, progress=progress))
+                except ObjectChangedError:
+                    if attempt == _READ_ATTEMPTS - 1:
+                        raise
+
+    def _progress(self, progress: Progress | bool | None, description: str) -> Any:
+        """The caller's progress object, or a bar for a large transfer in an interactive session
+        (see :mod:`cc_core.progressbar`), as a context that closes the bar."""
+        return progress_for(progress, settings=self.settings, verbose=self.verbose, description=description)
 
     # -- buckets -------------------------------------------------------------------------------
     @property
@@ -299,8 +307,9 @@ class CCInterface:
         name = names.object_name(object_name)
         encoded = Encoded(Payload.of(body))
         chain = self.pipeline.chain(transforms)
-        self.pipeline.write(self.backend, name, encoded, chain, None, user_metadata(metadata, {}),
-                            progress=progress, **self._put_options(acl, threads))
+        with self._progress(progress, f"upload {name}") as progress:
+            self.pipeline.write(self.backend, name, encoded, chain, None, user_metadata(metadata, {}),
+                                progress=progress, **self._put_options(acl, threads))
 
     upload_stream = upload_object
 
@@ -308,6 +317,7 @@ class CCInterface:
         """The object's content as a readable file object (decoded, streamed) and its metadata."""
         name = names.object_name(object_name)
         info = self.backend.head(name)
+        progress = automatic_progress(progress, settings=self.settings, verbose=self.verbose, description=f"download {name}")
         source = self.pipeline.source(self.backend, info, progress=progress)
         return CloudStream(io.BufferedReader(_SourceReader(source), 1 << 20), info.metadata)  # type: ignore[arg-type]
 
@@ -320,20 +330,20 @@ class CCInterface:
         backend = self.backend if bucket_name is None else self._open_backend(bucket_name)
         return backend.head(name)
 
-    def upload_json(self, object_name: str, ddict: Any, acl: str | None = None, threads: int | None = 1, **metadata: Any) -> None:
-        self.upload_object(object_name, json.dumps(ddict).encode("utf-8"), acl, threads, **metadata)
+    def upload_json(self, object_name: str, ddict: Any, acl: str | None = None, threads: int | None = 1, *, progress: Progress = NO_PROGRESS, **metadata: Any) -> None:
+        self.upload_object(object_name, json.dumps(ddict).encode("utf-8"), acl, threads, progress=progress, **metadata)
 
-    def download_json(self, object_name: str, threads: int | None = 1) -> Any:
-        data = self.download_object(object_name)
+    def download_json(self, object_name: str, threads: int | None = 1, *, progress: Progress = NO_PROGRESS) -> Any:
+        data = self.download_object(object_name, progress=progress)
         try:
             return json.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise MetadataError(f"Object {object_name!r} is not JSON: {exc}") from None
 
-    def upload_pickle(self, object_name: str, data_object: Any, acl: str | None = None, threads: int | None = None, **metadata: Any) -> None:
-        self.upload_object(object_name, pickle.dumps(data_object, protocol=pickle.HIGHEST_PROTOCOL), acl, threads, **metadata)
+    def upload_pickle(self, object_name: str, data_object: Any, acl: str | None = None, threads: int | None = None, *, progress: Progress = NO_PROGRESS, **metadata: Any) -> None:
+        self.upload_object(object_name, pickle.dumps(data_object, protocol=pickle.HIGHEST_PROTOCOL), acl, threads, progress=progress, **metadata)
 
-    def download_pickle(self, object_name: str, threads: int | None = None) -> Any:
+    def download_pickle(self, object_name: str, threads: int | None = None, *, progress: Progress = NO_PROGRESS) -> Any:
         """Unpickle an object. Unpickling runs code: only read pickles you wrote yourself.
 
         ``[basic] allow_pickle = False`` refuses it; nothing else in cottoncandy ever unpickles.
@@ -342,7 +352,7 @@ class CCInterface:
             raise CottonCandyError(
                 "download_pickle is switched off ([basic] allow_pickle = False): unpickling runs code"
             )
-        return pickle.loads(self.download_object(object_name))
+        return pickle.loads(self.download_object(object_name, progress=progress))
 
     # -- files and folders ---------------------------------------------------------------------
     def upload_from_file(
@@ -368,19 +378,33 @@ class CCInterface:
         recursive: bool = False,
         ExtraArgs: Mapping[str, Any] | None = None,
         threads: int | None = None,
+        *,
+        progress: Progress = NO_PROGRESS,
     ) -> list[str]:
-        """Upload the files of a folder (and its subfolders if ``recursive``); returns the names."""
+        """Upload the files of a folder (and its subfolders if ``recursive``); returns the names.
+
+        ``progress`` (or the automatic bar) follows the bytes of all the files together.
+        """
         disk_path = Path(disk_path)
         cloud_path = cloud_path if cloud_path is not None else os.fspath(disk_path)
-        uploaded = []
-        for entry in sorted(disk_path.iterdir()):
-            target = names.join(cloud_path, entry.name)
-            if entry.is_file():
-                self.upload_from_file(entry, target, ExtraArgs, threads)
-                uploaded.append(names.object_name(target))
-            elif entry.is_dir() and recursive:
-                uploaded += self.upload_from_directory(entry, target, True, ExtraArgs, threads)
-        return uploaded
+        files: list[tuple[Path, str]] = []
+
+        def collect(folder: Path, target: str) -> None:
+            for entry in sorted(folder.iterdir()):
+                if entry.is_file():
+                    files.append((entry, names.join(target, entry.name)))
+                elif entry.is_dir() and recursive:
+                    collect(entry, names.join(target, entry.name))
+
+        collect(disk_path, cloud_path)
+        sizes = [file.stat().st_size for file, _ in files]
+        with self._progress(progress, f"upload {disk_path.name or disk_path}") as progress:
+            progress.set_size(sum(sizes))
+            for (file, target), size in zip(files, sizes):
+                share = ShareOfTotal(progress, size)
+                self.upload_from_file(file, target, ExtraArgs, threads, progress=share)
+                share.finish()
+        return [names.object_name(target) for _, target in files]
 
     def download_to_file(
         self, object_name: str, file_name: str | os.PathLike[str], threads: int | None = None, *, progress: Progress = NO_PROGRESS
@@ -404,14 +428,25 @@ class CCInterface:
         self._read(object_name, write_file, progress)
         return str(destination)
 
-    def download_directory(self, directory: str, disk_name: str | os.PathLike[str]) -> list[str]:
-        """Download every object under ``directory`` into the folder ``disk_name``."""
+    def download_directory(
+        self, directory: str, disk_name: str | os.PathLike[str], *, progress: Progress = NO_PROGRESS
+    ) -> list[str]:
+        """Download every object under ``directory`` into the folder ``disk_name``.
+
+        ``progress`` (or the automatic bar) follows the bytes of all the objects together.
+        """
         prefix = names.prefix_name(directory)
         if prefix and not prefix.endswith("/"):
             prefix += "/"
         written = []
-        for info in self.get_objects(prefix):
-            written.append(self.download_to_file(info.name, Path(disk_name, *info.name[len(prefix):].split("/"))))
+        objects = self.get_objects(prefix)
+        with self._progress(progress, f"download {prefix or self.backend.describe()}") as progress:
+            progress.set_size(sum(info.size for info in objects))
+            for info in objects:
+                share = ShareOfTotal(progress, info.size)
+                target = Path(disk_name, *info.name[len(prefix):].split("/"))
+                written.append(self.download_to_file(info.name, target, progress=share))
+                share.finish()
         return written
 
     download_to_directory = download_directory
@@ -459,11 +494,11 @@ class CCInterface:
         return self.get_value(object_name, "raw", progress=progress)
 
     # -- formats provided by codec plugins -----------------------------------------------------
-    def upload_npy_array(self, object_name: str, array: np.ndarray, acl: str | None = None, threads: int | None = None, **metadata: Any) -> None:
-        self.put_value(object_name, array, "npy", metadata=metadata, acl=acl, threads=threads)
+    def upload_npy_array(self, object_name: str, array: np.ndarray, acl: str | None = None, threads: int | None = None, *, progress: Progress = NO_PROGRESS, **metadata: Any) -> None:
+        self.put_value(object_name, array, "npy", metadata=metadata, acl=acl, threads=threads, progress=progress)
 
-    def download_npy_array(self, object_name: str, threads: int | None = None) -> np.ndarray:
-        return self.get_value(object_name, "npy")
+    def download_npy_array(self, object_name: str, threads: int | None = None, *, progress: Progress = NO_PROGRESS) -> np.ndarray:
+        return self.get_value(object_name, "npy", progress=progress)
 
     def upload_dask_array(self, object_name: str, arr: Any, axis: int | None = -1, buffersize: int | None = None, threads: int | None = None, **metakwargs: Any) -> Any:
         return self._layout("dask").upload(self, object_name, arr, axis=axis, buffersize=buffersize, threads=threads, **metakwargs)
