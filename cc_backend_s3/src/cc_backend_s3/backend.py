@@ -1,0 +1,280 @@
+"""The S3 backend: cottoncandy's objects in an S3 (or S3-compatible) bucket, through boto3.
+
+Examples
+--------
+>>> import cottoncandy as cc
+>>> cci = cc.get_interface('my-bucket', ACCESS_KEY='...', SECRET_KEY='...',
+...                        endpoint_url='https://s3.example.org')          # doctest: +SKIP
+>>> cci = cc.get_interface('s3://my-bucket', config=botocore.client.Config(
+...                        read_timeout=120), threads=8)                   # doctest: +SKIP
+
+Constructor options beyond the interface's (all optional): ``threads``, ``acl``, the transfer
+sizes of :class:`cc_backend_s3.settings.TransferSettings` (``multipart_threshold``,
+``part_size``, ``download_threshold``, ...), ``upload_args`` (extra ``put_object`` arguments
+such as ``{"ServerSideEncryption": "AES256"}``), ``config`` (a ``botocore.client.Config``),
+``profile_name``; anything else goes to ``boto3.client`` (``region_name``,
+``aws_session_token``, ``verify``, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import fields
+from typing import Any
+
+from botocore import exceptions as boto_errors
+
+from cc_core.backend import Backend, Capabilities, ObjectInfo, Prefix
+from cc_core.errors import BucketNotFoundError, CottonCandyError, InvalidNameError, TransferError
+from cc_core.payload import DEFAULT_CHUNK_SIZE, Payload
+from cc_core.progress import NO_PROGRESS, Progress
+
+from .client import make_client
+from .metadata import METADATA_LIMIT, decode_metadata, encode_metadata
+from .retry import Retrier, error_code, http_status, translate
+from .settings import TransferSettings
+from .transfer import S3Object, run_parallel
+
+DELETE_BATCH = 1000
+_TRANSFER_FIELDS = frozenset(f.name for f in fields(TransferSettings))
+
+
+class S3Backend(Backend):
+    """Objects in one S3 bucket.
+
+    Parameters
+    ----------
+    bucket : str or None
+        The bucket (``s3://`` prefix allowed). None works for bucket operations only.
+    settings : cc_core.config.Config, optional
+        cottoncandy settings: ``[login]`` keys and endpoint, ``[basic]`` ACL, threads and
+        signature version, ``[upload_settings]``/``[download_settings]`` transfer sizes.
+    access_key, secret_key, endpoint_url : str, optional
+        Default: the settings, then the AWS chain (see :mod:`cc_backend_s3.client`).
+    force_bucket_creation : bool
+        Create ``bucket`` when it does not exist, instead of raising BucketNotFoundError.
+    config : botocore.client.Config, optional
+        Passed to boto3; its settings win over the backend's defaults.
+    upload_args : mapping, optional
+        Extra arguments for every ``put_object``/``create_multipart_upload``.
+    **options
+        Transfer settings (``threads``, ``acl``, ``part_size``, ...) and ``boto3.client`` options.
+    """
+
+    capabilities = Capabilities(buckets=True, server_side_copy=True, metadata_limit=METADATA_LIMIT,
+                                lowercase_metadata_keys=True)
+
+    def __init__(
+        self,
+        bucket: str | None,
+        *,
+        settings: Any = None,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        endpoint_url: str | None = None,
+        force_bucket_creation: bool = False,
+        config: Any = None,
+        upload_args: Mapping[str, Any] | None = None,
+        **options: Any,
+    ) -> None:
+        if bucket and bucket.lower().startswith("s3://"):
+            bucket = bucket[5:].split("/", 1)[0]
+        super().__init__(bucket or None, settings=settings)
+        transfer = {k: options.pop(k) for k in list(options) if k in _TRANSFER_FIELDS}
+        if "default_acl" in options:
+            transfer.setdefault("acl", options.pop("default_acl"))
+        self.transfer = TransferSettings.from_settings(settings, **transfer)
+        self.upload_args = dict(upload_args or {})
+        self.endpoint_url = endpoint_url
+        self.client = make_client(
+            access_key=access_key, secret_key=secret_key, endpoint_url=endpoint_url, settings=settings,
+            user_config=config, threads=self.transfer.threads, client_options=options,
+        )
+        if self.bucket and not self.bucket_exists(self.bucket):
+            if not force_bucket_creation:
+                raise BucketNotFoundError(
+                    self.bucket, "create it with create_bucket() or pass force_bucket_creation=True")
+            self.create_bucket(self.bucket)
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def describe(self) -> str:
+        return f"s3://{self.bucket}" if self.bucket else "s3 (no bucket)"
+
+    def pickle_options(self) -> dict[str, Any]:
+        # Every option the user gave travels with the interface already (without the keys);
+        # repeating them here would pass them twice. Credentials are resolved again in the worker.
+        return {}
+
+    def _require_bucket(self, bucket: str | None = None) -> str:
+        bucket = bucket or self.bucket
+        if not bucket:
+            raise CottonCandyError("No bucket selected: pass one to get_interface() or call set_bucket()")
+        return bucket
+
+    def _object(self, name: str, bucket: str | None = None, transfer: TransferSettings | None = None) -> S3Object:
+        return S3Object(self.client, self._require_bucket(bucket), name, transfer or self.transfer)
+
+    def _call(self, request: Any, *, what: str, name: str | None = None, bucket: str | None = None) -> Any:
+        """Run one request with retries, turning failures into cottoncandy errors."""
+        try:
+            return Retrier(self.transfer).call(request, what=what)
+        except Exception as exc:
+            raise translate(exc, bucket=bucket or self.bucket, name=name, action=what) from exc
+
+    def _in_bucket(self, bucket: str) -> "S3Backend":
+        """This backend's client and settings, working in another bucket."""
+        other = object.__new__(type(self))
+        other.__dict__.update(self.__dict__)
+        other.bucket = bucket
+        return other
+
+    def _write_args(self, acl: str | None) -> dict[str, Any]:
+        args = dict(self.upload_args)
+        acl = acl or self.transfer.acl
+        if acl and acl != "private":  # private is every object's default: no header needed
+            args["ACL"] = acl
+        return args
+
+    # -- objects ---------------------------------------------------------------------------------
+    def put(self, name: str, payload: Payload, metadata: Mapping[str, str], *, progress: Progress = NO_PROGRESS,
+            **options: Any) -> None:
+        """Upload ``payload``; ``acl=`` and ``threads=`` per call, other options are ignored."""
+        target = self._object(name, transfer=self.transfer.with_options(threads=options.get("threads")))
+        extra = self._write_args(options.get("acl"))
+        extra["Metadata"] = encode_metadata(metadata, where=target.url)
+        target.upload(payload, extra, progress)
+
+    def get_into(self, name: str, buffer: memoryview, *, offset: int = 0, progress: Progress = NO_PROGRESS) -> int:
+        view = buffer.cast("B") if buffer.format != "B" or buffer.ndim != 1 else buffer
+        return self._object(name).read_into(view, offset, progress)
+
+    def iter_chunks(self, name: str, *, byte_range: tuple[int, int] | None = None,
+                    chunk_size: int = DEFAULT_CHUNK_SIZE, progress: Progress = NO_PROGRESS) -> Iterator[memoryview]:
+        return self._object(name).iter_chunks(byte_range, chunk_size, progress)
+
+    def head(self, name: str) -> ObjectInfo:
+        bucket = self._require_bucket()
+        response = self._call(lambda: self.client.head_object(Bucket=bucket, Key=name),
+                              what="reading the metadata", name=name)
+        return ObjectInfo(name, int(response["ContentLength"]), decode_metadata(response.get("Metadata", {})),
+                          response.get("LastModified"))
+
+    def list(self, prefix: str = "", delimiter: str | None = None) -> Iterator[ObjectInfo | Prefix]:
+        """Every object under ``prefix``, page after page (S3 sends at most 1,000 per page)."""
+        bucket = self._require_bucket()
+        arguments: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+        if delimiter:
+            arguments["Delimiter"] = delimiter
+        while True:
+            page = self._call(lambda: self.client.list_objects_v2(**arguments), what=f"listing {prefix!r}")
+            entries: list[ObjectInfo | Prefix] = [
+                ObjectInfo(item["Key"], int(item["Size"]), {}, item.get("LastModified"))
+                for item in page.get("Contents", [])]
+            entries += [Prefix(item["Prefix"]) for item in page.get("CommonPrefixes", [])]
+            entries.sort(key=lambda entry: entry.name)
+            yield from entries
+            token = page.get("NextContinuationToken")
+            if not page.get("IsTruncated") or not token:
+                return
+            arguments["ContinuationToken"] = token
+
+    def copy(self, source: str, destination: str, *, source_bucket: str | None = None) -> None:
+        """Server-side copy with metadata (multipart copy above ``max_put_size``, 5 GiB)."""
+        target = self._object(destination)
+        target.copy_from(self._require_bucket(source_bucket), source, self._write_args(None))
+
+    def delete_many(self, names: Iterable[str]) -> None:
+        """Delete in batches of 1,000 keys (S3's limit per request), batches in parallel."""
+        bucket = self._require_bucket()
+        batch: list[str] = []
+        batches: list[list[str]] = []
+        for name in names:
+            batch.append(name)
+            if len(batch) == DELETE_BATCH:
+                batches.append(batch)
+                batch = []
+        if batch:
+            batches.append(batch)
+        retrier = Retrier(self.transfer)
+        run_parallel((lambda chunk=chunk: self._delete_batch(bucket, chunk) for chunk in batches),
+                     self.transfer.threads, retrier.cancel)
+
+    def _delete_batch(self, bucket: str, names: list[str]) -> None:
+        request = {"Objects": [{"Key": name} for name in names], "Quiet": True}
+        response = self._call(lambda: self.client.delete_objects(Bucket=bucket, Delete=request),
+                              what=f"deleting {len(names)} objects")
+        errors = response.get("Errors", [])
+        if errors:
+            shown = "; ".join(f"{e.get('Key')}: {e.get('Code')} ({e.get('Message', '')})" for e in errors[:5])
+            more = f" and {len(errors) - 5} more" if len(errors) > 5 else ""
+            raise TransferError(f"S3 did not delete {len(errors)} object(s) of s3://{bucket}: {shown}{more}")
+
+    # -- buckets ---------------------------------------------------------------------------------
+    def list_buckets(self) -> list[str]:
+        names: list[str] = []
+        arguments: dict[str, Any] = {}
+        while True:
+            page = self._call(lambda: self.client.list_buckets(**arguments), what="listing buckets")
+            names += [bucket["Name"] for bucket in page.get("Buckets", [])]
+            token = page.get("ContinuationToken")
+            if not token:
+                return sorted(names)
+            arguments["ContinuationToken"] = token
+
+    def bucket_exists(self, bucket: str) -> bool:
+        """True if the bucket exists (also when it exists but these credentials may not list it)."""
+        try:
+            Retrier(self.transfer).call(lambda: self.client.head_bucket(Bucket=bucket), what=f"checking s3://{bucket}")
+        except boto_errors.ClientError as exc:
+            if error_code(exc) in ("404", "NoSuchBucket", "NotFound"):
+                return False
+            if http_status(exc) == 403 and error_code(exc) in ("403", "AccessDenied", "Forbidden"):
+                return True  # it exists, but belongs to someone else or HeadBucket is not allowed
+            raise translate(exc, bucket=bucket, action="checking the bucket") from exc
+        except Exception as exc:
+            raise translate(exc, bucket=bucket, action="checking the bucket") from exc
+        return True
+
+    def create_bucket(self, bucket: str, **options: Any) -> None:
+        """Create ``bucket`` (``acl=`` optional); a bucket these credentials own already is fine."""
+        _check_bucket_name(bucket)
+        arguments: dict[str, Any] = {"Bucket": bucket}
+        acl = options.get("acl") or self.transfer.acl
+        if acl and acl != "private":
+            arguments["ACL"] = acl
+        region = self.client.meta.region_name
+        if region and region != "us-east-1":
+            arguments["CreateBucketConfiguration"] = {"LocationConstraint": region}
+        try:
+            Retrier(self.transfer).call(lambda: self.client.create_bucket(**arguments), what=f"creating s3://{bucket}")
+        except boto_errors.ClientError as exc:
+            if error_code(exc) == "BucketAlreadyOwnedByYou":
+                return
+            if error_code(exc) == "BucketAlreadyExists":
+                raise CottonCandyError(
+                    f"Bucket name {bucket!r} is taken by another account (bucket names are global): choose another"
+                ) from None
+            raise translate(exc, bucket=bucket, action="creating the bucket") from exc
+        except Exception as exc:
+            raise translate(exc, bucket=bucket, action="creating the bucket") from exc
+
+    def delete_bucket(self, bucket: str) -> None:
+        """Remove an empty bucket; a bucket with objects is refused with a clear error."""
+        try:
+            Retrier(self.transfer).call(lambda: self.client.delete_bucket(Bucket=bucket), what=f"removing s3://{bucket}")
+        except boto_errors.ClientError as exc:
+            if error_code(exc) == "BucketNotEmpty":
+                some = [e.name for _, e in zip(range(3), self._in_bucket(bucket).list())]
+                raise CottonCandyError(
+                    f"Bucket {bucket!r} is not empty (it holds {', '.join(map(repr, some))}...): remove "
+                    "its objects first, e.g. rm(folder, recursive=True) for each folder, then the bucket"
+                ) from None
+            raise translate(exc, bucket=bucket, action="removing the bucket") from exc
+        except Exception as exc:
+            raise translate(exc, bucket=bucket, action="removing the bucket") from exc
+
+
+def _check_bucket_name(bucket: str) -> None:
+    if not (3 <= len(bucket) <= 63) or "/" in bucket or bucket != bucket.strip():
+        raise InvalidNameError(
+            f"{bucket!r} is not an S3 bucket name: 3 to 63 lower-case letters, digits, '.' and '-'")

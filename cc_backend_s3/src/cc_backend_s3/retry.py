@@ -1,0 +1,179 @@
+"""Retries and error translation for S3 requests.
+
+Every request (and every part or range of a parallel transfer) runs through :func:`call`:
+transient failures (5xx, SlowDown and other throttling, connection resets, timeouts, short
+reads) are retried with exponential backoff and full jitter; permanent ones (missing object or
+bucket, access denied, bad credentials) fail at once. Whatever escapes is a cottoncandy error that
+names the object and says what to do.
+
+botocore's own retries are switched off in the client this backend builds (unless the caller's
+``botocore.client.Config`` sets ``retries``), so attempts are not multiplied.
+"""
+
+from __future__ import annotations
+
+import http.client
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from botocore import exceptions as boto_errors
+from urllib3 import exceptions as urllib3_errors
+
+from cc_core.errors import BucketNotFoundError, CottonCandyError, ObjectNotFoundError, TransferError
+
+from .settings import TransferSettings
+
+T = TypeVar("T")
+
+TRANSIENT_CODES = frozenset({
+    "SlowDown", "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottled",
+    "RequestThrottledException", "TooManyRequests", "TooManyRequestsException",
+    "RequestLimitExceeded", "ProvisionedThroughputExceededException", "BandwidthLimitExceeded",
+    "RequestTimeout", "RequestTimeoutException", "InternalError", "ServiceUnavailable",
+    "PriorRequestNotComplete", "EC2ThrottledException", "IDPCommunicationError",
+    # bytes damaged on the way: sending them again is the cure
+    "BadDigest", "XAmzContentSHA256Mismatch", "IncompleteBody",
+})
+CREDENTIAL_CODES = frozenset({
+    "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken",
+    "TokenRefreshRequired", "InvalidClientTokenId", "AuthFailure", "UnrecognizedClientException",
+})
+MISSING_OBJECT_CODES = frozenset({"NoSuchKey", "404", "NotFound", "NoSuchVersion"})
+_NETWORK_ERRORS = (
+    boto_errors.ConnectionClosedError, boto_errors.EndpointConnectionError,
+    boto_errors.ReadTimeoutError, boto_errors.ConnectTimeoutError, boto_errors.ResponseStreamingError,
+    boto_errors.IncompleteReadError, boto_errors.ProxyConnectionError,
+    urllib3_errors.ProtocolError, urllib3_errors.ReadTimeoutError, urllib3_errors.NewConnectionError,
+    http.client.IncompleteRead, http.client.RemoteDisconnected, ConnectionError, TimeoutError,
+)
+_CONNECT_ERRORS = (boto_errors.EndpointConnectionError, boto_errors.ConnectTimeoutError, urllib3_errors.NewConnectionError)
+
+
+class S3AccessError(CottonCandyError, PermissionError):
+    """S3 refused the request: access denied, or the credentials are wrong or missing."""
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+class TransferCancelled(CottonCandyError):
+    """Another part of the same transfer failed, or the caller cancelled it."""
+
+
+class ShortReadError(CottonCandyError, ConnectionError):
+    """The connection ended before the announced bytes arrived (retried like a reset)."""
+
+
+def error_code(exc: BaseException) -> str:
+    if isinstance(exc, boto_errors.ClientError):
+        return str(exc.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def http_status(exc: BaseException) -> int:
+    if isinstance(exc, boto_errors.ClientError):
+        return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    return 0
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether sending the same request again may succeed."""
+    if isinstance(exc, boto_errors.SSLError):
+        return False  # a certificate problem does not heal by itself
+    if isinstance(exc, _NETWORK_ERRORS):
+        return True
+    if isinstance(exc, boto_errors.ClientError):
+        status = http_status(exc)
+        return error_code(exc) in TRANSIENT_CODES or status >= 500 or status == 429
+    return False
+
+
+class Retrier:
+    """Runs requests with the backend's retry policy; thread-safe.
+
+    Parameters
+    ----------
+    settings : TransferSettings
+        ``max_attempts``, ``retry_base_delay`` and ``retry_max_delay``.
+    cancel : threading.Event, optional
+        Set when the transfer is abandoned: no new attempt starts, waiting stops early.
+    """
+
+    def __init__(self, settings: TransferSettings, cancel: threading.Event | None = None) -> None:
+        self.settings = settings
+        self.cancel = cancel or threading.Event()
+
+    def call(self, request: Callable[[], T], *, what: str) -> T:
+        """``request()``, retried while it fails transiently; ``what`` names it in errors."""
+        attempt = 0
+        while True:
+            if self.cancel.is_set():
+                raise TransferCancelled(f"{what}: cancelled")
+            try:
+                return request()
+            except Exception as exc:
+                attempt += 1
+                if not is_transient(exc) or attempt >= self.settings.max_attempts:
+                    if is_transient(exc):
+                        hint = ("check endpoint_url and the network" if isinstance(exc, _CONNECT_ERRORS)
+                                else "the store or the network kept failing; try again later")
+                        raise TransferError(f"{what} failed after {attempt} attempts: {describe(exc)}; {hint}") from exc
+                    raise
+                ceiling = min(self.settings.retry_max_delay, self.settings.retry_base_delay * 2 ** (attempt - 1))
+                if self.cancel.wait(random.uniform(0, ceiling)):
+                    raise TransferCancelled(f"{what}: cancelled") from exc
+
+
+def describe(exc: BaseException) -> str:
+    code = error_code(exc)
+    if code:
+        message = exc.response.get("Error", {}).get("Message", "")  # type: ignore[attr-defined]
+        return f"{code} ({message})" if message else code
+    return f"{type(exc).__name__}: {exc}"
+
+
+def translate(exc: BaseException, *, bucket: str | None, name: str | None = None, action: str = "") -> BaseException:
+    """The cottoncandy error to raise for a failed request about ``bucket``/``name``.
+
+    Errors that are cottoncandy errors already pass through unchanged.
+    """
+    if isinstance(exc, CottonCandyError):
+        return exc
+    where = f"s3://{bucket}/{name}" if name else f"s3://{bucket}" if bucket else "S3"
+    doing = f" ({action})" if action else ""
+    code = error_code(exc)
+    if isinstance(exc, (boto_errors.NoCredentialsError, boto_errors.PartialCredentialsError)):
+        return S3AccessError(
+            f"No usable AWS credentials for {where}{doing}: pass ACCESS_KEY/SECRET_KEY to "
+            "get_interface, set [login] access_key/secret_key in the cottoncandy config, or use the "
+            "AWS chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ~/.aws/credentials)"
+        )
+    if code == "NoSuchBucket":
+        return BucketNotFoundError(str(bucket), "create it (create_bucket, or force_bucket_creation=True) or check the name")
+    if name and code in MISSING_OBJECT_CODES:
+        return ObjectNotFoundError(name, f"s3://{bucket}")
+    if code in CREDENTIAL_CODES:
+        return S3AccessError(
+            f"S3 rejected the credentials for {where}{doing}: {describe(exc)}. Check the access key and "
+            "secret key (get_interface arguments, [login] in the config, or the AWS_* variables)"
+        )
+    if code in ("AccessDenied", "403", "Forbidden", "AllAccessDisabled", "AccountProblem"):
+        return S3AccessError(
+            f"Access denied to {where}{doing}: {describe(exc)}. The credentials work but lack "
+            "permission: check the bucket policy and the user's IAM policy"
+        )
+    if code == "AccessControlListNotSupported":
+        return S3AccessError(
+            f"The bucket of {where} has ACLs disabled (Object Ownership: bucket owner enforced), so "
+            "acl= cannot be set: use acl='private' or set [basic] default_acl = private"
+        )
+    if isinstance(exc, boto_errors.EndpointConnectionError):
+        return TransferError(f"Cannot reach the S3 endpoint for {where}{doing}: {exc}. Check endpoint_url and the network")
+    if isinstance(exc, boto_errors.ClientError):
+        return TransferError(f"S3 refused {action or 'the request'} on {where}: {describe(exc)}")
+    if isinstance(exc, boto_errors.BotoCoreError):
+        return TransferError(f"S3 request on {where}{doing} failed: {exc}")
+    return exc

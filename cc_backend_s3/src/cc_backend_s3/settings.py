@@ -1,0 +1,144 @@
+"""Transfer settings of the S3 backend: config file values, overridden per backend or per call.
+
+The config keys are cottoncandy 0.4's (see ``cc_core/defaults.cfg``): ``[basic] threads`` and
+``default_acl``; ``[upload_settings] mpu_use_threshold``, ``mpu_chunksize``, ``min_mpu_size``,
+``max_put_size``, ``max_mpu_parts`` (plain numbers are MB, as in 0.4; ``"512KB"`` style sizes are
+accepted too); ``[download_settings] mpd_use_threshold`` and ``mpd_chunksize``. The retry policy
+reads ``[s3] max_attempts``, ``retry_base_delay`` and ``retry_max_delay`` (seconds) when present.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from cc_core.config import parse_size
+from cc_core.errors import ConfigError
+
+MB = 1 << 20
+#: S3's own limits: a single PUT or part copy is at most 5 GiB, a part at least 5 MiB.
+S3_MAX_PUT = 5 * (1 << 30)
+S3_MIN_PART = 5 * MB
+
+
+@dataclass(frozen=True)
+class TransferSettings:
+    """How the backend splits and parallelises transfers.
+
+    Attributes
+    ----------
+    threads : int
+        Parallel part uploads / ranged downloads per transfer.
+    acl : str
+        Canned ACL of new objects and buckets (``private`` sends no ACL header at all).
+    multipart_threshold : int
+        Uploads of at least this many bytes use a multipart upload.
+    part_size : int
+        Bytes per uploaded part (grown when an upload would need more than ``max_parts``).
+    min_part_size : int
+        Smallest part S3 accepts (all parts but the last).
+    max_parts : int
+        Most parts one multipart upload may have.
+    max_put_size : int
+        Largest single PUT / server-side copy; bigger copies run as multipart copies.
+    download_threshold : int
+        Reads of more than this many bytes are split into parallel ranged GETs.
+    download_part_size : int
+        Bytes per ranged GET.
+    max_attempts : int
+        Tries per request (or part, or range) before a transient error is reported.
+    retry_base_delay, retry_max_delay : float
+        Exponential backoff with full jitter: the n-th retry waits up to
+        ``min(retry_max_delay, retry_base_delay * 2**n)`` seconds.
+    """
+
+    threads: int = 4
+    acl: str = "private"
+    multipart_threshold: int = 64 * MB
+    part_size: int = 32 * MB
+    min_part_size: int = S3_MIN_PART
+    max_parts: int = 10_000
+    max_put_size: int = S3_MAX_PUT
+    download_threshold: int = 32 * MB
+    download_part_size: int = 16 * MB
+    max_attempts: int = 5
+    retry_base_delay: float = 0.2
+    retry_max_delay: float = 5.0
+
+    @classmethod
+    def from_settings(cls, settings: Any, **overrides: Any) -> "TransferSettings":
+        """Read the cottoncandy config (``settings`` may be None), then apply ``overrides``."""
+        values: dict[str, Any] = {}
+        if settings is not None:
+            values = {
+                "threads": _number(settings, "basic", "threads", int),
+                "acl": (settings.get("basic", "default_acl", fallback="") or "").strip() or None,
+                "multipart_threshold": _size(settings, "upload_settings", "mpu_use_threshold"),
+                "part_size": _size(settings, "upload_settings", "mpu_chunksize"),
+                "min_part_size": _size(settings, "upload_settings", "min_mpu_size"),
+                "max_parts": _number(settings, "upload_settings", "max_mpu_parts", int),
+                "max_put_size": _size(settings, "upload_settings", "max_put_size"),
+                "download_threshold": _size(settings, "download_settings", "mpd_use_threshold"),
+                "download_part_size": _size(settings, "download_settings", "mpd_chunksize"),
+                "max_attempts": _number(settings, "s3", "max_attempts", int),
+                "retry_base_delay": _number(settings, "s3", "retry_base_delay", float),
+                "retry_max_delay": _number(settings, "s3", "retry_max_delay", float),
+            }
+        values.update(overrides)
+        result = cls(**{k: v for k, v in values.items() if v is not None})
+        result.check()
+        return result
+
+    def with_options(self, **overrides: Any) -> "TransferSettings":
+        """A copy with the given (non-None) fields replaced, e.g. per-call ``threads``/``acl``."""
+        known = {f.name for f in fields(self)}
+        changes = {k: v for k, v in overrides.items() if k in known and v is not None}
+        if not changes:
+            return self
+        result = replace(self, **changes)
+        result.check()
+        return result
+
+    def check(self) -> None:
+        for name in ("threads", "part_size", "min_part_size", "max_parts", "download_part_size", "max_attempts"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"S3 transfer setting {name} = {getattr(self, name)!r} must be at least 1")
+        if self.multipart_threshold < 0 or self.download_threshold < 0:
+            raise ConfigError("S3 multipart and download thresholds cannot be negative")
+
+    def upload_part_size(self, size: int) -> int:
+        """The part size for an upload of ``size`` bytes: configured, at least S3's minimum,
+        and large enough to need no more than ``max_parts`` parts."""
+        part = max(self.part_size, self.min_part_size)
+        needed = -(-size // self.max_parts)
+        return max(part, needed)
+
+
+def _raw(settings: Any, section: str, key: str) -> str | None:
+    value = settings.get(section, key, fallback=None)
+    return value.strip() if value and value.strip() else None
+
+
+def _size(settings: Any, section: str, key: str) -> int | None:
+    """A size setting: plain numbers are MB (cottoncandy 0.4), ``"256KB"`` style are exact."""
+    value = _raw(settings, section, key)
+    if value is None:
+        return None
+    try:
+        return int(float(value) * MB)
+    except ValueError:
+        pass
+    try:
+        return parse_size(value)
+    except ValueError:
+        raise ConfigError(f"Setting [{section}] {key} = {value!r} is not a size (MB, or e.g. '512KB')") from None
+
+
+def _number(settings: Any, section: str, key: str, kind: type) -> Any:
+    value = _raw(settings, section, key)
+    if value is None:
+        return None
+    try:
+        return kind(value)
+    except ValueError:
+        raise ConfigError(f"Setting [{section}] {key} = {value!r} is not a {kind.__name__}") from None

@@ -1,0 +1,584 @@
+"""Moving bytes between memory and S3: zero-copy uploads, parallel parts and ranges, retries.
+
+Uploads send the payload's own memory: request bodies are :class:`ViewReader` objects whose
+``read`` returns memoryview slices of the array, so botocore hashes and urllib3 sends the array's
+pages in place. Large payloads go up as multipart uploads, one thread per part; any failure (or
+an interrupt) aborts the upload, so no partial object ever appears and a previous version stays.
+
+Downloads land where the caller wants them: each ranged GET's body is read straight from the
+socket into its slice of the destination buffer, several ranges in parallel, pinned to the
+object's ETag so that a concurrent overwrite is detected instead of mixing two versions.
+"""
+
+from __future__ import annotations
+
+import io
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any, BinaryIO, TypeVar
+
+from botocore import exceptions as boto_errors
+
+from cc_core.errors import TransferError
+from cc_core.payload import Payload
+from cc_core.progress import NO_PROGRESS, Progress
+
+from .retry import Retrier, ShortReadError, TransferCancelled, error_code, is_transient, translate
+from .settings import TransferSettings
+
+T = TypeVar("T")
+#: Window for reads through urllib3's copying ``readinto`` (the fallback path).
+_FALLBACK_WINDOW = 1 << 20
+
+
+class ViewReader(io.RawIOBase):
+    """A seekable, read-only file object over memoryviews; ``read`` returns views, not copies.
+
+    A read never crosses from one buffer into the next, so it may return fewer bytes than asked
+    (as raw file objects may). Reading raises :class:`TransferCancelled` once ``cancel`` is set,
+    which stops a request that is still sending when its transfer has failed elsewhere.
+    """
+
+    def __init__(self, buffers: list[memoryview], cancel: threading.Event | None = None) -> None:
+        self._buffers = buffers
+        self._starts: list[int] = []
+        total = 0
+        for buffer in buffers:
+            self._starts.append(total)
+            total += len(buffer)
+        self._size = total
+        self._position = 0
+        self._cancel = cancel
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def _view_at(self, position: int, size: int) -> memoryview:
+        if self._cancel is not None and self._cancel.is_set():
+            raise TransferCancelled("the transfer was cancelled")
+        for start, buffer in zip(reversed(self._starts), reversed(self._buffers)):
+            if start <= position < start + len(buffer):
+                return buffer[position - start : position - start + size]
+        return memoryview(b"")
+
+    def read(self, size: int | None = -1) -> memoryview | bytes:  # type: ignore[override]
+        if size is None or size < 0:
+            rest = [bytes(self._view_at(self._position, self._size))]
+            while (chunk := self._view_at(self._position + sum(map(len, rest)), self._size)):
+                rest.append(bytes(chunk))
+            data = b"".join(rest)
+            self._position += len(data)
+            return data
+        view = self._view_at(self._position, size)
+        self._position += len(view)
+        return view
+
+    def readinto(self, target: Any) -> int:  # type: ignore[override]
+        target = memoryview(target).cast("B")
+        view = self._view_at(self._position, len(target))
+        target[: len(view)] = view
+        self._position += len(view)
+        return len(view)
+
+
+class StreamWindow(io.RawIOBase):
+    """``size`` bytes of a seekable stream from its current position, as a seekable file object.
+
+    botocore seeks request bodies back to 0 to hash and to resend them; this keeps those seeks
+    inside the payload when the caller's stream did not start at its beginning.
+    """
+
+    def __init__(self, stream: BinaryIO, size: int) -> None:
+        self._stream = stream
+        self._origin = stream.tell()
+        self._size = size
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
+        self._position = min(max(0, base + offset), self._size)
+        return self._position
+
+    def readinto(self, target: Any) -> int:  # type: ignore[override]
+        target = memoryview(target).cast("B")[: self._size - self._position]
+        if not len(target):
+            return 0
+        self._stream.seek(self._origin + self._position)
+        count = _fill(self._stream, target)
+        self._position += count
+        return count
+
+
+class S3Object:
+    """One object of one bucket, and the transfers that read and write it."""
+
+    def __init__(self, client: Any, bucket: str, key: str, settings: TransferSettings) -> None:
+        self.client = client
+        self.bucket = bucket
+        self.key = key
+        self.settings = settings
+
+    @property
+    def url(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+    def _fail(self, exc: BaseException, action: str) -> BaseException:
+        return translate(exc, bucket=self.bucket, name=self.key, action=action)
+
+    # -- uploads ---------------------------------------------------------------------------------
+    def upload(self, payload: Payload, extra: Mapping[str, Any], progress: Progress = NO_PROGRESS) -> None:
+        """Store ``payload`` with the request arguments ``extra`` (Metadata, ACL, ...)."""
+        if payload.size is not None:
+            progress.set_size(payload.size)
+        try:
+            if payload.buffers is not None:
+                assert payload.size is not None
+                if payload.size < self.settings.multipart_threshold:
+                    self._put(lambda: ViewReader(payload.buffers or []), payload.size, extra)
+                    progress.relative_update(payload.size)
+                else:
+                    self._multipart(self._buffer_parts(payload), extra, progress)
+            else:
+                self._upload_stream(payload, extra, progress)
+        except BaseException as exc:
+            raise self._fail(exc, "upload") from exc
+
+    def _put(self, body: Callable[[], BinaryIO], size: int, extra: Mapping[str, Any]) -> None:
+        Retrier(self.settings).call(
+            lambda: self.client.put_object(Bucket=self.bucket, Key=self.key, Body=body(), ContentLength=size, **extra),
+            what=f"Upload of {self.url}",
+        )
+
+    def _upload_stream(self, payload: Payload, extra: Mapping[str, Any], progress: Progress) -> None:
+        stream = payload.stream
+        assert stream is not None
+        size = payload.size
+        if size is not None and size < self.settings.multipart_threshold and _seekable(stream):
+            window = StreamWindow(stream, size)
+            self._put(lambda: (window.seek(0), window)[1], size, extra)
+            progress.relative_update(size)
+            return
+        part_size = self.settings.upload_part_size(size or 0)
+        buffers = _BufferPool(part_size, self.settings.threads + 1)
+        first = buffers.take()
+        count = _fill(stream, first)
+        if count < part_size:  # the whole stream fits one part: one PUT, no multipart
+            try:
+                self._put(lambda: ViewReader([first[:count]]), count, extra)
+            finally:
+                buffers.give(first)
+            progress.relative_update(count)
+            return
+        self._multipart(self._stream_parts(stream, buffers, first), extra, progress)
+
+    def _buffer_parts(self, payload: Payload) -> Iterator[tuple[list[memoryview], Callable[[], None]]]:
+        assert payload.size is not None
+        part_size = self.settings.upload_part_size(payload.size)
+        for start in range(0, payload.size, part_size):
+            part = payload.slice(start, min(start + part_size, payload.size))
+            yield part.buffers or [], _nothing
+
+    def _stream_parts(self, stream: BinaryIO, buffers: "_BufferPool", first: memoryview) -> Iterator[tuple[list[memoryview], Callable[[], None]]]:
+        yield [first], lambda: buffers.give(first)
+        while True:
+            buffer = buffers.take()
+            count = _fill(stream, buffer)
+            if not count:
+                buffers.give(buffer)
+                return
+            yield [buffer[:count]], lambda buffer=buffer: buffers.give(buffer)
+            if count < len(buffer):
+                return
+
+    def _multipart(self, parts: Iterable[tuple[list[memoryview], Callable[[], None]]], extra: Mapping[str, Any], progress: Progress) -> None:
+        retrier = Retrier(self.settings)
+        checksum = self._checksum_algorithm()
+        create_args = dict(extra)
+        if checksum:
+            create_args["ChecksumAlgorithm"] = checksum
+        upload_id = retrier.call(
+            lambda: self.client.create_multipart_upload(Bucket=self.bucket, Key=self.key, **create_args)["UploadId"],
+            what=f"Starting the multipart upload of {self.url}",
+        )
+        try:
+            tasks = (self._part_task(retrier, upload_id, number, views, release, checksum, progress)
+                     for number, (views, release) in enumerate(parts, start=1))
+            completed = run_parallel(tasks, self.settings.threads, retrier.cancel)
+            retrier.call(
+                lambda: self.client.complete_multipart_upload(
+                    Bucket=self.bucket, Key=self.key, UploadId=upload_id, MultipartUpload={"Parts": completed}),
+                what=f"Completing the multipart upload of {self.url}",
+            )
+        except BaseException as exc:
+            retrier.cancel.set()
+            self._abort(upload_id, exc)
+            raise
+
+    def _part_task(self, retrier: Retrier, upload_id: str, number: int, views: list[memoryview],
+                   release: Callable[[], None], checksum: str | None, progress: Progress) -> Callable[[], dict[str, Any]]:
+        size = sum(len(v) for v in views)
+        checksum_args = {"ChecksumAlgorithm": checksum} if checksum else {}
+
+        def send() -> dict[str, Any]:
+            try:
+                response = retrier.call(
+                    lambda: self.client.upload_part(
+                        Bucket=self.bucket, Key=self.key, UploadId=upload_id, PartNumber=number,
+                        Body=ViewReader(views, retrier.cancel), ContentLength=size, **checksum_args),
+                    what=f"Upload of part {number} of {self.url}",
+                )
+            finally:
+                release()
+            progress.relative_update(size)
+            part = {"PartNumber": number, "ETag": response["ETag"]}
+            if checksum and response.get(f"Checksum{checksum}"):
+                part[f"Checksum{checksum}"] = response[f"Checksum{checksum}"]
+            return part
+
+        return send
+
+    def _checksum_algorithm(self) -> str | None:
+        """CRC32 part checksums, unless the client was told to compute checksums only when
+        required (S3-compatible stores that do not know flexible checksums)."""
+        config = getattr(self.client.meta, "config", None)
+        if getattr(config, "request_checksum_calculation", "when_supported") == "when_required":
+            return None
+        return "CRC32"
+
+    def _abort(self, upload_id: str, cause: BaseException) -> None:
+        try:
+            Retrier(self.settings).call(
+                lambda: self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=upload_id),
+                what=f"Aborting the multipart upload of {self.url}",
+            )
+        except Exception as exc:
+            if error_code(exc) != "NoSuchUpload":
+                cause.add_note(
+                    f"The failed multipart upload {upload_id} of {self.url} could not be aborted ({exc}); "
+                    "its parts are billed until a lifecycle rule or abort_multipart_upload removes them"
+                )
+
+    # -- downloads -------------------------------------------------------------------------------
+    def read_into(self, target: memoryview, offset: int, progress: Progress = NO_PROGRESS) -> int:
+        """Read bytes ``[offset, offset + len(target))`` into ``target``; returns the count."""
+        try:
+            return self._read_into(target, offset, progress)
+        except BaseException as exc:
+            raise self._fail(exc, "download") from exc
+
+    def _read_into(self, target: memoryview, offset: int, progress: Progress) -> int:
+        wanted = len(target)
+        retrier = Retrier(self.settings)
+        if wanted == 0:
+            retrier.call(lambda: self.client.head_object(Bucket=self.bucket, Key=self.key), what=f"Checking {self.url}")
+            return 0
+        first_size = wanted if wanted <= self.settings.download_threshold else self.settings.download_part_size
+        response = retrier.call(lambda: self._get(offset, offset + first_size), what=f"Download of {self.url}")
+        if response is None:  # the object ends before offset
+            return 0
+        etag = response.get("ETag")
+        end = min(offset + wanted, _total_size(response, offset))
+        step = self.settings.download_part_size
+        ranges = [(offset, min(offset + first_size, end))]
+        ranges += [(start, min(start + step, end)) for start in range(offset + first_size, end, step)]
+
+        def task(start: int, stop: int, opened: Any) -> Callable[[], int]:
+            def fetch() -> int:
+                count = self._fetch(retrier, opened, start, stop, target[start - offset : stop - offset], etag)
+                progress.relative_update(count)
+                return count
+            return fetch
+
+        tasks = (task(start, stop, response if index == 0 else None) for index, (start, stop) in enumerate(ranges))
+        try:
+            return sum(run_parallel(tasks, self.settings.threads, retrier.cancel))
+        finally:
+            response["Body"].close()
+
+    def _get(self, start: int, stop: int | None, etag: str | None = None) -> dict[str, Any] | None:
+        """An open ranged GET of ``[start, stop)`` (``stop=None``: to the end); None past the end."""
+        byte_range = f"bytes={start}-{'' if stop is None else stop - 1}"
+        condition = {"IfMatch": etag} if etag else {}
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self.key, Range=byte_range, **condition)
+        except boto_errors.ClientError as exc:
+            if error_code(exc) == "InvalidRange":
+                return None
+            if error_code(exc) in ("PreconditionFailed", "412"):
+                raise TransferError(f"{self.url} was overwritten while it was being read; read it again") from None
+            raise
+
+    def _fetch(self, retrier: Retrier, response: Any, start: int, stop: int, target: memoryview, etag: str | None) -> int:
+        """Read ``[start, stop)`` into ``target`` from ``response``, or from new GETs on retry."""
+        opened = [response] if response is not None else []
+
+        def attempt() -> int:
+            current = opened.pop() if opened else self._get(start, stop, etag)
+            if current is None:
+                raise ShortReadError(f"{self.url} ended before byte {start}")
+            try:
+                count = read_body(current["Body"], target)
+                if count < len(target):
+                    raise ShortReadError(f"{self.url}: bytes {start}-{stop} ended after {count} bytes")
+            except BaseException:
+                current["Body"].close()
+                raise
+            return count
+
+        return retrier.call(attempt, what=f"Download of bytes {start}-{stop} of {self.url}")
+
+    def iter_chunks(self, byte_range: tuple[int, int] | None, chunk_size: int, progress: Progress) -> Iterator[memoryview]:
+        """The bytes in order, ``chunk_size`` at a time; a dropped connection resumes where it was."""
+        start, stop = byte_range if byte_range else (0, None)
+        if stop is not None and stop <= start:
+            return
+        retrier = Retrier(self.settings)
+        position, end = start, stop
+        etag: str | None = None
+        response: Any = None
+        failures = 0
+        try:
+            while end is None or position < end:
+                if response is None:
+                    try:
+                        response = retrier.call(lambda: self._get(position, stop, etag), what=f"Download of {self.url}")
+                    except BaseException as exc:
+                        raise self._fail(exc, "download") from exc
+                    if response is None:
+                        return
+                    etag = etag or response.get("ETag")
+                    end = position + int(response["ContentLength"])
+                    if position == end:
+                        return
+                chunk = memoryview(bytearray(min(chunk_size, end - position)))
+                try:
+                    count = read_body(response["Body"], chunk)
+                    if count < len(chunk):
+                        raise ShortReadError(f"{self.url} ended after byte {position + count} of {end}")
+                except Exception as exc:
+                    response["Body"].close()
+                    response = None
+                    failures += 1
+                    if not is_transient(exc) or failures >= self.settings.max_attempts:
+                        raise self._fail(exc, "download") from exc
+                    continue  # resume at `position` with a ranged GET of the same version
+                position += count
+                progress.relative_update(count)
+                yield chunk
+        finally:
+            if response is not None:
+                response["Body"].close()
+
+    # -- copies ----------------------------------------------------------------------------------
+    def copy_from(self, source_bucket: str, source_key: str, extra: Mapping[str, Any]) -> None:
+        """Server-side copy of ``source_bucket/source_key`` here, metadata included."""
+        source = S3Object(self.client, source_bucket, source_key, self.settings)
+        retrier = Retrier(self.settings)
+        try:
+            head = retrier.call(lambda: self.client.head_object(Bucket=source_bucket, Key=source_key),
+                                what=f"Reading {source.url}")
+        except BaseException as exc:
+            raise source._fail(exc, "copy") from exc
+        copy_source = {"Bucket": source_bucket, "Key": source_key}
+        try:
+            if head["ContentLength"] <= self.settings.max_put_size:
+                retrier.call(lambda: self.client.copy_object(
+                    Bucket=self.bucket, Key=self.key, CopySource=copy_source, MetadataDirective="COPY",
+                    CopySourceIfMatch=head["ETag"], **extra), what=f"Copy of {source.url} to {self.url}")
+            else:
+                self._multipart_copy(copy_source, head, extra)
+        except BaseException as exc:
+            raise self._fail(exc, "copy") from exc
+
+    def _multipart_copy(self, copy_source: dict[str, str], head: Mapping[str, Any], extra: Mapping[str, Any]) -> None:
+        size = int(head["ContentLength"])
+        part_size = min(self.settings.upload_part_size(size), self.settings.max_put_size)
+        retrier = Retrier(self.settings)
+        create_args = {"Metadata": head.get("Metadata", {}), **extra}
+        if head.get("ContentType"):
+            create_args["ContentType"] = head["ContentType"]
+        upload_id = retrier.call(
+            lambda: self.client.create_multipart_upload(Bucket=self.bucket, Key=self.key, **create_args)["UploadId"],
+            what=f"Starting the multipart copy to {self.url}")
+
+        def task(number: int, start: int) -> Callable[[], dict[str, Any]]:
+            def copy_part() -> dict[str, Any]:
+                response = retrier.call(lambda: self.client.upload_part_copy(
+                    Bucket=self.bucket, Key=self.key, UploadId=upload_id, PartNumber=number,
+                    CopySource=copy_source, CopySourceIfMatch=head["ETag"],
+                    CopySourceRange=f"bytes={start}-{min(start + part_size, size) - 1}"),
+                    what=f"Copy of part {number} to {self.url}")
+                return {"PartNumber": number, "ETag": response["CopyPartResult"]["ETag"]}
+            return copy_part
+
+        try:
+            tasks = (task(number, start) for number, start in enumerate(range(0, size, part_size), start=1))
+            parts = run_parallel(tasks, self.settings.threads, retrier.cancel)
+            retrier.call(lambda: self.client.complete_multipart_upload(
+                Bucket=self.bucket, Key=self.key, UploadId=upload_id, MultipartUpload={"Parts": parts}),
+                what=f"Completing the multipart copy to {self.url}")
+        except BaseException as exc:
+            retrier.cancel.set()
+            self._abort(upload_id, exc)
+            raise
+
+
+def run_parallel(tasks: Iterable[Callable[[], T]], threads: int, cancel: threading.Event) -> list[T]:
+    """Run ``tasks`` on up to ``threads`` threads, in order of results; stop at the first failure.
+
+    Tasks are taken from the iterable only when a thread is free, so a lazy iterable (parts read
+    from a stream) keeps a bounded number of parts in memory. On failure ``cancel`` is set, tasks
+    not started are dropped, and the first error is raised once running tasks have stopped.
+    """
+    iterator = iter(tasks)
+    first = next(iterator, None)
+    if first is None:
+        return []
+    second = next(iterator, None)
+    if second is None or threads <= 1:
+        results = [first()]
+        if second is not None:
+            results.append(second())
+            results.extend(task() for task in iterator)
+        return results
+    results: dict[int, T] = {}
+    pending: dict[Future[T], int] = {}
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="cc-s3") as pool:
+        try:
+            for index, task in enumerate(_chain(first, second, iterator)):
+                while len(pending) >= threads:
+                    _collect(pending, results, FIRST_COMPLETED)
+                pending[pool.submit(task)] = index
+            while pending:
+                _collect(pending, results, FIRST_COMPLETED)
+        except BaseException:
+            cancel.set()
+            for future in pending:
+                future.cancel()
+            raise
+    return [results[index] for index in range(len(results))]
+
+
+def _chain(first: T, second: T, rest: Iterator[T]) -> Iterator[T]:
+    yield first
+    yield second
+    yield from rest
+
+
+def _collect(pending: dict[Future[Any], int], results: dict[int, Any], mode: str) -> None:
+    done, _ = wait(pending, return_when=mode)
+    failure: BaseException | None = None
+    for future in done:
+        index = pending.pop(future)
+        error = future.exception()
+        if error is None:
+            results[index] = future.result()
+        elif failure is None or isinstance(failure, TransferCancelled):
+            failure = error
+    if failure is not None:
+        raise failure
+
+
+def read_body(body: Any, target: memoryview) -> int:
+    """Fill ``target`` from a GET response body; returns the bytes read (fewer only at its end).
+
+    The bytes go straight from the socket into ``target`` through the underlying
+    ``http.client`` response; when a future botocore/urllib3 hides it, urllib3's ``readinto``
+    is used in 1 MiB windows (it copies through a temporary of that size).
+    """
+    raw = getattr(body, "_raw_stream", None)
+    direct = getattr(raw, "_fp", None)
+    if direct is not None and hasattr(direct, "readinto") and not getattr(raw, "_decoder", None):
+        count = _fill_with(direct.readinto, target, len(target))
+        if count == len(target) and direct.isclosed():
+            raw.release_conn()  # fully read: the connection goes back to the pool
+        return count
+    return _fill_with(body.readinto, target, _FALLBACK_WINDOW)
+
+
+def _fill_with(readinto: Callable[[memoryview], int | None], target: memoryview, window: int) -> int:
+    filled = 0
+    while filled < len(target):
+        count = readinto(target[filled : filled + window])
+        if not count:
+            break
+        filled += count
+    return filled
+
+
+def _fill(stream: BinaryIO, target: memoryview) -> int:
+    """Read from ``stream`` until ``target`` is full or the stream ends."""
+    if hasattr(stream, "readinto"):
+        return _fill_with(stream.readinto, target, len(target))
+    filled = 0
+    while filled < len(target):
+        block = stream.read(len(target) - filled)
+        if not block:
+            break
+        target[filled : filled + len(block)] = block
+        filled += len(block)
+    return filled
+
+
+def _seekable(stream: BinaryIO) -> bool:
+    try:
+        return bool(stream.seekable()) and stream.tell() >= 0
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _total_size(response: Mapping[str, Any], offset: int) -> int:
+    content_range = response.get("ContentRange") or ""
+    _, _, total = content_range.rpartition("/")
+    if total.isdigit():
+        return int(total)
+    return offset + int(response["ContentLength"])  # a server that ignored Range sent it all
+
+
+def _nothing() -> None:
+    pass
+
+
+class _BufferPool:
+    """At most ``count`` part buffers, allocated on first use and reused."""
+
+    def __init__(self, size: int, count: int) -> None:
+        self._size = size
+        self._free: queue.SimpleQueue[memoryview] = queue.SimpleQueue()
+        self._allocated = 0
+        self._count = count
+        self._lock = threading.Lock()
+
+    def take(self) -> memoryview:
+        with self._lock:
+            if self._free.empty() and self._allocated < self._count:
+                self._allocated += 1
+                return memoryview(bytearray(self._size))
+        return self._free.get()
+
+    def give(self, buffer: memoryview) -> None:
+        self._free.put(buffer)
+
+
