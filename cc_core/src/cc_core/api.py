@@ -75,14 +75,44 @@ def get_encrypted_interface(
     verbose: bool = True,
     backend: str | None = None,
     encryption: str = "aes-gcm",
+    key: Any = None,
     **kwargs: Any,
 ) -> CCInterface:
     """An interface that encrypts every object before it leaves the machine.
 
     Same arguments as :func:`get_interface`, plus ``encryption``: the name of an encryption
     transform (``'aes-gcm'`` from ``pip install 'cottoncandy[crypto]'``), appended to every
-    object's transform chain after any compression.
+    object's transform chain after any compression; and ``key``: a master key handed to that
+    transform (for ``aes-gcm``: 32 bytes, the text of a key file, or a ``cc_crypto`` key object),
+    preferred over the configured one. A passed key is not pickled with the interface: workers
+    that unpickle it use the key from their own config, environment or key file.
     """
     transforms = list(kwargs.pop("transforms", ())) + [encryption]
-    return get_interface(bucket_name, ACCESS_KEY, SECRET_KEY, endpoint_url, force_bucket_creation,
-                         verbose, backend, transforms=transforms, **kwargs)
+    interface = get_interface(bucket_name, ACCESS_KEY, SECRET_KEY, endpoint_url, force_bucket_creation,
+                              verbose, backend, transforms=transforms, **kwargs)
+    if key is not None:
+        interface.pipeline.configure_transform(encryption, key=key)
+    return interface
+
+
+def get_browser(
+    bucket_name: str | None = None,
+    ACCESS_KEY: str | None = None,
+    SECRET_KEY: str | None = None,
+    endpoint_url: str | None = None,
+    backend: str | None = None,
+    path: str = "",
+    **kwargs: Any,
+) -> Any:
+    """An object that tab-completes through a bucket like a filesystem (cottoncandy 0.4's browser).
+
+    Same arguments as :func:`get_interface` (the interface is quiet and never creates the bucket),
+    plus ``path``, the folder to start from.
+
+    Returns
+    -------
+    cc_core.browser.Browser
+    """
+    interface = get_interface(bucket_name, ACCESS_KEY, SECRET_KEY, endpoint_url, force_bucket_creation=False,
+                              verbose=False, backend=backend, **kwargs)
+    return interface.get_browser(path)

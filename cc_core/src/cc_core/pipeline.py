@@ -14,7 +14,7 @@ from typing import Any
 
 from .backend import Backend, ObjectInfo
 from .codec import Encoded
-from .errors import ConfigError, MetadataError
+from .errors import ConfigError, CottonCandyError, IntegrityError, MetadataError
 from .metadata import (
     CODEC_KEY,
     LEGACY_COMPRESSION_KEY,
@@ -98,21 +98,32 @@ class Pipeline:
     config : cc_core.config.Config
         Default chain (``[pipeline] transforms``) and transform settings.
     always : list of str
-        Transforms appended to every chain (the encrypted interface passes its cipher here).
+        Transforms appended to every chain (the encrypted interface passes its cipher here); an
+        object whose stored chain lacks one of them is refused on reading.
+    transform_options : dict, optional
+        Options by transform name, passed to that transform's ``from_config`` (e.g. a key).
     """
 
-    def __init__(self, registry: Any, config: Any, always: Sequence[str] = ()) -> None:
+    def __init__(self, registry: Any, config: Any, always: Sequence[str] = (),
+                 transform_options: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self.registry = registry
         self.config = config
         self.always = list(always)
+        self.transform_options = {k.lower(): dict(v) for k, v in (transform_options or {}).items()}
         self._transforms: dict[str, Transform] = {}
 
     def transform(self, name: str) -> Transform:
         key = name.strip().lower()
         if key not in self._transforms:
             cls = self.registry.resolve("transform", key)
-            self._transforms[key] = cls.from_config(self.config)
+            options = self.transform_options.get(cls.name, self.transform_options.get(key, {}))
+            self._transforms[key] = cls.from_config(self.config, **options)
         return self._transforms[key]
+
+    def configure_transform(self, name: str, **options: Any) -> None:
+        """Give transform ``name`` these ``from_config`` options from now on (e.g. ``key=``)."""
+        self.transform_options[name.strip().lower()] = options
+        self._transforms.clear()
 
     def chain(self, spec: TransformSpec) -> list[Transform]:
         """Transforms for a per-call spec: None = config default, False = none, "a,b" = those."""
@@ -177,6 +188,7 @@ class Pipeline:
     def source(self, backend: Backend, info: ObjectInfo, *, progress: Progress = NO_PROGRESS) -> DirectSource | StreamSource:
         """The decoded bytes of an object whose ``info`` (from ``head``) is known."""
         names = chain_names(info.metadata)
+        self._check_always(info.name, names)
         if not names:
             progress.set_size(info.size)
             return DirectSource(backend, info, progress)
@@ -190,7 +202,33 @@ class Pipeline:
         chunks: Iterator[Any] = backend.iter_chunks(info.name, progress=progress, **_version_option(info))
         for transform in reversed(chain):
             chunks = iter(transform.decode(chunks))
-        return StreamSource(info.name, chunks)
+        return StreamSource(info.name, _naming_errors(info.name, chunks))
+
+    def _check_always(self, name: str, names: Sequence[str]) -> None:
+        """Refuse an object that was stored without a transform this interface always applies."""
+        written = {n.strip().lower() for n in names}
+        missing = [t for t in self.always if t.strip().lower() not in written]
+        if not missing:
+            return
+        encrypted = any(self.transform(t).kind == ENCRYPTION for t in missing)
+        raise IntegrityError(
+            f"Object {name!r} was stored without {', '.join(missing)} (its transform chain: "
+            f"{','.join(names) or 'none'}){': it is not encrypted' if encrypted else ''}. This interface "
+            f"applies {', '.join(missing)} to every object and reads only such objects; if you trust this "
+            "one, read it with cc.get_interface()"
+        )
+
+
+def _naming_errors(name: str, chunks: Iterator[Any]) -> Iterator[Any]:
+    """Pass chunks through; a transform's error gets the object's name (transforms do not know it)."""
+    try:
+        yield from chunks
+    except CottonCandyError as exc:
+        if getattr(exc, "object_name", "") is None:
+            exc.object_name = name  # type: ignore[attr-defined]
+        elif repr(name) not in str(exc):
+            exc.args = (f"Object {name!r}: {exc}", *exc.args[1:])
+        raise
 
 
 def _version_option(info: ObjectInfo) -> dict[str, str]:
