@@ -540,19 +540,25 @@ class CCInterface:
         return sorted(found)[:limit]
 
     def ls(self, pattern: str = "", page_size: int | None = None, limit: int | None = None, verbose: bool = False) -> list[str]:
-        """Like the shell's ``ls``: a folder's children, or the names at a pattern's depth."""
+        """Like the shell's ``ls``: a folder's children, or the names at a pattern's depth.
+
+        A pattern matches objects and "folders" alike: ``ls('exp/*/run?')`` gives the names at
+        the third level, and with ``**`` names at any depth. Sorted; ``limit`` keeps the first.
+        """
         if pattern.endswith("/*") and not has_magic(pattern[:-2]):
             pattern = pattern[:-2]
         if not has_magic(pattern):
             found = self.lsdir(pattern, limit)
         else:
-            pattern = names.prefix_name(pattern)
+            pattern = names.prefix_name(pattern).rstrip("/")
             depth = pattern.count("/") + 1
             found = set()
             for entry in self.backend.list(literal_prefix(pattern)):
-                candidate = "/".join(entry.name.split("/")[:depth])
-                if matches(pattern, candidate):
-                    found.add(candidate)
+                parts = entry.name.split("/")
+                for cut in range(1, len(parts) + 1) if "**" in pattern else (depth,):
+                    candidate = "/".join(parts[:cut])
+                    if matches(pattern, candidate):
+                        found.add(candidate)
             found = sorted(found)[:limit]
         if verbose:
             print("\n".join(found))
@@ -583,6 +589,12 @@ class CCInterface:
     def search(self, pattern: str, **kwargs: Any) -> list[str]:
         """glob that prints what it found."""
         return self.glob(pattern, verbose=True, **kwargs)
+
+    def get_browser(self, path: str = "") -> Any:
+        """An object that tab-completes through the bucket like a filesystem (see :mod:`cc_core.browser`)."""
+        from .browser import Browser
+
+        return Browser(self, path)
 
     # -- copy, move, remove --------------------------------------------------------------------
     def _names_under(self, name: str) -> list[str]:

@@ -1,7 +1,8 @@
 """Glob patterns over object names.
 
 ``*`` matches within one path segment, ``?`` one character, ``[...]`` a character class, and
-``**`` any number of segments (including none). Listing is limited to the pattern's literal prefix,
+``**`` any number of segments (including none); none of them matches a ``/`` otherwise. As in
+:mod:`fnmatch`, ``[!...]`` negates a class and backslashes are plain characters. Listing is limited to the pattern's literal prefix,
 the text before its first wildcard, so a glob in a bucket of millions of keys reads only the part
 of the listing it can match.
 """
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+
+from .errors import InvalidNameError
 
 MAGIC = re.compile(r"[*?\[]")
 
@@ -44,20 +47,30 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
             out.append("[^/]")
             i += 1
         elif char == "[":
-            end = pattern.find("]", i + 2 if pattern[i + 1 : i + 2] in ("!", "]") else i + 1)
+            start = i + 2 if pattern.startswith("!", i + 1) else i + 1
+            end = pattern.find("]", start + 1 if pattern.startswith("]", start) else start)  # "[]]", "[!]]"
             if end < 0:
                 out.append(re.escape(char))
                 i += 1
                 continue
-            body = pattern[i + 1 : end]
-            if body.startswith("!"):
-                body = "^" + body[1:]
-            out.append(f"[{body.replace(chr(92), chr(92) * 2)}]")
+            out.append(_character_class(pattern[i + 1 : end]))
             i = end + 1
         else:
             out.append(re.escape(char))
             i += 1
-    return re.compile("".join(out) + r"\Z")
+    try:
+        return re.compile("".join(out) + r"\Z")
+    except re.error as exc:
+        raise InvalidNameError(f"Glob pattern {pattern!r} is not valid: {exc}") from None
+
+
+def _character_class(body: str) -> str:
+    """A regular-expression class for the glob class ``[body]``; it never matches ``/``."""
+    negate = body.startswith("!")
+    if negate:
+        body = body[1:]
+    body = re.sub(r"([\\\[&~|^])", r"\\\1", body)  # literal in a glob class, special in a regex one
+    return f"(?!/)[{'^' if negate else ''}{body}]"
 
 
 def matches(pattern: str, name: str) -> bool:
