@@ -31,7 +31,7 @@ from cc_core.progress import NO_PROGRESS, Progress
 
 from .client import make_client
 from .metadata import METADATA_LIMIT, decode_metadata, encode_metadata
-from .retry import Retrier, error_code, http_status, translate
+from .retry import Retrier, error_code, http_status, translated
 from .settings import TransferSettings
 from .transfer import S3Object, run_parallel
 
@@ -116,10 +116,8 @@ class S3Backend(Backend):
 
     def _call(self, request: Any, *, what: str, name: str | None = None, bucket: str | None = None) -> Any:
         """Run one request with retries, turning failures into cottoncandy errors."""
-        try:
+        with translated(bucket=bucket or self.bucket, name=name, action=what):
             return Retrier(self.transfer).call(request, what=what)
-        except Exception as exc:
-            raise translate(exc, bucket=bucket or self.bucket, name=name, action=what) from exc
 
     def _in_bucket(self, bucket: str) -> "S3Backend":
         """This backend's client and settings, working in another bucket."""
@@ -223,16 +221,15 @@ class S3Backend(Backend):
 
     def bucket_exists(self, bucket: str) -> bool:
         """True if the bucket exists (also when it exists but these credentials may not list it)."""
-        try:
-            Retrier(self.transfer).call(lambda: self.client.head_bucket(Bucket=bucket), what=f"checking s3://{bucket}")
-        except boto_errors.ClientError as exc:
-            if error_code(exc) in ("404", "NoSuchBucket", "NotFound"):
-                return False
-            if http_status(exc) == 403 and error_code(exc) in ("403", "AccessDenied", "Forbidden"):
-                return True  # it exists, but belongs to someone else or HeadBucket is not allowed
-            raise translate(exc, bucket=bucket, action="checking the bucket") from exc
-        except Exception as exc:
-            raise translate(exc, bucket=bucket, action="checking the bucket") from exc
+        with translated(bucket=bucket, action="checking the bucket"):
+            try:
+                Retrier(self.transfer).call(lambda: self.client.head_bucket(Bucket=bucket), what=f"Checking s3://{bucket}")
+            except boto_errors.ClientError as exc:
+                if error_code(exc) in ("404", "NoSuchBucket", "NotFound"):
+                    return False
+                if http_status(exc) == 403 and error_code(exc) in ("403", "AccessDenied", "Forbidden"):
+                    return True  # it exists, but belongs to someone else or HeadBucket is not allowed
+                raise
         return True
 
     def create_bucket(self, bucket: str, **options: Any) -> None:
@@ -245,33 +242,31 @@ class S3Backend(Backend):
         region = self.client.meta.region_name
         if region and region != "us-east-1":
             arguments["CreateBucketConfiguration"] = {"LocationConstraint": region}
-        try:
-            Retrier(self.transfer).call(lambda: self.client.create_bucket(**arguments), what=f"creating s3://{bucket}")
-        except boto_errors.ClientError as exc:
-            if error_code(exc) == "BucketAlreadyOwnedByYou":
-                return
-            if error_code(exc) == "BucketAlreadyExists":
-                raise CottonCandyError(
-                    f"Bucket name {bucket!r} is taken by another account (bucket names are global): choose another"
-                ) from None
-            raise translate(exc, bucket=bucket, action="creating the bucket") from exc
-        except Exception as exc:
-            raise translate(exc, bucket=bucket, action="creating the bucket") from exc
+        with translated(bucket=bucket, action="creating the bucket"):
+            try:
+                Retrier(self.transfer).call(lambda: self.client.create_bucket(**arguments), what=f"Creating s3://{bucket}")
+            except boto_errors.ClientError as exc:
+                if error_code(exc) == "BucketAlreadyOwnedByYou":
+                    return
+                if error_code(exc) == "BucketAlreadyExists":
+                    raise CottonCandyError(
+                        f"Bucket name {bucket!r} is taken by another account (bucket names are global): "
+                        "choose another") from None
+                raise
 
     def delete_bucket(self, bucket: str) -> None:
         """Remove an empty bucket; a bucket with objects is refused with a clear error."""
-        try:
-            Retrier(self.transfer).call(lambda: self.client.delete_bucket(Bucket=bucket), what=f"removing s3://{bucket}")
-        except boto_errors.ClientError as exc:
-            if error_code(exc) == "BucketNotEmpty":
+        with translated(bucket=bucket, action="removing the bucket"):
+            try:
+                Retrier(self.transfer).call(lambda: self.client.delete_bucket(Bucket=bucket), what=f"Removing s3://{bucket}")
+            except boto_errors.ClientError as exc:
+                if error_code(exc) != "BucketNotEmpty":
+                    raise
                 some = [e.name for _, e in zip(range(3), self._in_bucket(bucket).list())]
                 raise CottonCandyError(
                     f"Bucket {bucket!r} is not empty (it holds {', '.join(map(repr, some))}...): remove "
                     "its objects first, e.g. rm(folder, recursive=True) for each folder, then the bucket"
                 ) from None
-            raise translate(exc, bucket=bucket, action="removing the bucket") from exc
-        except Exception as exc:
-            raise translate(exc, bucket=bucket, action="removing the bucket") from exc
 
 
 def _check_bucket_name(bucket: str) -> None:

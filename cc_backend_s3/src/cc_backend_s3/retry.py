@@ -16,7 +16,8 @@ import http.client
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from botocore import exceptions as boto_errors
@@ -177,3 +178,15 @@ def translate(exc: BaseException, *, bucket: str | None, name: str | None = None
     if isinstance(exc, boto_errors.BotoCoreError):
         return TransferError(f"S3 request on {where}{doing} failed: {exc}")
     return exc
+
+
+@contextmanager
+def translated(*, bucket: str | None, name: str | None = None, action: str = "") -> Iterator[None]:
+    """Turn boto errors raised inside the block into cottoncandy errors (see :func:`translate`)."""
+    try:
+        yield
+    except Exception as exc:
+        error = translate(exc, bucket=bucket, name=name, action=action)
+        if error is exc:
+            raise
+        raise error from exc

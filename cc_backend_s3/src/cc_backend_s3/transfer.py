@@ -25,7 +25,7 @@ from cc_core.errors import TransferError
 from cc_core.payload import Payload
 from cc_core.progress import NO_PROGRESS, Progress
 
-from .retry import Retrier, ShortReadError, TransferCancelled, error_code, is_transient, translate
+from .retry import Retrier, ShortReadError, TransferCancelled, error_code, is_transient, translated
 from .settings import TransferSettings
 
 T = TypeVar("T")
@@ -144,26 +144,22 @@ class S3Object:
     def url(self) -> str:
         return f"s3://{self.bucket}/{self.key}"
 
-    def _fail(self, exc: BaseException, action: str) -> BaseException:
-        return translate(exc, bucket=self.bucket, name=self.key, action=action)
+    def _translated(self, action: str) -> Any:
+        return translated(bucket=self.bucket, name=self.key, action=action)
 
     # -- uploads ---------------------------------------------------------------------------------
     def upload(self, payload: Payload, extra: Mapping[str, Any], progress: Progress = NO_PROGRESS) -> None:
         """Store ``payload`` with the request arguments ``extra`` (Metadata, ACL, ...)."""
         if payload.size is not None:
             progress.set_size(payload.size)
-        try:
-            if payload.buffers is not None:
-                assert payload.size is not None
-                if payload.size < self.settings.multipart_threshold:
-                    self._put(lambda: ViewReader(payload.buffers or []), payload.size, extra)
-                    progress.relative_update(payload.size)
-                else:
-                    self._multipart(self._buffer_parts(payload), extra, progress)
-            else:
+        with self._translated("upload"):
+            if payload.buffers is None:
                 self._upload_stream(payload, extra, progress)
-        except BaseException as exc:
-            raise self._fail(exc, "upload") from exc
+            elif (payload.size or 0) < self.settings.multipart_threshold:
+                self._put(lambda: ViewReader(payload.buffers or []), payload.size or 0, extra)
+                progress.relative_update(payload.size or 0)
+            else:
+                self._multipart(self._buffer_parts(payload), extra, progress)
 
     def _put(self, body: Callable[[], BinaryIO], size: int, extra: Mapping[str, Any]) -> None:
         Retrier(self.settings).call(
@@ -283,10 +279,8 @@ class S3Object:
     # -- downloads -------------------------------------------------------------------------------
     def read_into(self, target: memoryview, offset: int, progress: Progress = NO_PROGRESS) -> int:
         """Read bytes ``[offset, offset + len(target))`` into ``target``; returns the count."""
-        try:
+        with self._translated("download"):
             return self._read_into(target, offset, progress)
-        except BaseException as exc:
-            raise self._fail(exc, "download") from exc
 
     def _read_into(self, target: memoryview, offset: int, progress: Progress) -> int:
         wanted = len(target)
@@ -362,10 +356,8 @@ class S3Object:
         try:
             while end is None or position < end:
                 if response is None:
-                    try:
+                    with self._translated("download"):
                         response = retrier.call(lambda: self._get(position, stop, etag), what=f"Download of {self.url}")
-                    except BaseException as exc:
-                        raise self._fail(exc, "download") from exc
                     if response is None:
                         return
                     etag = etag or response.get("ETag")
@@ -382,7 +374,8 @@ class S3Object:
                     response = None
                     failures += 1
                     if not is_transient(exc) or failures >= self.settings.max_attempts:
-                        raise self._fail(exc, "download") from exc
+                        with self._translated("download"):
+                            raise
                     continue  # resume at `position` with a ranged GET of the same version
                 position += count
                 progress.relative_update(count)
@@ -396,21 +389,17 @@ class S3Object:
         """Server-side copy of ``source_bucket/source_key`` here, metadata included."""
         source = S3Object(self.client, source_bucket, source_key, self.settings)
         retrier = Retrier(self.settings)
-        try:
+        with source._translated("copy"):
             head = retrier.call(lambda: self.client.head_object(Bucket=source_bucket, Key=source_key),
                                 what=f"Reading {source.url}")
-        except BaseException as exc:
-            raise source._fail(exc, "copy") from exc
         copy_source = {"Bucket": source_bucket, "Key": source_key}
-        try:
+        with self._translated("copy"):
             if head["ContentLength"] <= self.settings.max_put_size:
                 retrier.call(lambda: self.client.copy_object(
                     Bucket=self.bucket, Key=self.key, CopySource=copy_source, MetadataDirective="COPY",
                     CopySourceIfMatch=head["ETag"], **extra), what=f"Copy of {source.url} to {self.url}")
             else:
                 self._multipart_copy(copy_source, head, extra)
-        except BaseException as exc:
-            raise self._fail(exc, "copy") from exc
 
     def _multipart_copy(self, copy_source: dict[str, str], head: Mapping[str, Any], extra: Mapping[str, Any]) -> None:
         size = int(head["ContentLength"])
