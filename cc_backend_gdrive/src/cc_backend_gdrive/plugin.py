@@ -2,3 +2,47 @@
 
 Imports only cc_core, so that listing plugins never imports this package's heavy dependencies.
 """
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from typing import Any
+
+from cc_core.hookspecs import Register, hookimpl
+
+
+@hookimpl
+def cc_register_backends(register: Register) -> None:
+    register("gdrive", "cc_backend_gdrive.backend:GDriveBackend", schemes=("gdrive",),
+             install="pip install 'cottoncandy[gdrive]'",
+             description="Google Drive folders (pydrive2); metadata in file properties")
+
+
+@hookimpl
+def cc_register_commands(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "gdrive-auth",
+        help="sign in to Google Drive in a browser and save the credentials for cottoncandy",
+    )
+    parser.add_argument("--secrets", help="OAuth client secrets JSON (default: [gdrive] secrets)")
+    parser.add_argument("--credentials", help="where to save the credentials (default: [gdrive] credentials)")
+    parser.set_defaults(handler=command_gdrive_auth)
+
+
+def command_gdrive_auth(arguments: argparse.Namespace) -> int:
+    """Sign in (or refresh a saved sign-in) and report where the credentials are."""
+    from cc_core.config import load_config
+    from cc_core.errors import ConfigError
+
+    from .auth import AuthFiles, authenticate
+
+    files = AuthFiles.from_settings(load_config(), arguments.secrets, arguments.credentials)
+    files = dataclasses.replace(files, service_account_key=None)  # this signs in a person
+    try:
+        authenticate(files, interactive=True)
+    except ConfigError as error:
+        print(f"error: {error}")
+        return 1
+    print(f"Google Drive credentials saved in {files.credentials}")
+    return 0
