@@ -90,3 +90,61 @@ def s3_backend(s3_bucket: str, s3_options: dict[str, Any], cc_settings: Any) -> 
 def s3_interface(s3_bucket: str, moto_endpoint: str, cc_settings: Any) -> CCInterface:
     return CCInterface(s3_bucket, ACCESS_KEY, SECRET_KEY, url=moto_endpoint, backend="s3",
                        settings=cc_settings, verbose=False, min_part_size=SMALL_PART)
+
+
+class RequestLog:
+    """What a client sent, per operation: ``calls["UploadPart"]`` lists (url, headers, thread)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.calls: dict[str, list[tuple[str, dict[str, str], str]]] = {}
+        self._lock = threading.Lock()
+
+    def record(self, operation: str, request: Any) -> None:
+        import threading
+
+        with self._lock:
+            self.calls.setdefault(operation, []).append(
+                (request.url, dict(request.headers), threading.current_thread().name))
+
+    def count(self, operation: str) -> int:
+        return len(self.calls.get(operation, []))
+
+
+def error_response(request: Any, status: int, code: str) -> Any:
+    """A botocore HTTP response carrying an S3 error, as the server would send it."""
+    from botocore.awsrequest import AWSResponse
+
+    body = (f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code>"
+            f"<Message>injected by the test</Message></Error>").encode()
+
+    class Raw:
+        def stream(self, **_: Any) -> Iterator[bytes]:
+            yield body
+
+    return AWSResponse(request.url, status, {"Content-Type": "application/xml"}, Raw())
+
+
+@pytest.fixture
+def s3_faults() -> Iterator[Any]:
+    """``s3_faults(backend, "UploadPart", fail)`` makes ``fail(request, log)`` decide each request
+    of that operation: return None to send it, a response (see :func:`error_response`) to answer
+    it, or raise to fail it. Returns the :class:`RequestLog`. Removed after the test."""
+    registered: list[tuple[Any, str, Any]] = []
+
+    def install(backend: Any, operation: str, fail: Any = None) -> RequestLog:
+        log = RequestLog()
+
+        def handler(request: Any, **_: Any) -> Any:
+            log.record(operation, request)
+            return fail(request, log) if fail else None
+
+        event = f"before-send.s3.{operation}"
+        backend.client.meta.events.register(event, handler)
+        registered.append((backend.client, event, handler))
+        return log
+
+    yield install
+    for client, event, handler in registered:
+        client.meta.events.unregister(event, handler)
