@@ -2,16 +2,21 @@
 
 Subcommands of the core: ``plugins`` (what is installed and whether it loaded), ``config`` (the
 file in use and the effective settings, secrets redacted) and ``demo`` (the README's main job).
-Plugins add their own subcommands through the ``cc_register_commands`` hook.
+Plugins add their own subcommands through the ``cc_register_commands`` hook. The commands for
+daily work on any backend (ls, glob, info, cat, cp, mv, rm, upload, download, du) are in
+:mod:`cc_core.cli_commands`. Errors print one line and exit with status 1 (``CC_DEBUG=1`` shows
+the traceback).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
+from .cli_commands import add_storage_commands
 from .config import load_config
 from .errors import CottonCandyError
 from .plugins import get_plugin_manager
@@ -76,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--size-mb", type=float, default=64.0, help="size of the largest demo array in MiB (default 64)")
     demo.set_defaults(handler=command_demo)
 
+    add_storage_commands(subparsers)
     get_plugin_manager().hooks.hook.cc_register_commands(subparsers=subparsers)
     return parser
 
@@ -90,11 +96,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(handler(arguments) or 0)
-    except (CottonCandyError, OSError) as exc:
-        print(f"cottoncandy {arguments.command}: {exc}", file=sys.stderr)
-        return 1
+    except BrokenPipeError:  # the reader went away (`cottoncandy cat ... | head`)
+        sys.stderr.close()
+        return 141
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        if os.environ.get("CC_DEBUG"):
+            raise
+        known = isinstance(exc, (CottonCandyError, OSError))
+        message = str(exc) if known else f"{type(exc).__name__}: {exc}"
+        print(f"cottoncandy {arguments.command}: {' '.join(message.split())}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

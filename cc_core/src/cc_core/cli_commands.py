@@ -1,0 +1,444 @@
+"""The ``cottoncandy`` commands for daily work on any backend: ls, glob, info, cat, cp, mv, rm,
+upload, download and du.
+
+Targets are URLs (``s3://bucket/name``, ``gdrive://folder/name``, ``memory://bucket/name``,
+``file:///path``) or local paths; see :mod:`cc_core.targets`. Every command takes ``--json`` for
+scripts. Large transfers show a progress bar in a terminal (``[basic] progress_threshold``);
+``--no-progress`` hides it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import names
+from .backend import ObjectInfo, Prefix
+from .config import load_config
+from .errors import CottonCandyError, ObjectNotFoundError
+from .interface import ObjectExistsError, _SourceReader
+from .metadata import chain_names, codec_name
+from .patterns import has_magic, literal_prefix
+from .payload import Payload
+from .pipeline import StreamSource
+from .progressbar import ShareOfTotal, progress_for
+from .targets import Target, TargetResolver
+
+_RESERVED_KEYS = ("dtype", "shape", "order", "compression", "gzip")
+
+
+# -- output ----------------------------------------------------------------------------------------
+def human_size(size: float) -> str:
+    """``1536`` -> ``"1.5 KiB"``."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(size) < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def _emit_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, default=str))
+
+
+def _entry_record(target: Target, entry: ObjectInfo | Prefix | str, kind: str | None = None) -> dict[str, Any]:
+    if isinstance(entry, ObjectInfo):
+        return {"name": target.show(entry.name), "type": "object", "size": entry.size,
+                "modified": entry.modified.isoformat() if entry.modified else None}
+    name = entry.name.rstrip("/") if isinstance(entry, Prefix) else entry
+    return {"name": target.show(name), "type": kind or "folder", "size": None, "modified": None}
+
+
+def _print_entries(records: list[dict[str, Any]], long: bool, exact_bytes: bool) -> None:
+    for record in records:
+        shown = record["name"] + ("/" if record["type"] == "folder" else "")
+        if not long:
+            print(shown)
+            continue
+        size = "" if record["size"] is None else (str(record["size"]) if exact_bytes else human_size(record["size"]))
+        modified = (record["modified"] or "")[:19].replace("T", " ")
+        print(f"{size:>12}  {modified:<19}  {shown}")
+
+
+# -- helpers -----------------------------------------------------------------------------------------
+def _objects_under(target: Target) -> list[ObjectInfo]:
+    """The object the target names, or every object below it."""
+    if target.is_object():
+        return [target.interface.get_object(target.key)]
+    prefix = target.key + "/" if target.key else ""
+    return [e for e in target.interface.backend.list(prefix) if isinstance(e, ObjectInfo)]
+
+
+def _missing(target: Target) -> ObjectNotFoundError:
+    error = ObjectNotFoundError(target.key or "/", target.interface.backend.describe())
+    error.args = (f"Nothing at {target.shown}: no object or folder of that name",)
+    return error
+
+
+def _stored_stream(target: Target, name: str, progress: Any) -> io.BufferedReader:
+    """The stored bytes of an object (not decoded) as a file object."""
+    chunks = iter(target.interface.backend.iter_chunks(name, progress=progress))
+    return io.BufferedReader(_SourceReader(StreamSource(name, chunks)), 1 << 20)  # type: ignore[arg-type]
+
+
+def _plan_copy(source: Target, destination: Target, recursive: bool, many: bool) -> list[tuple[str, str]]:
+    """(source name, destination name) pairs for cp/mv, with cp's rules for folders."""
+    into = destination.folder_hint or many or not destination.key or destination.is_folder()
+    if source.is_object():
+        basename = source.key.rpartition("/")[2]
+        return [(source.key, names.join(destination.key, basename) if into else destination.key)]
+    objects = _objects_under(source)
+    if not objects:
+        raise _missing(source)
+    if not recursive:
+        raise CottonCandyError(f"{source.shown} is a folder of {len(objects)} objects: pass -r to copy it")
+    base = names.join(destination.key, source.key.rpartition("/")[2]) if into and source.key else destination.key
+    cut = len(source.key) + 1 if source.key else 0
+    return [(info.name, names.join(base, info.name[cut:])) for info in objects]
+
+
+def _copy_objects(source: Target, destination: Target, pairs: list[tuple[str, str]], force: bool, quiet: bool) -> None:
+    """Copy objects with their metadata: server-side on one backend, streamed between backends."""
+    target_backend = destination.interface.backend
+    if not force:
+        for _, name in pairs:
+            if target_backend.exists(name):
+                raise ObjectExistsError(f"{destination.show(name)} exists: pass --force to replace it")
+    same_backend = source.interface.backend_name == destination.interface.backend_name
+    if same_backend:
+        other_bucket = source.interface.backend.bucket if source.interface is not destination.interface else None
+        for name, target_name in pairs:
+            if (name, other_bucket) != (target_name, None):
+                target_backend.copy(name, target_name, source_bucket=other_bucket)
+        return
+    infos = [source.interface.get_object(name) for name, _ in pairs]
+    with progress_for(False if quiet else None, settings=destination.interface.settings,
+                      verbose=destination.interface.verbose, description=f"copy {source.shown}") as progress:
+        progress.set_size(sum(info.size for info in infos))
+        for info, (_, target_name) in zip(infos, pairs):
+            share = ShareOfTotal(progress, info.size)
+            with _stored_stream(source, info.name, share) as stream:
+                target_backend.put(target_name, Payload(stream=stream, size=info.size), info.metadata)
+            share.finish()
+
+
+# -- commands ------------------------------------------------------------------------------------
+def command_ls(arguments: argparse.Namespace, resolver: TargetResolver) -> int:
+    records: list[dict[str, Any]] = []
+    for text in arguments.targets or ["."]:
+        target = resolver.open(text)
+        backend = target.interface.backend
+        if arguments.recursive:
+            entries: list[Any] = _objects_under(target)
+            if not entries and target.key:
+                raise _missing(target)
+        elif has_magic(target.key):
+            known = {e.name: e for e in backend.list(literal_prefix(target.key)) if isinstance(e, ObjectInfo)}
+            entries = [known.get(name, name) for name in target.interface.ls(target.key)]
+        else:
+            prefix = target.key + "/" if target.key else ""
+            entries = list(backend.list(prefix, delimiter="/"))
+            if not entries and target.key:
+                if not target.is_object():
+                    raise _missing(target)
+                entries = [target.interface.get_object(target.key)]
+        records += [_entry_record(target, entry) for entry in entries]
+    if arguments.json:
+        _emit_json(records)
+    else:
+        _print_entries(records, arguments.long, arguments.bytes)
+    return 0
+
+
+def command_glob(arguments: argparse.Namespace, resolver: TargetResolver) -> int:
+    target = resolver.open(arguments.pattern)
+    found = target.interface.glob(target.key)
+    if arguments.json or arguments.long:
+        known = {e.name: e for e in target.interface.backend.list(literal_prefix(target.key)) if isinstance(e, ObjectInfo)}
+        records = [_entry_record(target, known.get(name, name), "object") for name in found]
+        _emit_json(records) if arguments.json else _print_entries(records, True, arguments.bytes)
+    else:
+        for name in found:
+            print(target.show(name))
+    return 0 if found or not arguments.strict else 1
+
+
+def object_description(target: Target, info: ObjectInfo) -> dict[str, Any]:
+    """What ``info`` shows about one object, from its metadata alone."""
+    metadata = dict(info.metadata)
+    record: dict[str, Any] = {
+        "name": target.show(info.name), "size": info.size,
+        "modified": info.modified.isoformat() if info.modified else None,
+        "codec": codec_name(metadata), "transforms": chain_names(metadata),
+    }
+    if "dtype" in metadata and "shape" in metadata:
+        import numpy as np
+
+        shape = tuple(int(n) for n in metadata["shape"].strip("()[] ").split(",") if n.strip())
+        dtype = np.dtype(metadata["dtype"])
+        nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        record.update(dtype=str(dtype), shape=list(shape), order=metadata.get("order", "C"), array_bytes=nbytes,
+                      ratio=round(info.size / nbytes, 4) if nbytes else None)
+    record["metadata"] = {k: v for k, v in metadata.items() if not k.startswith("cc-") and k not in _RESERVED_KEYS}
+    return record
+
+
+def command_info(arguments: argparse.Namespace, resolver: TargetResolver) -> int:
+    records = []
+    for text in arguments.targets:
+        target = resolver.open(text)
+        if target.is_object():
+            records.append(object_description(target, target.interface.get_object(target.key)))
+            continue
+        objects = _objects_under(target)
+        if not objects:
+            raise _missing(target)
+        records.append({"name": target.shown, "type": "folder", "objects": len(objects),
+                        "size": sum(info.size for info in objects)})
+    if arguments.json:
+        _emit_json(records if len(records) > 1 else records[0])
+        return 0
+    for record in records:
+        print(record["name"])
+        if record.get("type") == "folder":
+            print(f"  folder:      {record['objects']} objects, {human_size(record['size'])}")
+            continue
+        print(f"  size:        {human_size(record['size'])} ({record['size']} bytes stored)")
+        print(f"  modified:    {record['modified'] or '-'}")
+        print(f"  codec:       {record['codec'] or 'none (plain bytes)'}")
+        print(f"  transforms:  {' -> '.join(record['transforms']) or 'none'}")
+        if "dtype" in record:
+            shape = "(" + ", ".join(map(str, record["shape"])) + ("," if len(record["shape"]) == 1 else "") + ")"
+            print(f"  array:       {record['dtype']} {shape} order {record['order']}, {human_size(record['array_bytes'])}"
+                  + (f" (stored at {record['ratio']:.1%})" if record["ratio"] is not None else ""))
+        for key, value in record["metadata"].items():
+            print(f"  {key}: {value}")
+    return 0
+
+
+def command_cat(arguments: argparse.Namespace, resolver: TargetResolver) -> int:
+    output = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
+    for text in arguments.targets:
+        target = resolver.open(text)
+        if not target.is_object():
+            raise _missing(target)
+        stream = target.interface.download_stream(target.key, progress=False).content
+        while block := stream.read(1 << 20):
+            if output is None:
+                sys.stdout.write(block.decode("utf-8", "replace"))
+            else:
+                output.write(block)
+        if output is not None:
+            output.flush()
+    return 0
+
+
+def _copy_or_move(arguments: argparse.Namespace, resolver: TargetResolver, move: bool) -> int:
+    destination = resolver.open(arguments.destination)
+    written = []
+    for text in arguments.sources:
+        source = resolver.open(text)
+        pairs = _plan_copy(source, destination, arguments.recursive, len(arguments.sources) > 1)
+        _copy_objects(source, destination, pairs, arguments.force, arguments.no_progress)
+        if move:
+            moved = [name for name, target_name in pairs
+                     if (source.interface, name) != (destination.interface, target_name)]
+            source.interface.backend.delete_many(moved)
+        written += [destination.show(target_name) for _, target_name in pairs]
+    if arguments.json:
+        _emit_json(written)
+    return 0
+
+
+def command_cp(arguments: argparse.Namespace, resolver: TargetResolver) -> int:
+    return _copy_or_move(arguments, resolver, move=False)
+
+
+def command_mv(arguments: argparse.Namespace, resolver: TargetResolver) -> int:
+    return _copy_or_move(arguments, resolver, move=True)
+
+
+def command_rm(arguments: argparse.Namespace, resolver: TargetResolver) -> int:
+    removed: list[str] = []
+    for text in arguments.targets:
+        target = resolver.open(text)
+        if has_magic(target.key):
+            found = target.interface.glob(target.key)
+            if not found:
+                raise ObjectNotFoundError(target.key, f"{target.interface.backend.describe()} (no match)")
+            target.interface.backend.delete_many(found)
+        elif not target.key:
+            raise CottonCandyError(f"{target.shown} is a whole bucket; remove its folders or objects by name")
+        elif not arguments.recursive and not target.is_object() and target.is_folder():
+            raise CottonCandyError(f"{target.shown} is a folder: pass -r to remove it and everything under it")
+        else:
+            found = target.interface.rm(target.key, recursive=arguments.recursive)
+        removed += [target.show(name) for name in found]
+    if arguments.json:
+        _emit_json(removed)
+    elif arguments.verbose:
+        print("\n".join(f"removed {name}" for name in removed))
+    return 0
+
+
+def command_upload(arguments: argparse.Namespace, resolver: TargetResolver) -> int:
+    destination = resolver.open(arguments.destination)
+    interface = destination.interface
+    many = len(arguments.sources) > 1
+    into = destination.folder_hint or many or not destination.key or destination.is_folder()
+    progress = False if arguments.no_progress else None
+    written: list[str] = []
+    for source in map(Path, arguments.sources):
+        if source.is_dir():
+            if not arguments.recursive:
+                raise CottonCandyError(f"{source} is a folder: pass -r to upload it and its subfolders")
+            base = names.join(destination.key, source.resolve().name) if into else destination.key
+            written += interface.upload_from_directory(source, base, recursive=True, progress=progress)
+        elif source.is_file():
+            name = names.join(destination.key, source.name) if into else destination.key
+            interface.upload_from_file(source, name, progress=progress)
+            written.append(names.object_name(name))
+        else:
+            raise FileNotFoundError(f"No such file or folder: {source}")
+    if arguments.json:
+        _emit_json([destination.show(name) for name in written])
+    return 0
+
+
+def command_download(arguments: argparse.Namespace, resolver: TargetResolver) -> int:
+    destination = Path(arguments.destination).expanduser()
+    into = destination.is_dir() or len(arguments.sources) > 1 or arguments.destination.endswith(("/", os.sep))
+    progress = False if arguments.no_progress else None
+    written: list[str] = []
+    for text in arguments.sources:
+        source = resolver.open(text)
+        interface = source.interface
+        if has_magic(source.key):
+            folder = literal_prefix(source.key).rpartition("/")[0]
+            cut = len(folder) + 1 if folder else 0
+            for name in interface.glob(source.key):
+                written.append(interface.download_to_file(name, destination.joinpath(*name[cut:].split("/")), progress=progress))
+        elif source.is_object():
+            basename = source.key.rpartition("/")[2]
+            written.append(interface.download_to_file(source.key, destination / basename if into else destination,
+                                                      progress=progress))
+        elif _objects_under(source):
+            if not arguments.recursive:
+                raise CottonCandyError(f"{source.shown} is a folder: pass -r to download everything under it")
+            folder = destination / source.key.rpartition("/")[2] if destination.is_dir() and source.key else destination
+            written += interface.download_directory(source.key, folder, progress=progress)
+        else:
+            raise _missing(source)
+    if arguments.json:
+        _emit_json(written)
+    return 0
+
+
+def command_du(arguments: argparse.Namespace, resolver: TargetResolver) -> int:
+    records = []
+    for text in arguments.targets or ["."]:
+        target = resolver.open(text)
+        objects = _objects_under(target)
+        if not objects and target.key:
+            raise _missing(target)
+        children: dict[str, list[int]] = {}
+        cut = len(target.key) + 1 if target.key and not target.is_object() else 0
+        for info in objects:
+            child = info.name[:cut] + info.name[cut:].split("/")[0] if cut or not target.key else info.name
+            totals = children.setdefault(child, [0, 0])
+            totals[0] += info.size
+            totals[1] += 1
+        records.append({
+            "name": target.shown, "size": sum(info.size for info in objects), "objects": len(objects),
+            "children": [{"name": target.show(name), "size": size, "objects": count}
+                         for name, (size, count) in sorted(children.items())],
+        })
+    if arguments.json:
+        _emit_json(records if len(records) > 1 else records[0])
+        return 0
+    show = str if arguments.bytes else human_size
+    for record in records:
+        if not arguments.summarize:
+            for child in record["children"]:
+                print(f"{show(child['size']):>12}  {child['name']}")
+        print(f"{show(record['size']):>12}  {record['name']}  ({record['objects']} objects)")
+    return 0
+
+
+# -- parser --------------------------------------------------------------------------------------
+def _run(handler: Any) -> Any:
+    """A handler that receives a resolver built from the common options."""
+    def run(arguments: argparse.Namespace) -> int:
+        resolver = TargetResolver(load_config(), verbose=not arguments.no_progress, endpoint_url=arguments.endpoint_url)
+        try:
+            return handler(arguments, resolver)
+        finally:
+            resolver.close()
+
+    return run
+
+
+def add_storage_commands(subparsers: Any) -> None:
+    """Add ls, glob, info, cat, cp, mv, rm, upload, download and du to the command line."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print JSON for scripts")
+    common.add_argument("--endpoint-url", metavar="URL", help="S3-compatible server (default: [login] endpoint_url)")
+    common.add_argument("--no-progress", action="store_true", help="never show progress bars")
+    listing = argparse.ArgumentParser(add_help=False)
+    listing.add_argument("-l", "--long", action="store_true", help="show size and time of objects")
+    listing.add_argument("--bytes", action="store_true", help="sizes in bytes, not KiB/MiB/GiB")
+    copying = argparse.ArgumentParser(add_help=False)
+    copying.add_argument("-r", "--recursive", action="store_true", help="copy folders and everything under them")
+    copying.add_argument("-f", "--force", action="store_true", help="replace objects that exist")
+    target_help = "s3://bucket/name, gdrive://folder/name, memory://bucket/name, file:///path or a local path"
+
+    def add(name: str, handler: Any, help_text: str, parents: list[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+        parser = subparsers.add_parser(name, help=help_text, description=f"{help_text}. Targets: {target_help}.",
+                                       parents=[common, *parents])
+        parser.set_defaults(handler=_run(handler))
+        return parser
+
+    ls = add("ls", command_ls, "list a folder's children, or the names a pattern matches (* ? [..] **)", [listing])
+    ls.add_argument("targets", nargs="*", metavar="TARGET", help="folder, object or pattern (default: .)")
+    ls.add_argument("-r", "--recursive", action="store_true", help="every object below, at any depth")
+
+    glob = add("glob", command_glob, "list the objects matching a pattern, sorted (* within a name, ** any depth)", [listing])
+    glob.add_argument("pattern", metavar="PATTERN", help="e.g. 's3://bucket/exp/*/run0?.grp/**' (quote it)")
+    glob.add_argument("--strict", action="store_true", help="exit with status 1 when nothing matches")
+
+    info = add("info", command_info, "show an object's dtype, shape, size, codec and transform chain, from metadata", [])
+    info.add_argument("targets", nargs="+", metavar="TARGET")
+
+    cat = add("cat", command_cat, "write objects' (decoded) content to standard output", [])
+    cat.add_argument("targets", nargs="+", metavar="TARGET")
+
+    for name, handler, verb in (("cp", command_cp, "copy"), ("mv", command_mv, "move")):
+        parser = add(name, handler, f"{verb} objects or folders (-r), within or between backends, metadata kept", [copying])
+        parser.add_argument("sources", nargs="+", metavar="SOURCE")
+        parser.add_argument("destination", metavar="DESTINATION", help="a name, or a folder (trailing /) to put them in")
+
+    rm = add("rm", command_rm, "remove objects, folders (-r) or the objects a pattern matches", [])
+    rm.add_argument("targets", nargs="+", metavar="TARGET")
+    rm.add_argument("-r", "--recursive", action="store_true", help="remove folders and everything under them")
+    rm.add_argument("-v", "--verbose", action="store_true", help="print each name removed")
+
+    upload = add("upload", command_upload, "upload local files and folders (-r)", [])
+    upload.add_argument("sources", nargs="+", metavar="FILE")
+    upload.add_argument("destination", metavar="DESTINATION", help="object name, or a folder (trailing /)")
+    upload.add_argument("-r", "--recursive", action="store_true", help="upload folders and their subfolders")
+
+    download = add("download", command_download, "download objects, folders (-r) or pattern matches to local files", [])
+    download.add_argument("sources", nargs="+", metavar="SOURCE")
+    download.add_argument("destination", metavar="PATH", help="a file, or a folder to put them in")
+    download.add_argument("-r", "--recursive", action="store_true", help="download folders and everything under them")
+
+    du = add("du", command_du, "total size and count of the objects under folders", [])
+    du.add_argument("--bytes", action="store_true", help="sizes in bytes, not KiB/MiB/GiB")
+    du.add_argument("targets", nargs="*", metavar="TARGET", help="default: .")
+    du.add_argument("-s", "--summarize", action="store_true", help="only the total of each target")
+

@@ -1,0 +1,125 @@
+"""What a command-line argument points at: an interface (backend + bucket) and a name in it.
+
+Targets are written as URLs, ``scheme://bucket/name`` (``s3://``, ``gdrive://``, ``memory://`` or
+any scheme a plugin registers), or as local paths: ``file:///abs/path`` or a plain path. A local
+path is served by the local backend whose root is the deepest existing folder above the path, so
+``/data/store/exp/run1`` works whether or not ``exp`` exists yet, and output names are plain
+paths again. Names are shown the way they were given: URLs as URLs, paths as absolute paths.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from . import names
+from .config import Config
+from .errors import InvalidNameError
+from .interface import CCInterface
+from .patterns import literal_prefix
+
+
+@dataclass(frozen=True)
+class Target:
+    """A name (object, folder or pattern) in one bucket.
+
+    Attributes
+    ----------
+    interface : CCInterface
+        The interface on the target's backend and bucket.
+    key : str
+        The name in the bucket, without a leading or trailing ``/`` (``""`` is the top).
+    base : str
+        What names in this bucket are shown after: ``"s3://bucket/"`` or ``"/data/root/"``.
+    folder_hint : bool
+        The user wrote a trailing ``/``: the target is meant as a folder.
+    """
+
+    interface: CCInterface
+    key: str
+    base: str
+    folder_hint: bool = False
+
+    def show(self, name: str) -> str:
+        """A name in this bucket as the user would write it."""
+        return self.base + name
+
+    @property
+    def shown(self) -> str:
+        return self.show(self.key)
+
+    def child(self, name: str) -> "Target":
+        """The target ``name`` below this one."""
+        return replace(self, key=names.join(self.key, name), folder_hint=False)
+
+    def is_object(self) -> bool:
+        return bool(self.key) and self.interface.backend.exists(names.object_name(self.key))
+
+    def is_folder(self) -> bool:
+        """Whether any object is stored below the key (the top always counts as a folder)."""
+        if not self.key:
+            return True
+        return next(iter(self.interface.backend.list(self.key + "/")), None) is not None
+
+
+class TargetResolver:
+    """Opens targets, reusing one interface per backend and bucket.
+
+    Parameters
+    ----------
+    settings : Config
+        The configuration every interface uses.
+    verbose : bool
+        Passed to the interfaces: large transfers show progress bars in a terminal.
+    endpoint_url : str, optional
+        For S3-compatible servers.
+    """
+
+    def __init__(self, settings: Config, *, verbose: bool = True, endpoint_url: str | None = None) -> None:
+        self.settings = settings
+        self.verbose = verbose
+        self.endpoint_url = endpoint_url
+        self._interfaces: dict[str, CCInterface] = {}
+
+    def _interface(self, location: str, backend: str | None = None) -> CCInterface:
+        if location not in self._interfaces:
+            self._interfaces[location] = CCInterface(location, url=self.endpoint_url, verbose=self.verbose,
+                                                     backend=backend, settings=self.settings)
+        return self._interfaces[location]
+
+    def open(self, text: str) -> Target:
+        """The target a command-line argument names (a URL or a local path, maybe a pattern)."""
+        if not text:
+            raise InvalidNameError("An empty target: give a URL such as s3://bucket/name or a local path")
+        scheme, bucket, key = names.split_url(text)
+        if scheme == "file":
+            if bucket not in ("", "localhost"):
+                raise InvalidNameError(f"{text!r}: file URLs name a local path, file:///path (three slashes)")
+            return self._open_local("/" + key, text.endswith("/"))
+        if not scheme:
+            return self._open_local(text, text.endswith(("/", os.sep)))
+        if not bucket:
+            raise InvalidNameError(f"{text!r} names no bucket: write {scheme}://BUCKET/name")
+        interface = self._interface(f"{scheme}://{bucket}")
+        return Target(interface, names.prefix_name(key).rstrip("/"), f"{scheme}://{bucket}/", key.endswith("/"))
+
+    def _open_local(self, text: str, folder_hint: bool) -> Target:
+        path = os.path.abspath(os.path.expanduser(text))
+        literal = literal_prefix(path)
+        if literal == path:  # the root is above the path, so that a folder has a name to copy or remove
+            root = Path(path).parent
+        else:  # a pattern: the root is at most the folder its literal text ends in
+            root = Path(literal if literal.endswith(os.sep) else os.path.dirname(literal))
+        while not root.is_dir():
+            root = root.parent
+        key = path[len(str(root)):].replace(os.sep, "/").strip("/")
+        interface = self._interface(str(root), backend="local")
+        return Target(interface, names.prefix_name(key), str(root).rstrip("/") + "/", folder_hint)
+
+    def close(self) -> None:
+        for interface in self._interfaces.values():
+            interface.backend.close()
+
+
+__all__ = ["Target", "TargetResolver"]
