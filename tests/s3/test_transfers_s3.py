@@ -159,8 +159,10 @@ def test_parallel_ranged_download_with_offsets(small, s3_faults):
     counter = ByteCounter()
     assert backend.get_into("data", memoryview(target), progress=counter) == len(DATA)
     assert target.tobytes() == DATA and counter.transferred == len(DATA)
-    ranges = sorted(headers["Range"] for _, headers, _ in log.calls["GetObject"])
-    assert len(ranges) == 6 and ranges[0] == f"bytes=0-{SMALL_PART - 1}".encode() or ranges[0].startswith("bytes=0-")
+    ranges = {headers["Range"] for _, headers, _ in log.calls["GetObject"]}
+    starts = range(0, len(DATA), SMALL_PART)
+    assert {str(r, "ascii") if isinstance(r, bytes) else r for r in ranges} == {
+        f"bytes={start}-{min(start + SMALL_PART, len(DATA)) - 1}" for start in starts}
     assert len({thread for _, _, thread in log.calls["GetObject"]}) > 1
     tail = bytearray(SMALL_PART * 2)
     assert backend.get_into("data", memoryview(tail), offset=len(DATA) - 1000) == 1000

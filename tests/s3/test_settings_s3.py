@@ -1,0 +1,143 @@
+"""Credentials, endpoint, botocore config, transfer settings and ACLs of the S3 backend."""
+
+import socket
+import time
+
+import pytest
+from botocore.client import Config as BotoConfig
+
+import cottoncandy as cc
+from cc_backend_s3.backend import S3Backend
+from cc_backend_s3.client import client_config, resolve_keys
+from cc_backend_s3.retry import S3AccessError
+from cc_backend_s3.settings import MB, TransferSettings
+from cc_core.errors import ConfigError, TransferError
+from cc_core.payload import Payload
+
+from .conftest import ACCESS_KEY, SECRET_KEY
+
+
+def test_keys_from_arguments_then_config_then_legacy_environment(cc_settings, monkeypatch):
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID", raising=False)
+    monkeypatch.delenv("AWS_ACCESS_KEY", raising=False)
+    monkeypatch.delenv("AWS_SECRET_KEY", raising=False)
+    assert resolve_keys(None, None, cc_settings) == (None, None)  # boto3's own chain decides
+    monkeypatch.setenv("AWS_ACCESS_KEY", "legacy-a")
+    monkeypatch.setenv("AWS_SECRET_KEY", "legacy-s")
+    assert resolve_keys(None, None, cc_settings) == ("legacy-a", "legacy-s")
+    cc_settings.set("login", "access_key", "config-a")
+    cc_settings.set("login", "secret_key", "config-s")
+    assert resolve_keys("False", "False", cc_settings) == ("config-a", "config-s")
+    assert resolve_keys("arg-a", "arg-s", cc_settings) == ("arg-a", "arg-s")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "standard")
+    cc_settings.set("login", "access_key", "")
+    assert resolve_keys(None, None, cc_settings) == (None, None)  # the standard variables win over 0.4's
+
+
+def test_keys_and_endpoint_from_the_config_file(s3_bucket, moto_endpoint, cc_settings, monkeypatch):
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(variable, raising=False)
+    cc_settings.set("login", "access_key", ACCESS_KEY)
+    cc_settings.set("login", "secret_key", SECRET_KEY)
+    cc_settings.set("login", "endpoint_url", moto_endpoint)
+    backend = S3Backend(s3_bucket, settings=cc_settings)
+    backend.put("x", Payload([b"1"]), {})
+    assert backend.client.meta.endpoint_url == moto_endpoint
+    assert backend.client._request_signer._credentials.access_key == ACCESS_KEY
+
+
+def test_keys_from_the_aws_environment(s3_bucket, moto_endpoint, cc_settings, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "from-environment")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret-from-environment")
+    backend = S3Backend(s3_bucket, settings=cc_settings, endpoint_url=moto_endpoint)
+    backend.put("x", Payload([b"1"]), {})
+    assert backend.client._request_signer._credentials.access_key == "from-environment"
+
+
+def test_signature_version_from_config_unless_the_callers_config_has_one(cc_settings):
+    cc_settings.set("basic", "signature_version", "s3v4")
+    assert client_config(None, cc_settings, threads=4, custom_endpoint=False).signature_version == "s3v4"
+    mine = client_config(BotoConfig(read_timeout=123), cc_settings, threads=4, custom_endpoint=False)
+    assert mine.signature_version == "s3v4" and mine.read_timeout == 123
+    theirs = client_config(BotoConfig(signature_version="s3"), cc_settings, threads=4, custom_endpoint=False)
+    assert theirs.signature_version == "s3"
+    assert client_config(None, cc_settings, threads=16, custom_endpoint=True).max_pool_connections == 32
+
+
+def test_botocore_config_and_client_options_pass_through(s3_bucket, moto_endpoint, cc_settings):
+    cci = cc.get_interface(s3_bucket, ACCESS_KEY, SECRET_KEY, moto_endpoint, settings=cc_settings, verbose=False,
+                           config=BotoConfig(read_timeout=123, user_agent_extra="cc-tests"), region_name="eu-west-1",
+                           threads=7)
+    client = cci.backend.client
+    assert client.meta.config.read_timeout == 123 and "cc-tests" in client.meta.config.user_agent_extra
+    assert client.meta.region_name == "eu-west-1"
+    assert cci.backend.transfer.threads == 7
+    assert cci.backend.settings is cc_settings  # the core's settings arrive as settings=
+
+
+def test_transfer_settings_from_config(cc_settings, monkeypatch):
+    monkeypatch.setenv("CC_UPLOAD_SETTINGS_MPU_CHUNKSIZE", "8")
+    monkeypatch.setenv("CC_DOWNLOAD_SETTINGS_MPD_CHUNKSIZE", "512KB")
+    cc_settings.set("basic", "threads", "3")
+    settings = TransferSettings.from_settings(cc_settings)
+    assert settings.part_size == 8 * MB and settings.download_part_size == 512 * 1024
+    assert settings.threads == 3 and settings.acl == "private" and settings.multipart_threshold == 64 * MB
+    assert TransferSettings.from_settings(cc_settings, threads=9).threads == 9
+    assert settings.upload_part_size(200_000 * MB) == 20 * MB  # 10,000 parts at most
+    monkeypatch.setenv("CC_BASIC_THREADS", "many")
+    with pytest.raises(ConfigError, match=r"\[basic\] threads"):
+        TransferSettings.from_settings(cc_settings)
+
+
+def grants(s3_client, bucket, key):
+    return {(g["Grantee"].get("URI", "owner").rsplit("/", 1)[-1], g["Permission"])
+            for g in s3_client.get_object_acl(Bucket=bucket, Key=key)["Grants"]}
+
+
+def test_acl_private_by_default_configurable_and_per_call(s3_backend, s3_bucket, s3_options, cc_settings,
+                                                          s3_client, s3_faults):
+    log = s3_faults(s3_backend, "PutObject")
+    s3_backend.put("private", Payload([b"1"]), {})
+    assert "x-amz-acl" not in {k.lower() for k in log.calls["PutObject"][0][1]}
+    assert ("AllUsers", "READ") not in grants(s3_client, s3_bucket, "private")
+    s3_backend.put("public", Payload([b"1"]), {}, acl="public-read")
+    assert ("AllUsers", "READ") in grants(s3_client, s3_bucket, "public")
+    cc_settings.set("basic", "default_acl", "authenticated-read")
+    configured = S3Backend(s3_bucket, settings=cc_settings, **s3_options)
+    configured.put("authenticated", Payload([b"1"]), {})
+    assert ("AuthenticatedUsers", "READ") in grants(s3_client, s3_bucket, "authenticated")
+
+
+def test_wrong_credentials_fail_at_once_with_a_clear_error(s3_bucket, moto_endpoint, cc_settings, s3_backend):
+    from moto.core.authorization import enable_iam_authentication
+
+    s3_backend.put("obj", Payload([b"1"]), {})
+    wrong = S3Backend(None, settings=cc_settings, access_key="AKIAWRONGWRONGWRONG1", secret_key="nope",
+                      endpoint_url=moto_endpoint)
+    with enable_iam_authentication():
+        wrong.bucket = s3_bucket
+        started = time.monotonic()
+        with pytest.raises(S3AccessError, match=f"rejected the credentials for s3://{s3_bucket}/obj"):
+            wrong.get("obj")
+        with pytest.raises(S3AccessError, match="InvalidAccessKeyId"):
+            wrong.put("obj", Payload([b"2"]), {})
+        assert time.monotonic() - started < 2
+    assert s3_backend.get("obj") == b"1"
+
+
+def test_unreachable_endpoint_fails_in_bounded_time(cc_settings):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nothing listens there
+    started = time.monotonic()
+    with pytest.raises(TransferError, match=r"failed after 3 attempts.*check endpoint_url"):
+        S3Backend("some-bucket", settings=cc_settings, access_key="a", secret_key="b",
+                  endpoint_url=f"http://127.0.0.1:{port}", max_attempts=3, retry_base_delay=0.05)
+    assert time.monotonic() - started < 5
+
+
+def test_no_bucket_selected(s3_options, cc_settings):
+    backend = S3Backend(None, settings=cc_settings, **s3_options)
+    assert backend.describe() == "s3 (no bucket)"
+    with pytest.raises(Exception, match="No bucket selected"):
+        backend.put("x", Payload([b"1"]), {})
