@@ -654,8 +654,9 @@ class CCInterface:
 
 def _rebuild_interface(bucket, endpoint, backend, transforms, settings_path, options, backend_options):
     settings = load_config(Path(settings_path), create=False) if settings_path else None
+    # an interface that was itself unpickled has the backend's options among its own options too
     return CCInterface(bucket, url=endpoint, backend=backend, settings=settings, transforms=transforms,
-                       verbose=False, **options, **backend_options)
+                       verbose=False, **{**options, **backend_options})
 
 
 __all__ = ["CCInterface", "CloudStream", "ObjectExistsError", "Prefix"]
