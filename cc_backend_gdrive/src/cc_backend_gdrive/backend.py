@@ -287,8 +287,8 @@ class GDriveBackend(Backend):
     # -- folders ---------------------------------------------------------------------------------
     def _folder_id(self, path: Path, *, create: bool = False, fresh: bool = False) -> str | None:
         """The id of the folder at ``path`` (from the top of My Drive), creating it if asked."""
-        if not path:
-            return "root"
+        if not path:  # My Drive: its real id, which listings report as the parent
+            return self._folders.get(path) or self._my_drive_id()
         if not fresh:
             cached = self._folders.get(path)
             if cached is not None:
@@ -304,6 +304,11 @@ class GDriveBackend(Backend):
             chosen = self._make_folder(parent, path)
         self._folders.set(path, chosen["id"])
         return chosen["id"]
+
+    def _my_drive_id(self) -> str:
+        record = self._call(lambda files: files.get(fileId="root", fields="id"), "lookup", "/")
+        self._folders.set((), record["id"])
+        return record["id"]
 
     def _make_folder(self, parent: str, path: Path) -> Mapping[str, Any]:
         display = "/" + "/".join(path)
