@@ -16,14 +16,20 @@ from cc_core.interface import CCInterface
 
 
 class CountingBackend(MemoryBackend):
-    """A memory backend that counts, per object, the calls that read data (not ``head``)."""
+    """A memory backend that counts, per object, the calls that read data (not ``head``), and
+    records the threads that write."""
 
     reads: ClassVar[Counter[str]] = Counter()
+    writer_threads: ClassVar[set[str]] = set()
     _lock: ClassVar[threading.Lock] = threading.Lock()
 
     def _count(self, name: str) -> None:
         with self._lock:
             self.reads[name] += 1
+
+    def put(self, name: str, payload: Any, metadata: Any, **options: Any) -> None:
+        self.writer_threads.add(threading.current_thread().name)
+        super().put(name, payload, metadata, **options)
 
     def get_into(self, name: str, buffer: memoryview, **options: Any) -> int:
         self._count(name)
@@ -53,3 +59,10 @@ def reads() -> Counter[str]:
     """The per-object read counts of :class:`CountingBackend` (cleared for each test)."""
     CountingBackend.reads.clear()
     return CountingBackend.reads
+
+
+@pytest.fixture
+def writer_threads() -> set[str]:
+    """Names of the threads that wrote through :class:`CountingBackend` (cleared for each test)."""
+    CountingBackend.writer_threads.clear()
+    return CountingBackend.writer_threads
