@@ -534,7 +534,10 @@ class _Handler(BaseHTTPRequestHandler):
         path = url.path
         if path == "/discovery/v1/apis/drive/v2/rest" and method == "GET":
             return self._json(200, discovery_document(drive.url))
-        if path == "/token" and method == "POST":
+        if path == "/token" and method == "POST":  # service accounts only: a user's token never refreshes
+            grant = parse_qs(body.decode()).get("grant_type", [""])[0]
+            if grant != "urn:ietf:params:oauth:grant-type:jwt-bearer":
+                return self._json(400, {"error": "invalid_grant", "error_description": "Bad Request"})
             return self._json(200, {"access_token": drive.token, "token_type": "Bearer", "expires_in": 3600})
         self._authorised()
         if path == "/drive/v2/files":

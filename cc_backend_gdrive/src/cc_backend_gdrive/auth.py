@@ -110,15 +110,18 @@ def authenticate(files: AuthFiles, *, timeout: float | None = None, interactive:
         },
         http_timeout=timeout,
     )
-    if files.credentials.is_file():
+    if files.credentials.is_file() and files.credentials.stat().st_size:  # empty: never saved
         warn_if_exposed(files.credentials)
         try:
             auth.LoadCredentialsFile(str(files.credentials))
+            problem = "not saved credentials" if auth.credentials is None else ""
         except Exception as error:  # noqa: BLE001 - any unreadable file gets the same advice
+            problem = str(error)
+        if problem:
             raise ConfigError(
-                f"The saved Google Drive credentials {files.credentials} cannot be read ({error}); "
+                f"The saved Google Drive credentials {files.credentials} cannot be read ({problem}); "
                 "delete the file and sign in again: cottoncandy gdrive-auth"
-            ) from None
+            )
     if auth.credentials is None:
         load_client_secrets(auth, files.secrets)
         if interactive is None:

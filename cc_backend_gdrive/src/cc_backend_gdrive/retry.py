@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from googleapiclient.errors import HttpError
+from oauth2client.client import AccessTokenRefreshError
 
 from cc_core.errors import ConfigError, ObjectNotFoundError, TransferError
 
@@ -112,9 +113,9 @@ def translate(error: BaseException, what: str, path: str, *, attempts: int = 1) 
         detail = f"HTTP {status} {reason}: {message}".rstrip(": ")
     else:
         detail = f"{type(error).__name__}: {error}"
-    if status == 401:
+    if status == 401 or isinstance(error, AccessTokenRefreshError):
         return ConfigError(
-            f"Google Drive rejected the credentials while trying to {what} {path!r} ({detail}). "
+            f"Google Drive rejected the credentials ({what} of {path!r}: {detail}). "
             "Delete the saved credentials file and authenticate again (cottoncandy gdrive-auth)"
         )
     tries = f" after {attempts} attempts" if attempts > 1 else ""
