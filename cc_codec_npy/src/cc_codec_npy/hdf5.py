@@ -38,7 +38,7 @@ def encode_attribute(value: Any, where: str) -> dict[str, Any]:
     """A JSON description of one h5py attribute value that :func:`decode_attribute` inverts."""
     if isinstance(value, str):
         return {"str": value}
-    if isinstance(value, bytes):
+    if isinstance(value, bytes) and not isinstance(value, np.bytes_):  # np.bytes_ is fixed-length
         return {"bytes": base64.b64encode(value).decode("ascii")}
     array = np.asarray(value)
     scalar = not isinstance(value, np.ndarray)
@@ -90,7 +90,7 @@ def _read_dataset(dataset: Any) -> tuple[np.ndarray, str | None]:
             f"HDF5 dataset {dataset.name!r} has datatype {dataset.dtype} (references or variable-length "
             "sequences), which has no fixed-width numpy form; convert it before uploading"
         )
-    return dataset[()], None
+    return np.asarray(dataset[()]), None
 
 
 class Hdf5Codec(LayoutCodec):
