@@ -5,8 +5,9 @@ config, else cottoncandy 0.4's ``AWS_ACCESS_KEY``/``AWS_SECRET_KEY`` variables, 
 chain (``AWS_ACCESS_KEY_ID``..., ``AWS_PROFILE``, ``~/.aws``, instance roles). The endpoint comes
 from the argument, else ``[login] endpoint_url``, else boto3 (``AWS_ENDPOINT_URL``, AWS itself).
 
-Clients are cached per process by their full construction arguments, so reopening a bucket
-(``set_bucket``, ``cp`` between buckets) does not build a new client each time.
+Clients are cached per process by their full construction arguments and the ``AWS_*``
+environment, so reopening a bucket (``set_bucket``, ``cp`` between buckets) does not build a new
+client each time.
 """
 
 from __future__ import annotations
@@ -90,7 +91,9 @@ def make_client(
     config = client_config(user_config, settings, threads=threads, custom_endpoint=bool(endpoint_url))
     if (setting(settings, "login", "verbose_boto") or "").lower() in ("true", "1", "yes", "on"):
         boto3.set_stream_logger("botocore", logging.DEBUG)
-    key = _cache_key(access_key, secret_key, endpoint_url, profile, config, options)
+    # the AWS_* variables steer boto3's chain (keys, profile, region): a change means a new client
+    environment = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_")))
+    key = _cache_key(access_key, secret_key, endpoint_url, profile, environment, config, options)
     if key is not None:
         with _cache_lock:
             if key in _cache:

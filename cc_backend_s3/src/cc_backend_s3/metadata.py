@@ -22,9 +22,9 @@ from email.header import decode_header, make_header
 from cc_core.errors import MetadataError
 
 METADATA_LIMIT = 2048
-_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9a-zA-Z]+$")
-_PLAIN_VALUE = re.compile(r"^(?:[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?)?$")
-_ENCODED_WORD = re.compile(r"^=\?UTF-8\?B\?([A-Za-z0-9+/=]*)\?=$", re.IGNORECASE)
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9a-zA-Z]+")
+_PLAIN_VALUE = re.compile(r"(?:[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?)?")
+_ENCODED_WORD = re.compile(r"=\?UTF-8\?B\?([A-Za-z0-9+/=]*)\?=", re.IGNORECASE)
 
 
 def encode_metadata(metadata: Mapping[str, str], *, where: str) -> dict[str, str]:
@@ -38,7 +38,7 @@ def encode_metadata(metadata: Mapping[str, str], *, where: str) -> dict[str, str
     """
     encoded: dict[str, str] = {}
     for key, value in metadata.items():
-        if not _TOKEN.match(key):
+        if not _TOKEN.fullmatch(key):
             raise MetadataError(
                 f"Metadata key {key!r} of {where} cannot be stored on S3: keys are ASCII letters, "
                 "digits and -_.!#$%&'*+^`|~ (no spaces or other characters)"
@@ -60,7 +60,7 @@ def encode_metadata(metadata: Mapping[str, str], *, where: str) -> dict[str, str
 
 
 def encode_value(value: str) -> str:
-    if _PLAIN_VALUE.match(value) and not value.startswith("=?"):
+    if _PLAIN_VALUE.fullmatch(value) and not value.startswith("=?"):
         return value
     data = value.encode("utf-8", "surrogatepass")
     return "=?UTF-8?B?" + base64.b64encode(data).decode("ascii") + "?="
@@ -74,7 +74,7 @@ def decode_metadata(metadata: Mapping[str, str]) -> dict[str, str]:
 def decode_value(value: str) -> str:
     if not value.startswith("=?"):
         return value
-    match = _ENCODED_WORD.match(value)
+    match = _ENCODED_WORD.fullmatch(value)
     try:
         if match:
             return base64.b64decode(match.group(1), validate=True).decode("utf-8", "surrogatepass")

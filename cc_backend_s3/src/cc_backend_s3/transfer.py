@@ -12,6 +12,7 @@ object's ETag so that a concurrent overwrite is detected instead of mixing two v
 
 from __future__ import annotations
 
+import bisect
 import io
 import queue
 import threading
@@ -67,21 +68,24 @@ class ViewReader(io.RawIOBase):
         return self._position
 
     def _view_at(self, position: int, size: int) -> memoryview:
+        """Up to ``size`` bytes from ``position``, within the one buffer that holds it."""
         if self._cancel is not None and self._cancel.is_set():
             raise TransferCancelled("the transfer was cancelled")
-        for start, buffer in zip(reversed(self._starts), reversed(self._buffers)):
-            if start <= position < start + len(buffer):
-                return buffer[position - start : position - start + size]
+        index = bisect.bisect_right(self._starts, position) - 1
+        while 0 <= index < len(self._buffers):
+            offset = position - self._starts[index]
+            if offset < len(self._buffers[index]):
+                return self._buffers[index][offset : offset + size]
+            index += 1  # empty buffers start where the next one does
         return memoryview(b"")
 
     def read(self, size: int | None = -1) -> memoryview | bytes:  # type: ignore[override]
         if size is None or size < 0:
-            rest = [bytes(self._view_at(self._position, self._size))]
-            while (chunk := self._view_at(self._position + sum(map(len, rest)), self._size)):
-                rest.append(bytes(chunk))
-            data = b"".join(rest)
-            self._position += len(data)
-            return data
+            parts = []
+            while chunk := self._view_at(self._position, self._size):
+                parts.append(chunk)
+                self._position += len(chunk)
+            return b"".join(parts)
         view = self._view_at(self._position, size)
         self._position += len(view)
         return view
