@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from cc_core.errors import InvalidNameError, ObjectNotFoundError
-from cc_codec_npy.group import Dataset, Group, GroupNotFoundError, mangle
+from cc_core.browser import attribute_name
+from cc_codec_npy.group import Dataset, Group, GroupNotFoundError
 
 RNG = np.random.default_rng(11)
 TREE = {
@@ -111,7 +112,7 @@ def test_slicing_compressed_datasets_loads_them(interface):
 def test_attribute_access_with_04_name_mangling(interface):
     interface.dict2cloud("g", {"sub.grp": {"n2.npy": np.ones(2)}, "01-x": np.zeros(1)}, verbose=False, note="n")
     group = interface.cloud2dataset("g")
-    assert mangle("sub.grp") == "sub_DOT_grp" and mangle("01-x") == "NUM_01_x"
+    assert attribute_name("sub.grp") == "sub_DOT_grp" and attribute_name("01-x") == "NUM_01_x"
     assert {"sub_DOT_grp", "NUM_01_x"} <= set(dir(group))
     np.testing.assert_array_equal(group.sub_DOT_grp.n2_DOT_npy.load(), np.ones(2))
     assert group.NUM_01_x.attrs == {"note": "n"}

@@ -15,8 +15,6 @@ axis reads only the rows asked for).
 from __future__ import annotations
 
 import math
-import os
-import re
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
@@ -26,6 +24,7 @@ import numpy as np
 
 from cc_core import names
 from cc_core.backend import ObjectInfo, Prefix
+from cc_core.browser import attribute_name
 from cc_core.builtin.raw import parse_array_metadata, writable_bytes
 from cc_core.codec import LayoutCodec
 from cc_core.errors import IntegrityError, InvalidArrayError, InvalidNameError, MetadataError, ObjectNotFoundError
@@ -190,16 +189,6 @@ def _load_leaf(interface: Any, name: str) -> np.ndarray | None:
         return None
 
 
-def mangle(name: str) -> str:
-    """cottoncandy 0.4's attribute name for a child (``a.grp`` -> ``a_DOT_grp``, ``01-x`` -> ``NUM_01_x``)."""
-    if re.match("[0-9]", name):
-        name = "NUM_" + name
-    stem, extension = os.path.splitext(name)
-    if extension:
-        name = stem + "_DOT_" + extension[1:]
-    return name.replace("-", "_")
-
-
 class Group:
     """A lazy, h5py-like view of the group stored under ``name``: nothing is read until asked."""
 
@@ -262,17 +251,17 @@ class Group:
             return self[key].load()
         return self._interface.cloud2dict(self.name, verbose=False)
 
-    # cottoncandy 0.4's browser: children as attributes under mangled names
+    # as in cottoncandy 0.4's browser: children as attributes under mangled names (a.grp -> a_DOT_grp)
     def __getattr__(self, attribute: str) -> "Group | Dataset":
         if attribute.startswith("_"):
             raise AttributeError(attribute)
         for child in self._children():
-            if mangle(child) == attribute or child == attribute:
+            if attribute_name(child) == attribute or child == attribute:
                 return self[child]
         raise AttributeError(f"Group {self.name!r} has no child {attribute!r}")
 
     def __dir__(self) -> list[str]:
-        return sorted(set(super().__dir__()) | {mangle(child) for child in self._children()})
+        return sorted(set(super().__dir__()) | {attribute_name(child) for child in self._children()})
 
     def __repr__(self) -> str:
         return f"<cottoncandy-group <{self._interface.backend.describe()}> ({self.name or '/'}: {len(self)} keys)>"
