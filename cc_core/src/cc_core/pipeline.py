@@ -9,6 +9,7 @@ intermediate copy); otherwise the backend's chunks stream back through the chain
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -86,6 +87,26 @@ class StreamSource:
         rest = [bytes(self._pending)] + [bytes(chunk) for chunk in self._chunks]
         self._pending = memoryview(b"")
         return b"".join(rest)
+
+
+class _ChunkReader(io.RawIOBase):
+    """A readable, unseekable file object over an iterator of buffers (a transform's output)."""
+
+    def __init__(self, chunks: Iterator[Any]) -> None:
+        self._source = StreamSource("", chunks)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:  # type: ignore[override]
+        return self._source.readinto(memoryview(buffer).cast("B"))
+
+    def read(self, size: int | None = -1) -> bytes | bytearray:
+        if size is None or size < 0:
+            return self._source.read()
+        block = bytearray(size)  # one buffer per read: RawIOBase.read would copy it again
+        del block[self._source.readinto(memoryview(block)) :]
+        return block
 
 
 class Pipeline:
@@ -181,7 +202,12 @@ class Pipeline:
             )
         payload = encoded.payload
         for transform in chain:
-            payload = Payload(list(transform.encode(payload.chunks())))
+            size = None if payload.size is None else transform.encoded_size(payload.size)
+            chunks = transform.encode(payload.chunks())
+            if size is None:
+                payload = Payload(list(chunks))
+            else:  # memory stays bounded by a few chunks, whatever the object's size
+                payload = Payload(stream=_ChunkReader(iter(chunks)), size=size)  # type: ignore[arg-type]
         backend.put(name, payload, metadata, progress=progress, **put_options)
 
     # -- reading -------------------------------------------------------------------------------

@@ -46,6 +46,14 @@ class Transform(ABC):
         """Build the transform for an interface with ``config``; override to read settings."""
         return cls(**options)
 
+    def encoded_size(self, size: int) -> int | None:
+        """The encoded length of ``size`` input bytes, when the format fixes it; else None.
+
+        A transform that knows it lets the pipeline stream its output to the backend as a sized
+        stream instead of holding the whole encoded object in memory.
+        """
+        return None
+
     @abstractmethod
     def encode(self, chunks: Iterable[Buffer]) -> Iterator[Buffer]:
         """Yield the transformed bytes of the stream ``chunks``."""
