@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 import struct
+import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -58,6 +62,9 @@ class WrappingKey(Protocol):
 
     @property
     def key_id(self) -> bytes: ...
+
+    @property
+    def wrapped_size(self) -> int: ...
 
     def wrap_parameters(self) -> bytes: ...
 
@@ -112,6 +119,11 @@ def check_segment_size(segment_size: int) -> int:
             f"{MAX_SEGMENT_SIZE >> 20} MiB, not {segment_size}"
         )
     return segment_size
+
+
+def header_size(key: WrappingKey) -> int:
+    """The length of the headers ``key`` writes."""
+    return FIXED_SIZE + key.wrapped_size + len(key.wrap_parameters()) + 2 * MAC_SIZE
 
 
 def build_header(key: WrappingKey, data_key: bytes, segment_size: int, nonce_prefix: bytes) -> bytes:
@@ -269,6 +281,50 @@ def open_segment(opened: OpenedHeader, index: int, last: bool, sealed: memoryvie
         ) from None
 
 
+# Segments are sealed and opened on a few threads (pycryptodome releases the GIL), in order, with
+# at most _IN_FLIGHT segments pending: memory stays bounded by a few segments whatever the size.
+_WORKERS = min(4, os.cpu_count() or 1)
+_IN_FLIGHT = 2 * _WORKERS
+_PARALLEL_FROM = 256 << 10  # smaller segments are cheaper to seal than to hand to a thread
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="cc-crypto")
+        return _pool
+
+
+def _forget_pool() -> None:  # a forked child has none of the parent's threads
+    global _pool
+    _pool = None
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
+def _in_order(calls: Iterator[tuple[Callable[..., Any], tuple[Any, ...]]], parallel: bool) -> Iterator[Any]:
+    """Run ``function(*arguments)`` for each call, yielding results in order."""
+    if not parallel or _WORKERS < 2:
+        for function, arguments in calls:
+            yield function(*arguments)
+        return
+    pending: deque[Future[Any]] = deque()
+    try:
+        for function, arguments in calls:
+            pending.append(_executor().submit(function, *arguments))
+            if len(pending) >= _IN_FLIGHT:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for future in pending:
+            future.cancel()
+
+
 def encrypt_stream(chunks: Iterable[Any], key: WrappingKey, segment_size: int = DEFAULT_SEGMENT_SIZE, *,
                    data_key: bytes | None = None, nonce_prefix: bytes | None = None) -> Iterator[bytes | bytearray]:
     """Encrypt a stream of buffers; yield the header, then one buffer per segment.
@@ -279,16 +335,19 @@ def encrypt_stream(chunks: Iterable[Any], key: WrappingKey, segment_size: int = 
     nonce_prefix = nonce_prefix if nonce_prefix is not None else secrets.token_bytes(NONCE_PREFIX_SIZE)
     yield build_header(key, data_key, segment_size, nonce_prefix)
     segment_key = _derive(data_key, b"segment")
-    blocks = _Blocks(chunks)
-    index = 0
-    block = blocks.read(segment_size)
-    while True:
-        last = len(block) < segment_size or not blocks.more()
-        yield seal_segment(segment_key, nonce_prefix, index, last, block)
-        if last:
-            return
-        index += 1
-        block = blocks.read(segment_size)
+
+    def segments() -> Iterator[tuple[Callable[..., bytearray], tuple[Any, ...]]]:
+        blocks = _Blocks(chunks)
+        index = 0
+        while True:
+            block = blocks.read(segment_size)
+            last = len(block) < segment_size or not blocks.more()
+            yield seal_segment, (segment_key, nonce_prefix, index, last, block)
+            if last:
+                return
+            index += 1
+
+    yield from _in_order(segments(), segment_size >= _PARALLEL_FROM)
 
 
 def read_header(blocks: _Blocks, find_key: FindKey) -> OpenedHeader:
@@ -307,16 +366,20 @@ def decrypt_stream(chunks: Iterable[Any], find_key: FindKey) -> Iterator[bytes]:
     blocks = _Blocks(chunks)
     opened = read_header(blocks, find_key)
     sealed_size = opened.header.sealed_segment_size
-    index = 0
-    while True:
-        block = blocks.read(sealed_size)
-        if not len(block):
-            raise DecryptionError("is truncated: it ends right after its encryption header")
-        last = len(block) < sealed_size or not blocks.more()
-        yield open_segment(opened, index, last, block)
-        if last:
-            return
-        index += 1
+
+    def segments() -> Iterator[tuple[Callable[..., bytes], tuple[Any, ...]]]:
+        index = 0
+        while True:
+            block = blocks.read(sealed_size)
+            if not len(block):
+                raise DecryptionError("is truncated: it ends right after its encryption header")
+            last = len(block) < sealed_size or not blocks.more()
+            yield open_segment, (opened, index, last, block)
+            if last:
+                return
+            index += 1
+
+    yield from _in_order(segments(), opened.header.segment_size >= _PARALLEL_FROM)
 
 
 def decrypt_range(read: Callable[[int, int], bytes], object_size: int, start: int, stop: int,

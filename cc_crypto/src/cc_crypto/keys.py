@@ -84,6 +84,11 @@ class MasterKey(ABC):
     def can_decrypt(self) -> bool:
         return True
 
+    @property
+    def wrapped_size(self) -> int:
+        """Bytes of a wrapped data key: 40 for AES key wrap of 32 bytes."""
+        return DATA_KEY_SIZE + 8
+
     def wrap_parameters(self) -> bytes:
         """Algorithm parameters stored in the header after the wrapped key (empty by default)."""
         return b""
@@ -185,6 +190,10 @@ class RsaKey(MasterKey):
     @property
     def can_decrypt(self) -> bool:
         return bool(self._key.has_private())
+
+    @property
+    def wrapped_size(self) -> int:
+        return self._key.size_in_bytes()
 
     def _oaep(self) -> Any:
         from Crypto.Cipher import PKCS1_OAEP

@@ -16,7 +16,15 @@ from cc_core.metadata import chain_names
 from cc_core.payload import Buffer
 from cc_core.transform import ENCRYPTION, Transform
 
-from .format import DEFAULT_SEGMENT_SIZE, check_segment_size, decrypt_range, decrypt_stream, encrypt_stream
+from .format import (
+    DEFAULT_SEGMENT_SIZE,
+    TAG_SIZE,
+    check_segment_size,
+    decrypt_range,
+    decrypt_stream,
+    encrypt_stream,
+    header_size,
+)
 from .keys import KeyRing, MasterKey, parse_key
 
 
@@ -66,6 +74,11 @@ class AesGcmTransform(Transform):
     def encryption_key(self) -> MasterKey:
         """The master key new objects are encrypted with (generated into the key file if needed)."""
         return self.keyring.encryption_key()
+
+    def encoded_size(self, size: int) -> int:
+        """Header plus, per segment, its plaintext and a 16-byte tag (at least one segment)."""
+        segments = max(1, -(-size // self.segment_size))
+        return header_size(self.encryption_key()) + size + segments * TAG_SIZE
 
     def encode(self, chunks: Iterable[Buffer]) -> Iterator[Buffer]:
         return encrypt_stream(chunks, self.encryption_key(), self.segment_size)
