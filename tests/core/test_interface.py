@@ -116,10 +116,13 @@ def test_failed_download_leaves_no_file(interface, tmp_path):
     assert list(target.parent.iterdir()) == []
 
 
-def test_interface_pickles_without_secrets(tmp_path, cc_settings):
+def test_interface_pickles_without_secrets(tmp_path, cc_settings, temporary_plugin):
     cci = cc.get_interface(str(tmp_path), ACCESS_KEY="AKIAFAKE", SECRET_KEY="fake-secret-value", settings=cc_settings)
     data = pickle.dumps(cci)
     assert b"fake-secret-value" not in data and b"AKIAFAKE" not in data
+    cci._backend_options["aws_session_token"] = "fake-session-token"
+    assert b"fake-session-token" not in pickle.dumps(cci)
+    del cci._backend_options["aws_session_token"]
     assert "fake-secret" not in repr(cci)
     clone = pickle.loads(data)
     cci.upload_raw_array("x", np.arange(3))

@@ -22,7 +22,7 @@ import numpy as np
 
 from .backend import Backend, ObjectInfo, Prefix
 from .codec import Encoded, LayoutCodec, ObjectCodec
-from .config import Config, load_config
+from .config import Config, is_secret, load_config
 from .errors import CottonCandyError, MetadataError, ObjectChangedError, ObjectNotFoundError
 from .metadata import codec_name, user_metadata
 from . import names
@@ -145,7 +145,7 @@ class CCInterface:
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         """Pickle without secrets: a worker resolves credentials again from its config/env."""
-        public = {k: v for k, v in self._backend_options.items() if k not in ("access_key", "secret_key")}
+        public = {k: v for k, v in self._backend_options.items() if not is_secret(k)}
         endpoint = public.pop("endpoint_url", None)
         return (
             _rebuild_interface,
