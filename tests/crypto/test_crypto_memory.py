@@ -48,7 +48,8 @@ def test_a_64_mib_round_trip_holds_a_few_segments(local_interface):
             pass
 
     download_peak = peak_during(read_in_pieces)
-    # backend chunks (8 MiB) plus the segments in flight; the object is 64 MiB
-    assert upload_peak < 24 * MiB, upload_peak / MiB
-    assert download_peak < 24 * MiB, download_peak / MiB
+    # One 8 MiB backend chunk plus up to 8 segments in flight (1 MiB each, and their input when it
+    # spans two chunks) is about 24 MiB; the object is 64 MiB, and the old pipeline held all of it.
+    assert upload_peak < 32 * MiB, upload_peak / MiB
+    assert download_peak < 32 * MiB, download_peak / MiB
     np.testing.assert_array_equal(encrypted.download_raw_array("big"), array)
