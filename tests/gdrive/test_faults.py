@@ -127,3 +127,36 @@ def test_versioned_read_of_a_replaced_object(gdrive_backend):
     with pytest.raises(ObjectChangedError, match="replaced while being read"):
         gdrive_backend.get_into("v", buffer, offset=1000, version=info.version)
     assert gdrive_backend.get("v") == b"replaced"
+
+
+@pytest.mark.parametrize("announced", [True, False])
+def test_streamed_upload_resumes_from_its_window(gdrive_backend, fake_drive, announced):
+    """A stream is read once: after a lost answer the upload resends only unacknowledged bytes."""
+    import io
+
+    fake_drive.inject("lose_response", method="PUT", path="upload_id=", times=2)
+    stream = io.BytesIO(DATA)
+    payload = Payload(stream=stream, size=len(DATA) if announced else None)
+    counter = ByteCounter()
+    gdrive_backend.put("streamed", payload, {}, progress=counter)
+    assert gdrive_backend.get("streamed") == DATA and counter.transferred == len(DATA)
+
+
+def test_names_with_quotes_and_backslashes(gdrive_backend):
+    name = "it's a \\ folder/o'brien \\'x"
+    put(gdrive_backend, name, b"quoted")
+    assert gdrive_backend.get(name) == b"quoted"
+    assert [e.name for e in gdrive_backend.list("it's")] == [name]
+
+
+def test_writer_with_a_stale_folder_cache_recreates_the_folder(make_backend, drive_root, fake_drive):
+    """Another process (another client, so another folder cache) removed the folder meanwhile."""
+    writer, other = make_backend(), make_backend(timeout=4.5)
+    put(writer, "shared/one", b"1")
+    other.delete_many(["shared/one"])
+    assert fake_drive.find(f"{drive_root}/shared") == []
+    put(writer, "shared/two", b"2")  # the cached folder id is gone: looked up and made again
+    assert writer.get("shared/two") == b"2" and [e.name for e in other.list("shared/")] == ["shared/two"]
+    other.delete_many(["shared/two"])
+    put(writer, "shared/big", DATA)  # resumable uploads, too
+    assert other.get("shared/big") == DATA and [e.name for e in writer.list("shared/")] == ["shared/big"]

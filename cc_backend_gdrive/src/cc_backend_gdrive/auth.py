@@ -239,4 +239,8 @@ class DriveClient:
         return http
 
     def files(self) -> Any:
-        return self.service.files()
+        """The ``files`` collection (built once: googleapiclient creates its methods per call)."""
+        files = getattr(self, "_files", None)
+        if files is None:
+            files = self._files = self.service.files()
+        return files
