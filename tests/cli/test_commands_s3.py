@@ -59,3 +59,15 @@ def test_s3_errors_are_one_line(s3_cli, capsys):
     assert main(["info", base + "missing"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "missing" in err
+
+
+def test_s3_transfers_report_every_byte(s3_interface):
+    from cc_core.progress import ByteCounter
+
+    array = np.arange(40_000, dtype=np.float32)
+    for compression in (False, "gzip"):
+        up, down = ByteCounter(), ByteCounter()
+        s3_interface.upload_raw_array("p", array, compression=compression, progress=up)
+        np.testing.assert_array_equal(s3_interface.download_raw_array("p", progress=down), array)
+        stored = s3_interface.get_object("p").size
+        assert up.size == up.transferred == down.size == down.transferred == stored
