@@ -22,6 +22,7 @@ How names map to Drive (also in this package's README):
 from __future__ import annotations
 
 import io
+import pathlib
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -56,7 +57,7 @@ PARENTS_PER_QUERY = 20
 FOLDER_CACHE_SECONDS = 60.0
 RESUMABLE_GRANULARITY = 256 * 1024
 
-Path = tuple[str, ...]
+FolderPath = tuple[str, ...]
 
 _clients: dict[tuple[Any, ...], DriveClient] = {}
 _clients_lock = threading.Lock()
@@ -67,7 +68,7 @@ def quote(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def segments(path: str | None) -> Path:
+def segments(path: str | None) -> FolderPath:
     """``"/a/b/"`` -> ``("a", "b")``."""
     return tuple(part for part in (path or "").split("/") if part)
 
@@ -95,21 +96,21 @@ class FolderCache:
     """Folder ids by path, trusted for :data:`FOLDER_CACHE_SECONDS`; shared by one account's backends."""
 
     def __init__(self) -> None:
-        self._ids: dict[Path, tuple[str, float]] = {}
+        self._ids: dict[FolderPath, tuple[str, float]] = {}
         self._lock = threading.Lock()
 
-    def get(self, path: Path) -> str | None:
+    def get(self, path: FolderPath) -> str | None:
         with self._lock:
             entry = self._ids.get(path)
         if entry is None or time.monotonic() - entry[1] > FOLDER_CACHE_SECONDS:
             return None
         return entry[0]
 
-    def set(self, path: Path, folder_id: str) -> None:
+    def set(self, path: FolderPath, folder_id: str) -> None:
         with self._lock:
             self._ids[path] = (folder_id, time.monotonic())
 
-    def forget(self, path: Path) -> None:
+    def forget(self, path: FolderPath) -> None:
         """Forget ``path`` and everything below it."""
         with self._lock:
             for key in [k for k in self._ids if k[: len(path)] == path]:
@@ -134,9 +135,7 @@ def _path_option(value: str | None, suffixes: tuple[str, ...]) -> str | None:
     """
     if not value:
         return None
-    from pathlib import Path as FilePath
-
-    if "/" in value or "\\" in value or value.endswith(suffixes) or FilePath(value).expanduser().exists():
+    if "/" in value or "\\" in value or value.endswith(suffixes) or pathlib.Path(value).expanduser().exists():
         return value
     return None
 
@@ -255,7 +254,7 @@ class GDriveBackend(Backend):
         return dict(self._pickled)
 
     # -- requests --------------------------------------------------------------------------------
-    def _drive_path(self, name: str = "", root: Path | None = None) -> str:
+    def _drive_path(self, name: str = "", root: FolderPath | None = None) -> str:
         return "/" + "/".join((self._root if root is None else root) + segments(name))
 
     def _call(self, make_request: Callable[[Any], Any], what: str, path: str) -> Any:
@@ -285,7 +284,7 @@ class GDriveBackend(Backend):
         return [r for r in found if r.get("title") == title and (folder or _is_object(r))]
 
     # -- folders ---------------------------------------------------------------------------------
-    def _folder_id(self, path: Path, *, create: bool = False, fresh: bool = False) -> str | None:
+    def _folder_id(self, path: FolderPath, *, create: bool = False, fresh: bool = False) -> str | None:
         """The id of the folder at ``path`` (from the top of My Drive), creating it if asked."""
         if not path:  # My Drive: its real id, which listings report as the parent
             return self._folders.get(path) or self._my_drive_id()
@@ -310,7 +309,7 @@ class GDriveBackend(Backend):
         self._folders.set((), record["id"])
         return record["id"]
 
-    def _make_folder(self, parent: str, path: Path) -> Mapping[str, Any]:
+    def _make_folder(self, parent: str, path: FolderPath) -> Mapping[str, Any]:
         display = "/" + "/".join(path)
         body = {"title": path[-1], "mimeType": FOLDER, "parents": [{"id": parent}]}
         made = self._call(lambda files: files.insert(body=body, fields=FILE_FIELDS), "folder creation", display)
@@ -320,7 +319,7 @@ class GDriveBackend(Backend):
             self._remove([made["id"]], display)
         return chosen
 
-    def _cached_lookup(self, path: Path, lookup: Callable[[str], Any]) -> Any:
+    def _cached_lookup(self, path: FolderPath, lookup: Callable[[str], Any]) -> Any:
         """Run ``lookup(folder_id)``; on a miss through a cached folder id, look the folder up again."""
         was_cached = self._folders.get(path) is not None
         folder = self._folder_id(path)
@@ -332,11 +331,11 @@ class GDriveBackend(Backend):
         return found
 
     # -- objects ---------------------------------------------------------------------------------
-    def _split(self, name: str, root: Path | None = None) -> tuple[Path, str]:
+    def _split(self, name: str, root: FolderPath | None = None) -> tuple[FolderPath, str]:
         full = (self._root if root is None else root) + segments(name)
         return full[:-1], full[-1]
 
-    def _lookup(self, name: str, root: Path | None = None) -> Mapping[str, Any] | None:
+    def _lookup(self, name: str, root: FolderPath | None = None) -> Mapping[str, Any] | None:
         folder, title = self._split(name, root)
         display = self._drive_path(name, root)
         return self._cached_lookup(folder, lambda fid: newest(self._titled(fid, title, folder=False, path=display)))
@@ -587,7 +586,7 @@ class GDriveBackend(Backend):
         self._remove_older(parent, title, created)
 
     def delete_many(self, names: Iterable[str]) -> None:
-        by_folder: dict[Path, set[str]] = {}
+        by_folder: dict[FolderPath, set[str]] = {}
         for name in names:
             folder, title = self._split(name)
             by_folder.setdefault(folder, set()).add(title)
@@ -605,7 +604,7 @@ class GDriveBackend(Backend):
         for folder in sorted(by_folder, key=len, reverse=True):
             self._prune(folder)
 
-    def _prune(self, folder: Path) -> None:
+    def _prune(self, folder: FolderPath) -> None:
         """Remove ``folder`` and its parents while they are empty, up to the bucket folder."""
         while len(folder) > len(self._root):
             folder_id = self._folders.get(folder)
@@ -615,7 +614,7 @@ class GDriveBackend(Backend):
             self._folders.forget(folder)
             folder = folder[:-1]
 
-    def _has_children(self, folder_id: str, folder: Path) -> bool:
+    def _has_children(self, folder_id: str, folder: FolderPath) -> bool:
         page = self._call(
             lambda files: files.list(q=f"{quote(folder_id)} in parents and trashed = false", maxResults=1,
                                      fields="items(id)"),
