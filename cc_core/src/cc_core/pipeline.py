@@ -203,7 +203,7 @@ class Pipeline:
         payload = encoded.payload
         for transform in chain:
             size = None if payload.size is None else transform.encoded_size(payload.size)
-            chunks = transform.encode(payload.chunks())
+            chunks = transform.encode_sized(payload.chunks(), payload.size)
             if size is None:
                 payload = Payload(list(chunks))
             else:  # memory stays bounded by a few chunks, whatever the object's size

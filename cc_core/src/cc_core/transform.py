@@ -58,6 +58,14 @@ class Transform(ABC):
     def encode(self, chunks: Iterable[Buffer]) -> Iterator[Buffer]:
         """Yield the transformed bytes of the stream ``chunks``."""
 
+    def encode_sized(self, chunks: Iterable[Buffer], size: int | None) -> Iterator[Buffer]:
+        """:meth:`encode` for a stream whose total length ``size`` is known (None when not).
+
+        The pipeline calls this one. Override it when the format records the input's length up
+        front (a zstd frame's content size), so that it need not gather the input first.
+        """
+        return self.encode(chunks)
+
     @abstractmethod
     def decode(self, chunks: Iterable[Buffer]) -> Iterator[Buffer]:
         """Yield the original bytes of the transformed stream ``chunks``.
