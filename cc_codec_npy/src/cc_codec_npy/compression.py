@@ -5,8 +5,11 @@ and wrote ``name`` (``"Zstd"``, ``"LZ4"``, ``"Blosc"``) to the object's ``compre
 These transforms write byte for byte what those codecs write, so 0.4 reads objects written here
 and objects 0.4 wrote read back here.
 
-- zstd streams in both directions (through the ``zstandard`` package, which writes the same
-  standard frame as numcodecs, with the content size in the frame header, which numcodecs needs).
+- zstd streams in both directions (through the ``zstandard`` package). It writes a standard
+  frame with the content size in its header, which numcodecs needs: byte for byte what numcodecs
+  writes for inputs up to one zstd block, and for larger inputs a frame with a bounded window
+  where numcodecs writes one segment; numcodecs decodes both, and a bounded window lets readers
+  here decompress in bounded memory.
 - lz4 and blosc are block formats whose header holds the total size: numcodecs compresses and
   decompresses them in one piece, so they need the whole object in memory (limit 2 GB).
 """
@@ -105,8 +108,8 @@ class ZstdTransform(NumcodecsCompression):
 
     Compresses as the data arrives and decompresses in bounded steps, so neither direction needs
     a second buffer the size of the object. The frame records the content size, which numcodecs
-    (and so cottoncandy 0.4) needs to decode it; the size is taken from the payload when it is
-    known, otherwise the input is gathered first.
+    (and so cottoncandy 0.4) needs to decode it; the pipeline passes the payload's size, and
+    without one the input is gathered first.
     """
 
     name = "zstd"
@@ -114,19 +117,24 @@ class ZstdTransform(NumcodecsCompression):
     default_level = 1  # numcodecs.zstd.DEFAULT_CLEVEL
 
     def encode(self, chunks: Iterable[Buffer]) -> Iterator[Buffer]:
+        return self.encode_sized(chunks, None)
+
+    def encode_sized(self, chunks: Iterable[Buffer], size: int | None) -> Iterator[Buffer]:
         import zstandard
 
-        size = getattr(chunks, "size", None)
-        if size is None:
+        if size is None:  # the frame header needs the size: gather the input (views, not copies)
             chunks = [memoryview(c).cast("B") for c in chunks]
             size = sum(len(c) for c in chunks)
         level = self.default_level if self.level is None else self.level
         compressor = zstandard.ZstdCompressor(level=level, write_content_size=True).compressobj(size=size)
-        for chunk in chunks:
-            out = compressor.compress(chunk)
-            if out:
-                yield out
-        yield compressor.flush()
+        try:
+            for chunk in chunks:
+                out = compressor.compress(chunk)
+                if out:
+                    yield out
+            yield compressor.flush()
+        except zstandard.ZstdError as exc:
+            raise IntegrityError(f"zstd could not compress the input, announced as {size} bytes: {exc}") from None
 
     def decode(self, chunks: Iterable[Buffer]) -> Iterator[Buffer]:
         import zstandard
