@@ -35,11 +35,13 @@ _RESERVED_KEYS = ("dtype", "shape", "order", "compression", "gzip")
 # -- output ----------------------------------------------------------------------------------------
 def human_size(size: float) -> str:
     """``1536`` -> ``"1.5 KiB"``."""
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(size) < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+    if abs(size) < 1024:
+        return f"{size:.0f} B"
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
         size /= 1024
-    raise AssertionError("unreachable")
+        if abs(size) < 1024 or unit == "TiB":
+            break
+    return f"{size:.1f} {unit}"
 
 
 def _emit_json(value: Any) -> None:
@@ -120,7 +122,7 @@ def _copy_objects(source: Target, destination: Target, pairs: list[tuple[str, st
     with progress_for(False if quiet else None, settings=destination.interface.settings,
                       verbose=destination.interface.verbose, description=f"copy {source.shown}") as progress:
         progress.set_size(sum(info.size for info in infos))
-        for info, (_, target_name) in zip(infos, pairs):
+        for info, (_, target_name) in zip(infos, pairs, strict=True):
             share = ShareOfTotal(progress, info.size)
             with _stored_stream(source, info.name, share) as stream:
                 target_backend.put(target_name, Payload(stream=stream, size=info.size), info.metadata)
@@ -161,7 +163,10 @@ def command_glob(arguments: argparse.Namespace, resolver: TargetResolver) -> int
     if arguments.json or arguments.long:
         known = {e.name: e for e in target.interface.backend.list(literal_prefix(target.key)) if isinstance(e, ObjectInfo)}
         records = [_entry_record(target, known.get(name, name), "object") for name in found]
-        _emit_json(records) if arguments.json else _print_entries(records, True, arguments.bytes)
+        if arguments.json:
+            _emit_json(records)
+        else:
+            _print_entries(records, True, arguments.bytes)
     else:
         for name in found:
             print(target.show(name))
