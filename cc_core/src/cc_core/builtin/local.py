@@ -207,37 +207,60 @@ class LocalBackend(Backend):
 
     # -- listing ---------------------------------------------------------------------------------
     def list(self, prefix: str = "", delimiter: str | None = None) -> Iterator[ObjectInfo | Prefix]:
-        entries: list[ObjectInfo | Prefix] = []
-        seen_prefixes: set[str] = set()
-        for name, path in self._walk(prefix):
-            if delimiter:
-                cut = name.find(delimiter, len(prefix))
+        if delimiter == "/":
+            entries = list(self._scan_folder(prefix))
+        else:
+            entries = []
+            seen_prefixes: set[str] = set()
+            for name, path in self._walk(prefix):
+                cut = name.find(delimiter, len(prefix)) if delimiter else -1
                 if cut >= 0:
-                    rolled = name[: cut + len(delimiter)]
+                    rolled = name[: cut + len(delimiter)]  # type: ignore[arg-type]
                     if rolled not in seen_prefixes:
                         seen_prefixes.add(rolled)
                         entries.append(Prefix(rolled))
                     continue
-            stat = path.stat()
-            entries.append(ObjectInfo(name, stat.st_size, {}, datetime.fromtimestamp(stat.st_mtime, timezone.utc)))
+                entries.append(_info(name, path))
         entries.sort(key=lambda entry: entry.name)
         return iter(entries)
 
-    def _walk(self, prefix: str) -> Iterator[tuple[str, Path]]:
-        """(name, path) of every object under the folder part of ``prefix`` that matches it."""
+    def _start_folder(self, prefix: str) -> tuple[str, Path]:
         folder = prefix.rpartition("/")[0]
-        start = self.root.joinpath(*folder.split("/")) if folder else self.root
+        return folder, (self.root.joinpath(*folder.split("/")) if folder else self.root)
+
+    def _scan_folder(self, prefix: str) -> Iterator[ObjectInfo | Prefix]:
+        """Objects and sub-folders of the one folder ``prefix`` ends in: no walk below it."""
+        folder, start = self._start_folder(prefix)
+        base = folder + "/" if folder else ""
+        try:
+            entries = list(os.scandir(start))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        for entry in entries:
+            name = base + entry.name
+            if not name.startswith(prefix) or _is_bookkeeping(entry.name):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                if _holds_objects(entry.path):
+                    yield Prefix(name + "/")
+            elif entry.is_file():
+                yield _info(name, Path(entry.path))
+
+    def _walk(self, prefix: str) -> Iterator[tuple[str, Path]]:
+        """(name, path) of every object whose name starts with ``prefix``, pruning other folders."""
+        _, start = self._start_folder(prefix)
         if not start.is_dir():
             return
         for directory, subfolders, files in os.walk(start):
-            subfolders.sort()
             relative = os.path.relpath(directory, self.root)
             base = "" if relative == "." else relative.replace(os.sep, "/") + "/"
+            subfolders[:] = sorted(
+                sub for sub in subfolders
+                if (base + sub + "/").startswith(prefix) or prefix.startswith(base + sub + "/")
+            )
             for file_name in files:
-                if file_name.endswith(META_SUFFIX) or TEMP_MARKER in file_name:
-                    continue
                 name = base + file_name
-                if name.startswith(prefix):
+                if not _is_bookkeeping(file_name) and name.startswith(prefix):
                     yield name, Path(directory, file_name)
 
     # -- copying and deleting --------------------------------------------------------------------
@@ -285,6 +308,24 @@ class LocalBackend(Backend):
         if any(folder.iterdir()):
             raise OSError(f"Bucket folder {folder} is not empty; remove its objects first")
         shutil.rmtree(folder)
+
+
+def _is_bookkeeping(file_name: str) -> bool:
+    """Metadata sidecars and temporary files are not objects."""
+    return file_name.endswith(META_SUFFIX) or TEMP_MARKER in file_name
+
+
+def _holds_objects(folder: str) -> bool:
+    """Whether any object lies below ``folder`` (stops at the first one)."""
+    for _, _, files in os.walk(folder):
+        if any(not _is_bookkeeping(f) for f in files):
+            return True
+    return False
+
+
+def _info(name: str, path: Path) -> ObjectInfo:
+    stat = path.stat()
+    return ObjectInfo(name, stat.st_size, {}, datetime.fromtimestamp(stat.st_mtime, timezone.utc))
 
 
 def _version_of(file: BinaryIO) -> str:
