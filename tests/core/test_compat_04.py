@@ -80,3 +80,15 @@ def test_what_we_write_is_04_layout(store, compression, decode):
     assert metadata["dtype"] == "<i2" and metadata["shape"] == "6,10" and metadata["order"] == "C"
     assert metadata["compression"] == {False: "False", "gzip": "gzip", "zlib": "Zlib", "bz2": "BZ2"}[compression]
     assert decode((root / "new" / "a").read_bytes()) == array.tobytes()
+
+
+@pytest.mark.parametrize("compression,expected", [("zlib", "zlib;order=F"), ("bz2", "bz2;order=F"), ("gzip", "gzip"), (False, "False")])
+def test_fortran_arrays_never_misread_by_04(store, compression, expected):
+    """0.4 reshapes numcodecs bodies in C order: an F-ordered array gets a compression value 0.4
+    refuses ("Unknown compression scheme") rather than one it would read transposed."""
+    cci, root = store
+    array = np.asfortranarray(np.arange(12.0).reshape(3, 4))
+    cci.upload_raw_array("new/f", array, compression=compression)
+    assert json.loads((root / "new" / "f.meta.json").read_text())["compression"] == expected
+    restored = cci.download_raw_array("new/f")
+    assert restored.flags.f_contiguous and (restored == array).all()

@@ -41,17 +41,26 @@ def codec_name(metadata: Mapping[str, str]) -> str | None:
     return None
 
 
-def legacy_compression(chain: Sequence[object]) -> str:
+# cottoncandy 0.4 honours `order` only for uncompressed and gzip bodies; for numcodecs bodies it
+# reshapes in C order, so it would read an F-ordered array transposed without a word.
+_ORDER_AWARE_IN_04 = ("gzip",)
+
+
+def legacy_compression(chain: Sequence[object], order: str = "C") -> str:
     """The value of 0.4's ``compression`` key for a chain of transforms.
 
-    ``"False"`` for no transforms; the 0.4 codec name for a single compression 0.4 knows; for any
-    other chain the chain itself, which 0.4 refuses loudly instead of misreading the bytes.
+    ``"False"`` for no transforms; the 0.4 codec name for a single compression 0.4 reads correctly;
+    for anything else a value 0.4 refuses loudly ("Unknown compression scheme") instead of
+    misreading the bytes: other chains, and F-ordered arrays under a compression that 0.4
+    decodes as if they were C-ordered.
     """
     if not chain:
         return "False"
-    if len(chain) == 1 and getattr(chain[0], "legacy_name", None):
-        return chain[0].legacy_name  # type: ignore[attr-defined]
-    return ",".join(getattr(t, "name", str(t)) for t in chain)
+    legacy = getattr(chain[0], "legacy_name", None) if len(chain) == 1 else None
+    if legacy and (order == "C" or legacy in _ORDER_AWARE_IN_04):
+        return legacy
+    names = ",".join(getattr(t, "name", str(t)) for t in chain)
+    return f"{names};order={order}" if legacy else names
 
 
 def user_metadata(metadata: Mapping[str, object], reserved: Mapping[str, str]) -> dict[str, str]:

@@ -192,7 +192,7 @@ class Pipeline:
         if chain or codec == "raw":
             metadata[TRANSFORMS_KEY] = ",".join(t.name for t in chain)
         if codec == "raw":
-            metadata[LEGACY_COMPRESSION_KEY] = legacy_compression(chain)
+            metadata[LEGACY_COMPRESSION_KEY] = legacy_compression(chain, metadata.get("order", "C"))
         metadata.update(user_metadata)
         limit = backend.capabilities.metadata_limit
         if limit is not None and metadata_size(metadata) > limit:
