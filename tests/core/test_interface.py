@@ -3,6 +3,7 @@
 import os
 import pickle
 import threading
+import uuid
 
 import numpy as np
 import pytest
@@ -209,3 +210,31 @@ def test_local_concurrent_reader_never_sees_a_mix(local_interface):
         stop.set()
         thread.join()
     assert errors == []
+
+
+def test_urls_work_wherever_a_name_does(memory_interface):
+    other = f"other-{uuid.uuid4().hex}"
+    memory_interface.backend.create_bucket(other)
+    url = f"memory://{other}/exp/x"
+    memory_interface.upload_raw_array(url, np.arange(4.0))
+    assert memory_interface.exists_object(url) and not memory_interface.exists_object("exp/x")
+    np.testing.assert_array_equal(memory_interface.download_raw_array(url), np.arange(4.0))
+    assert memory_interface.glob(f"memory://{other}/**") == [url]
+    assert memory_interface.lsdir(f"memory://{other}/exp") == [url]
+    assert memory_interface.get_object(url).size == 32
+    memory_interface.cp(url, "here/x")  # from the other bucket into this one
+    np.testing.assert_array_equal(memory_interface.download_raw_array("here/x"), np.arange(4.0))
+    assert memory_interface.rm(url) == ["exp/x"]
+    with pytest.raises(InvalidNameError, match="s3"):
+        memory_interface.download_raw_array("s3://bucket/key")
+
+
+def test_file_urls_under_the_root(local_interface, tmp_path):
+    root = local_interface.backend.root
+    local_interface.upload_object(f"file://{root}/sub/x", b"1")
+    assert (root / "sub" / "x").read_bytes() == b"1"
+    assert local_interface.glob(f"file://{root}/sub/*") == [f"file://{root}/sub/x"]
+    with pytest.raises(InvalidNameError, match="outside"):
+        local_interface.upload_object(f"file://{tmp_path}/elsewhere", b"1")
+    with pytest.raises(InvalidNameError, match="outside"):
+        local_interface.upload_object(f"file://{root}/../escape", b"1")

@@ -23,7 +23,7 @@ import numpy as np
 from .backend import Backend, ObjectInfo, Prefix
 from .codec import Encoded, LayoutCodec, ObjectCodec
 from .config import Config, is_secret, load_config
-from .errors import CottonCandyError, MetadataError, ObjectChangedError, ObjectNotFoundError
+from .errors import CottonCandyError, InvalidNameError, MetadataError, ObjectChangedError, ObjectNotFoundError
 from .metadata import codec_name, user_metadata
 from . import names
 from .patterns import has_magic, literal_prefix, matches
@@ -133,11 +133,46 @@ class CCInterface:
         self.backend: Backend = self._open_backend(bucket_name, force_bucket_creation)
         self.pipeline = Pipeline(self.plugins.registry, self.settings, always=transforms)
         self._codecs: dict[str, Any] = {}
+        self._other_buckets: dict[str, Backend] = {}
 
     def _open_backend(self, bucket: str | None, force_bucket_creation: bool = False) -> Backend:
         return self._backend_class(
             bucket, settings=self.settings, force_bucket_creation=force_bucket_creation, **self._backend_options
         )
+
+    def _bucket(self, bucket: str | None) -> Backend:
+        """This interface's backend, or the same backend on another bucket (opened once)."""
+        if bucket is None or bucket == self.backend.bucket:
+            return self.backend
+        if bucket not in self._other_buckets:
+            self._other_buckets[bucket] = self._open_backend(bucket)
+        return self._other_buckets[bucket]
+
+    def _locate(self, name: str, bucket_name: str | None = None, *, folder: bool = False) -> tuple[Backend, str, str]:
+        """What ``name`` points at: ``(backend, key, shown_base)``.
+
+        ``name`` is a name in this bucket (or in ``bucket_name``), or a URL on this interface's
+        backend: ``s3://other-bucket/key``, ``file:///root/folder/key`` under the root folder.
+        ``shown_base`` is what listings put before keys so that they read as the caller wrote
+        them (the URL's ``scheme://bucket/``, else ``""``). ``folder`` accepts prefixes and patterns.
+        """
+        check = names.prefix_name if folder else names.object_name
+        if "://" not in name:
+            return self._bucket(bucket_name), check(name), ""
+        scheme, bucket, key = names.split_url(name)
+        serving = self.plugins.backend_for_url(name)
+        if serving != self.backend_name:
+            raise InvalidNameError(
+                f"{name!r} is served by the {serving or 'no installed'} backend, not by this interface's "
+                f"{self.backend_name!r} backend; open it with cc.get_interface('{scheme}://{bucket}')"
+            )
+        if scheme != "file":
+            return self._bucket(bucket), check(key), f"{scheme}://{bucket}/"
+        root = os.path.abspath(os.path.expanduser(self.backend.bucket or "/"))
+        relative = os.path.relpath(os.path.normpath("/" + key), root)
+        if relative == ".." or relative.startswith("../"):
+            raise InvalidNameError(f"{name!r} lies outside this interface's root folder {root}")
+        return self.backend, check("" if relative == "." else relative), f"file://{root}/"
 
     def __repr__(self) -> str:
         chain = f" transforms={self.pipeline.always}" if self.pipeline.always else ""
@@ -188,13 +223,13 @@ class CCInterface:
         **codec_options: Any,
     ) -> None:
         """Encode ``value`` with a registered object codec and store it as ``name``."""
-        name = names.object_name(name)
+        backend, name, _ = self._locate(name)
         codec_object: ObjectCodec = self._codec(codec)
         encoded = codec_object.encode(value, **codec_options)
         chain = self.pipeline.chain(transforms)
         extra = user_metadata(metadata or {}, encoded.metadata)
         with self._progress(progress, f"upload {name}") as progress:
-            self.pipeline.write(self.backend, name, encoded, chain, codec, extra, progress=progress,
+            self.pipeline.write(backend, name, encoded, chain, codec, extra, progress=progress,
                                 **self._put_options(acl, threads))
 
     def get_value(self, name: str, codec: str, *, progress: Progress = NO_PROGRESS, **codec_options: Any) -> Any:
@@ -213,12 +248,12 @@ class CCInterface:
     def _read(self, name: str, consume: Callable[[ObjectInfo, Any], Any], progress: Progress = NO_PROGRESS) -> Any:
         """Head the object and let ``consume(info, source)`` read it; again if a writer replaced
         the object in between, so the result is always one whole version."""
-        name = names.object_name(name)
+        backend, name, _ = self._locate(name)
         with self._progress(progress, f"download {name}") as progress:
             for attempt in range(_READ_ATTEMPTS):
-                info = self.backend.head(name)
+                info = backend.head(name)
                 try:
-                    return consume(info, self.pipeline.source(self.backend, info, progress=progress))
+                    return consume(info, self.pipeline.source(backend, info, progress=progress))
                 except ObjectChangedError:
                     if attempt == _READ_ATTEMPTS - 1:
                         raise
@@ -285,8 +320,7 @@ class CCInterface:
 
     # -- plain objects -------------------------------------------------------------------------
     def exists_object(self, object_name: str, bucket_name: str | None = None, raise_err: bool = False) -> bool:
-        name = names.object_name(object_name)
-        backend = self.backend if bucket_name is None else self._open_backend(bucket_name)
+        backend, name, _ = self._locate(object_name, bucket_name)
         found = backend.exists(name)
         if raise_err and not found:
             raise ObjectNotFoundError(name, backend.describe())
@@ -304,21 +338,21 @@ class CCInterface:
         **metadata: Any,
     ) -> None:
         """Store bytes, an array's buffer or a file object's content as one object."""
-        name = names.object_name(object_name)
+        backend, name, _ = self._locate(object_name)
         encoded = Encoded(Payload.of(body))
         chain = self.pipeline.chain(transforms)
         with self._progress(progress, f"upload {name}") as progress:
-            self.pipeline.write(self.backend, name, encoded, chain, None, user_metadata(metadata, {}),
+            self.pipeline.write(backend, name, encoded, chain, None, user_metadata(metadata, {}),
                                 progress=progress, **self._put_options(acl, threads))
 
     upload_stream = upload_object
 
     def download_stream(self, object_name: str, threads: int | None = None, *, progress: Progress = NO_PROGRESS) -> CloudStream:
         """The object's content as a readable file object (decoded, streamed) and its metadata."""
-        name = names.object_name(object_name)
-        info = self.backend.head(name)
+        backend, name, _ = self._locate(object_name)
+        info = backend.head(name)
         progress = automatic_progress(progress, settings=self.settings, verbose=self.verbose, description=f"download {name}")
-        source = self.pipeline.source(self.backend, info, progress=progress)
+        source = self.pipeline.source(backend, info, progress=progress)
         return CloudStream(io.BufferedReader(_SourceReader(source), 1 << 20), info.metadata)  # type: ignore[arg-type]
 
     def download_object(self, object_name: str, threads: int | None = None, *, progress: Progress = NO_PROGRESS) -> bytes:
@@ -326,8 +360,7 @@ class CCInterface:
 
     def get_object(self, object_name: str, bucket_name: str | None = None) -> ObjectInfo:
         """Size, metadata and time of an object (0.4 returned a boto3 object; this works everywhere)."""
-        name = names.object_name(object_name)
-        backend = self.backend if bucket_name is None else self._open_backend(bucket_name)
+        backend, name, _ = self._locate(object_name, bucket_name)
         return backend.head(name)
 
     def upload_json(self, object_name: str, ddict: Any, acl: str | None = None, threads: int | None = 1, *, progress: Progress = NO_PROGRESS, **metadata: Any) -> None:
@@ -533,10 +566,10 @@ class CCInterface:
         """The direct children of ``path`` (objects and "folders"), as full names, sorted."""
         if has_magic(path.rstrip("*").rstrip("/")):
             raise ValueError(f"lsdir takes a folder, not a pattern ({path!r}); use ls() or glob()")
-        prefix = names.prefix_name(path.rstrip("*"))
+        backend, prefix, shown = self._locate(path.rstrip("*"), folder=True)
         if prefix and not prefix.endswith("/"):
             prefix += "/"
-        found = [entry.name.rstrip("/") for entry in self.backend.list(prefix, delimiter="/")]
+        found = [shown + entry.name.rstrip("/") for entry in backend.list(prefix, delimiter="/")]
         return sorted(found)[:limit]
 
     def ls(self, pattern: str = "", page_size: int | None = None, limit: int | None = None, verbose: bool = False) -> list[str]:
@@ -550,15 +583,16 @@ class CCInterface:
         if not has_magic(pattern):
             found = self.lsdir(pattern, limit)
         else:
-            pattern = names.prefix_name(pattern).rstrip("/")
+            backend, pattern, shown = self._locate(pattern, folder=True)
+            pattern = pattern.rstrip("/")
             depth = pattern.count("/") + 1
             found = set()
-            for entry in self.backend.list(literal_prefix(pattern)):
+            for entry in backend.list(literal_prefix(pattern)):
                 parts = entry.name.split("/")
                 for cut in range(1, len(parts) + 1) if "**" in pattern else (depth,):
                     candidate = "/".join(parts[:cut])
                     if matches(pattern, candidate):
-                        found.add(candidate)
+                        found.add(shown + candidate)
             found = sorted(found)[:limit]
         if verbose:
             print("\n".join(found))
@@ -571,13 +605,13 @@ class CCInterface:
         gives every object under it (as in cottoncandy 0.4). Only names under the pattern's
         literal prefix are listed.
         """
-        pattern = names.prefix_name(pattern)
+        backend, pattern, shown = self._locate(pattern, folder=True)
         if not has_magic(pattern):
             folder = pattern.rstrip("/")
-            found = [e.name for e in self.backend.list(folder) if isinstance(e, ObjectInfo)
+            found = [shown + e.name for e in backend.list(folder) if isinstance(e, ObjectInfo)
                      and (e.name == folder or e.name.startswith(folder + "/") or not folder)]
         else:
-            found = [e.name for e in self.backend.list(literal_prefix(pattern))
+            found = [shown + e.name for e in backend.list(literal_prefix(pattern))
                      if isinstance(e, ObjectInfo) and matches(pattern, e.name)]
         limit = kwargs.get("limit")
         result = sorted(found)[:limit]
@@ -597,18 +631,13 @@ class CCInterface:
         return Browser(self, path)
 
     # -- copy, move, remove --------------------------------------------------------------------
-    def _names_under(self, name: str) -> list[str]:
-        return [e.name for e in self.backend.list(name.rstrip("/") + "/") if isinstance(e, ObjectInfo)]
-
     def cp(self, source_name: str, dest_name: str, source_bucket: str | None = None, dest_bucket: str | None = None, overwrite: bool = False) -> list[str]:
         """Copy an object, or every object under a folder, keeping metadata (server-side where possible).
 
         Returns the names written.
         """
-        source = names.object_name(source_name)
-        destination = names.object_name(dest_name)
-        source_backend = self.backend if source_bucket is None else self._open_backend(source_bucket)
-        target_backend = self.backend if dest_bucket is None else self._open_backend(dest_bucket)
+        source_backend, source, _ = self._locate(source_name, source_bucket)
+        target_backend, destination, _ = self._locate(dest_name, dest_bucket)
         if source_backend.exists(source):
             pairs = [(source, destination)]
         else:
@@ -626,11 +655,11 @@ class CCInterface:
 
     def mv(self, source_name: str, dest_name: str, source_bucket: str | None = None, dest_bucket: str | None = None, overwrite: bool = False) -> list[str]:
         """Move an object or a folder: copy, then delete the source."""
-        if names.object_name(source_name) == names.object_name(dest_name) and source_bucket == dest_bucket:
-            return [names.object_name(dest_name)]
+        source_backend, source, _ = self._locate(source_name, source_bucket)
+        target_backend, destination, _ = self._locate(dest_name, dest_bucket)
+        if source_backend is target_backend and source == destination:
+            return [destination]
         written = self.cp(source_name, dest_name, source_bucket, dest_bucket, overwrite)
-        source_backend = self.backend if source_bucket is None else self._open_backend(source_bucket)
-        source = names.object_name(source_name)
         if source_backend.exists(source):
             source_backend.delete(source)
         else:
@@ -639,16 +668,16 @@ class CCInterface:
 
     def rm(self, object_name: str, recursive: bool = False, delete: bool = True) -> list[str]:
         """Remove an object, or with ``recursive=True`` everything under a folder; returns the names removed."""
-        name = names.object_name(object_name)
-        if self.backend.exists(name):
-            self.backend.delete(name)
+        backend, name, _ = self._locate(object_name)
+        if backend.exists(name):
+            backend.delete(name)
             return [name]
-        under = self._names_under(name)
+        under = [e.name for e in backend.list(name + "/") if isinstance(e, ObjectInfo)]
         if not under:
-            raise ObjectNotFoundError(name, self.backend.describe())
+            raise ObjectNotFoundError(name, backend.describe())
         if not recursive:
             raise CottonCandyError(f"{name!r} is a folder of {len(under)} objects; pass recursive=True to remove them all")
-        self.backend.delete_many(under)
+        backend.delete_many(under)
         return under
 
 
