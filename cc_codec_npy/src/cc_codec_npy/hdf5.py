@@ -28,7 +28,9 @@ from cc_core.codec import LayoutCodec
 from cc_core.errors import InvalidArrayError, MetadataError, ObjectNotFoundError
 
 from .group import group_prefix, list_leaves, missing_group
-from .transfers import bounded_map, run_parallel, thread_count
+from cc_core.parallel import bounded_map
+
+from .transfers import run_parallel, thread_count
 
 SIDECAR_NAME = ".cc-hdf5.json"
 SIDECAR_FORMAT = "cottoncandy-hdf5"
@@ -159,7 +161,7 @@ class Hdf5Codec(LayoutCodec):
             with h5py.File(temp, "w") as file:
                 for path in sidecar.get("groups", []):
                     file.require_group(path)
-                loaded = bounded_map(interface.download_raw_array, leaves, thread_count(interface, threads))
+                loaded = bounded_map(interface.download_raw_array, leaves, in_flight=thread_count(interface, threads))
                 for leaf, array in zip(leaves, loaded):
                     path = leaf[len(prefix) :]
                     if path in strings or array.dtype.kind == "U":

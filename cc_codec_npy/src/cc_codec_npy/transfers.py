@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 Item = TypeVar("Item")
@@ -35,28 +34,3 @@ def run_parallel(function: Callable[[Item], Result], items: Iterable[Item], thre
             for future in futures:
                 future.cancel()
             raise
-
-
-def bounded_map(function: Callable[[Item], Result], items: Iterable[Item], threads: int) -> Iterator[Result]:
-    """Yield ``function(item)`` for each item, in order, with at most ``threads`` calls in flight.
-
-    For producing in parallel and consuming one at a time (downloading parts that are then
-    written to one file) without holding every result in memory at once.
-    """
-    items = iter(items)
-    if threads <= 1:
-        for item in items:
-            yield function(item)
-        return
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="cc-parts") as pool:
-        pending: deque[Future[Result]] = deque()
-        try:
-            for item in items:
-                pending.append(pool.submit(function, item))
-                if len(pending) >= threads:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
-        finally:
-            for future in pending:
-                future.cancel()

@@ -19,11 +19,12 @@ import os
 import secrets
 import struct
 import threading
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from cc_core.parallel import bounded_map
 
 from .errors import DecryptionError, NotEncryptedError, UnsupportedFormatError
 
@@ -308,21 +309,9 @@ os.register_at_fork(after_in_child=_forget_pool)
 
 def _in_order(calls: Iterator[tuple[Callable[..., Any], tuple[Any, ...]]], parallel: bool) -> Iterator[Any]:
     """Run ``function(*arguments)`` for each call, yielding results in order."""
-    if not parallel or _WORKERS < 2:
-        for function, arguments in calls:
-            yield function(*arguments)
-        return
-    pending: deque[Future[Any]] = deque()
-    try:
-        for function, arguments in calls:
-            pending.append(_executor().submit(function, *arguments))
-            if len(pending) >= _IN_FLIGHT:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-    finally:
-        for future in pending:
-            future.cancel()
+    in_flight = _IN_FLIGHT if parallel and _WORKERS >= 2 else 1
+    return bounded_map(lambda call: call[0](*call[1]), calls, in_flight=in_flight,
+                       executor=_executor() if in_flight > 1 else None)
 
 
 def encrypt_stream(chunks: Iterable[Any], key: WrappingKey, segment_size: int = DEFAULT_SEGMENT_SIZE, *,
