@@ -39,12 +39,16 @@ class Capabilities:
         Largest total size in bytes of an object's metadata (keys plus values), if limited.
     lowercase_metadata_keys : bool
         Metadata keys come back lower-cased (S3); cottoncandy's own keys are lower-case already.
+    metadata_after_data : bool
+        ``put`` reads its ``metadata`` only after it has read the payload to its end, so the
+        pipeline can add the checksum of a streamed payload as the bytes pass (local, memory).
     """
 
     buckets: bool = False
     server_side_copy: bool = False
     metadata_limit: int | None = None
     lowercase_metadata_keys: bool = False
+    metadata_after_data: bool = False
 
 
 @dataclass(frozen=True)

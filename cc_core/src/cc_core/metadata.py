@@ -14,6 +14,8 @@ from .errors import MetadataError
 
 CODEC_KEY = "cc-codec"
 TRANSFORMS_KEY = "cc-transforms"
+#: ``<algorithm>:<hex digest>`` of the stored bytes (see :mod:`cc_core.integrity`).
+CHECKSUM_KEY = "cc-checksum"
 RESERVED_PREFIX = "cc-"
 LEGACY_COMPRESSION_KEY = "compression"
 LEGACY_GZIP_KEY = "gzip"

@@ -16,7 +16,9 @@ from typing import Any
 from .backend import Backend, ObjectInfo
 from .codec import Encoded
 from .errors import ConfigError, CottonCandyError, IntegrityError, MetadataError
+from .integrity import CHECKSUM_METADATA_SIZE, ChecksumReader, Verifier, checksum_of
 from .metadata import (
+    CHECKSUM_KEY,
     CODEC_KEY,
     LEGACY_COMPRESSION_KEY,
     TRANSFORMS_KEY,
@@ -32,7 +34,11 @@ TransformSpec = None | bool | str | Sequence[str]
 
 
 class DirectSource:
-    """Decoded bytes that are the stored bytes: read with ranged ``get_into`` calls."""
+    """Decoded bytes that are the stored bytes: read with ranged ``get_into`` calls.
+
+    Each filled buffer is digested right after ``get_into`` (while it is in cache); reaching the
+    end checks the object's checksum, and an object shorter than ``head`` said is an error.
+    """
 
     def __init__(self, backend: Backend, info: ObjectInfo, progress: Progress) -> None:
         self.name = info.name
@@ -41,15 +47,20 @@ class DirectSource:
         self._offset = 0
         self._progress = progress
         self._version = _version_option(info)
+        self._verifier = Verifier(info.name, info.metadata, info.size)
 
     def readinto(self, buffer: memoryview) -> int:
         assert self.size is not None
         wanted = min(len(buffer), self.size - self._offset)
         if wanted <= 0:
+            self._verifier.finish()
             return 0
         count = self._backend.get_into(self.name, buffer[:wanted], offset=self._offset, progress=self._progress,
                                        **self._version)
+        self._verifier.update(buffer[:count])
         self._offset += count
+        if count < wanted or self._offset == self.size:
+            self._verifier.finish()
         return count
 
     def read(self) -> bytes:
@@ -195,10 +206,11 @@ class Pipeline:
             metadata[LEGACY_COMPRESSION_KEY] = legacy_compression(chain, metadata.get("order", "C"))
         metadata.update(user_metadata)
         limit = backend.capabilities.metadata_limit
-        if limit is not None and metadata_size(metadata) > limit:
+        if limit is not None and metadata_size(metadata) + CHECKSUM_METADATA_SIZE > limit:
             raise MetadataError(
-                f"The metadata of {name!r} takes {metadata_size(metadata)} bytes; the "
-                f"{backend.name} backend allows {limit}. Store large annotations as a json object"
+                f"The metadata of {name!r} takes {metadata_size(metadata) + CHECKSUM_METADATA_SIZE} bytes "
+                f"with its checksum; the {backend.name} backend allows {limit}. Store large annotations "
+                "as a json object"
             )
         payload = encoded.payload
         for transform in chain:
@@ -208,6 +220,13 @@ class Pipeline:
                 payload = Payload(list(chunks))
             else:  # memory stays bounded by a few chunks, whatever the object's size
                 payload = Payload(stream=_ChunkReader(iter(chunks)), size=size)  # type: ignore[arg-type]
+        if any(t.kind == ENCRYPTION for t in chain):
+            pass  # authenticated encryption checks every segment already, ranged reads included
+        elif payload.buffers is not None:
+            metadata[CHECKSUM_KEY] = checksum_of(payload.buffers)
+        elif backend.capabilities.metadata_after_data:
+            assert payload.stream is not None
+            payload = Payload(stream=ChecksumReader(payload.stream, metadata), size=payload.size)  # type: ignore[arg-type]
         backend.put(name, payload, metadata, progress=progress, **put_options)
 
     # -- reading -------------------------------------------------------------------------------
@@ -226,6 +245,7 @@ class Pipeline:
             ) from None
         progress.set_size(info.size)
         chunks: Iterator[Any] = backend.iter_chunks(info.name, progress=progress, **_version_option(info))
+        chunks = Verifier(info.name, info.metadata, info.size).chunks(chunks)
         for transform in reversed(chain):
             chunks = iter(transform.decode(chunks))
         return StreamSource(info.name, _naming_errors(info.name, chunks))

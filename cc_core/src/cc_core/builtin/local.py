@@ -41,7 +41,7 @@ _RENAME_LOCK = threading.Lock()
 class LocalBackend(Backend):
     """Objects as files under a root folder (the bucket)."""
 
-    capabilities = Capabilities(buckets=True, server_side_copy=True)
+    capabilities = Capabilities(buckets=True, server_side_copy=True, metadata_after_data=True)
 
     def __init__(
         self,

@@ -23,7 +23,7 @@ _lock = threading.RLock()
 class MemoryBackend(Backend):
     """Objects kept as bytes in this process's memory."""
 
-    capabilities = Capabilities(buckets=True, server_side_copy=True)
+    capabilities = Capabilities(buckets=True, server_side_copy=True, metadata_after_data=True)
 
     def __init__(
         self,
