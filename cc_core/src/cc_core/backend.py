@@ -42,6 +42,10 @@ class Capabilities:
     metadata_after_data : bool
         ``put`` reads its ``metadata`` only after it has read the payload to its end, so the
         pipeline can add the checksum of a streamed payload as the bytes pass (local, memory).
+        Such a backend reads the payload through :meth:`Payload.chunks` or its stream.
+    read_callback : bool
+        ``get_into`` takes ``on_read=``, a function it calls with each part of the buffer as soon
+        as that part is filled, so that the reader digests it while it is in cache (local).
     """
 
     buckets: bool = False
@@ -49,6 +53,7 @@ class Capabilities:
     metadata_limit: int | None = None
     lowercase_metadata_keys: bool = False
     metadata_after_data: bool = False
+    read_callback: bool = False
 
 
 @dataclass(frozen=True)

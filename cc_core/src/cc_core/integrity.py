@@ -24,7 +24,7 @@ import xxhash
 
 from .errors import IntegrityError, MetadataError
 from .metadata import CHECKSUM_KEY
-from .payload import Buffer
+from .payload import DEFAULT_CHUNK_SIZE, Buffer, Payload
 
 ALGORITHM = "xxh3-64"
 #: Bytes a checksum adds to an object's metadata (key plus value), for metadata limits.
@@ -41,6 +41,25 @@ def checksum_of(buffers: Iterable[Buffer]) -> str:
     for buffer in buffers:
         digest.update(buffer)
     return _label(digest)
+
+
+class ChecksummedPayload(Payload):
+    """Buffers whose checksum is recorded in ``metadata`` once :meth:`chunks` has yielded them all.
+
+    Each chunk is digested just before the backend writes it, while it is in cache: no separate
+    pass over a large array (for backends with ``Capabilities.metadata_after_data``).
+    """
+
+    def __init__(self, payload: Payload, metadata: MutableMapping[str, str]) -> None:
+        super().__init__(payload.buffers)
+        self._metadata = metadata
+
+    def chunks(self, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[memoryview]:
+        digest = xxhash.xxh3_64()
+        for chunk in super().chunks(chunk_size):
+            digest.update(chunk)
+            yield chunk
+        self._metadata[CHECKSUM_KEY] = _label(digest)
 
 
 class ChecksumReader(io.RawIOBase):

@@ -16,7 +16,7 @@ from typing import Any
 from .backend import Backend, ObjectInfo
 from .codec import Encoded
 from .errors import ConfigError, CottonCandyError, IntegrityError, MetadataError
-from .integrity import CHECKSUM_METADATA_SIZE, ChecksumReader, Verifier, checksum_of
+from .integrity import CHECKSUM_METADATA_SIZE, ChecksummedPayload, ChecksumReader, Verifier, checksum_of
 from .metadata import (
     CHECKSUM_KEY,
     CODEC_KEY,
@@ -36,8 +36,9 @@ TransformSpec = None | bool | str | Sequence[str]
 class DirectSource:
     """Decoded bytes that are the stored bytes: read with ranged ``get_into`` calls.
 
-    Each filled buffer is digested right after ``get_into`` (while it is in cache); reaching the
-    end checks the object's checksum, and an object shorter than ``head`` said is an error.
+    Each filled part of the buffer is digested as soon as it is filled (by the backend's
+    ``on_read`` where it has one, while the part is in cache); reaching the end checks the object's
+    checksum, and an object shorter than ``head`` said is an error.
     """
 
     def __init__(self, backend: Backend, info: ObjectInfo, progress: Progress) -> None:
@@ -48,6 +49,7 @@ class DirectSource:
         self._progress = progress
         self._version = _version_option(info)
         self._verifier = Verifier(info.name, info.metadata, info.size)
+        self._on_read = {"on_read": self._verifier.update} if backend.capabilities.read_callback else {}
 
     def readinto(self, buffer: memoryview) -> int:
         assert self.size is not None
@@ -56,8 +58,9 @@ class DirectSource:
             self._verifier.finish()
             return 0
         count = self._backend.get_into(self.name, buffer[:wanted], offset=self._offset, progress=self._progress,
-                                       **self._version)
-        self._verifier.update(buffer[:count])
+                                       **self._version, **self._on_read)
+        if not self._on_read:
+            self._verifier.update(buffer[:count])
         self._offset += count
         if count < wanted or self._offset == self.size:
             self._verifier.finish()
@@ -222,11 +225,11 @@ class Pipeline:
                 payload = Payload(stream=_ChunkReader(iter(chunks)), size=size)  # type: ignore[arg-type]
         if any(t.kind == ENCRYPTION for t in chain):
             pass  # authenticated encryption checks every segment already, ranged reads included
+        elif backend.capabilities.metadata_after_data:  # digested as the backend writes it
+            payload = (ChecksummedPayload(payload, metadata) if payload.buffers is not None else
+                       Payload(stream=ChecksumReader(payload.stream, metadata), size=payload.size))  # type: ignore[arg-type]
         elif payload.buffers is not None:
             metadata[CHECKSUM_KEY] = checksum_of(payload.buffers)
-        elif backend.capabilities.metadata_after_data:
-            assert payload.stream is not None
-            payload = Payload(stream=ChecksumReader(payload.stream, metadata), size=payload.size)  # type: ignore[arg-type]
         backend.put(name, payload, metadata, progress=progress, **put_options)
 
     # -- reading -------------------------------------------------------------------------------
