@@ -120,6 +120,8 @@ class Ours(Contestant):
     needs: ClassVar[tuple[tuple[str, str], ...]] = ()
     encrypted: ClassVar[bool] = False
     upload_options: ClassVar[dict[str, Any]] = {}
+    #: Backend options (S3 transfer settings) that replace the defaults for this contestant.
+    backend_options: ClassVar[dict[str, Any]] = {}
     quick = True
 
     def setup(self) -> None:
@@ -128,7 +130,7 @@ class Ours(Contestant):
         if self.store == "s3":
             where: dict[str, Any] = dict(
                 bucket_name=self.context["bucket"], ACCESS_KEY="testing", SECRET_KEY="testing",
-                endpoint_url=self.context["endpoint"], backend="s3")
+                endpoint_url=self.context["endpoint"], backend="s3", **self.backend_options)
         else:
             where = dict(bucket_name=str(self.local_folder()), backend="local", force_bucket_creation=True)
         try:
@@ -151,6 +153,13 @@ class OursRaw(Ours):
 
     def download(self, name: str, like: np.ndarray) -> np.ndarray:
         return self.cci.download_raw_array(name)
+
+
+class OursSingleGet(OursRaw):
+    id = "cc-raw-1get-s3"
+    backend_options = {"download_threshold": 5 << 30}
+    description = ("upload_raw_array / download_raw_array with [download_settings] mpd_use_threshold = 5000: "
+                   "one GET per download, as the floor (moto re-reads the whole object for every ranged GET)")
 
 
 class OursZstd(OursRaw):
@@ -304,9 +313,9 @@ class ZarrZstd(Zarr):
     description = "zarr 3 on an s3fs FsspecStore, default chunks, ZstdCodec(level=1)"
 
 
-_S3 = [BotoFloor, OursRaw, OursZstd, OursNpy, OursDask, OursEncrypted,
+_S3 = [BotoFloor, OursRaw, OursSingleGet, OursZstd, OursNpy, OursDask, OursEncrypted,
        Cc04Default, Cc04Raw, Cc04Dask, ZarrRaw, ZarrZstd]
-_LOCAL = [NumpyFloor] + [_on_local(cls) for cls in _S3 if not cls.floor]
+_LOCAL = [NumpyFloor] + [_on_local(cls) for cls in _S3 if not cls.floor and not getattr(cls, "backend_options", None)]
 for _cls in _LOCAL:
     if _cls.id.startswith("zarr"):
         _cls.description = _cls.description.replace("an s3fs FsspecStore", "a LocalStore")
