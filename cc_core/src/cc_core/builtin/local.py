@@ -12,6 +12,7 @@ metadata. Files written by cottoncandy 0.4 have no such record and are read as t
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import shutil
@@ -111,9 +112,19 @@ class LocalBackend(Backend):
         except BaseException:
             os.unlink(data_temp)
             raise
-        with _RENAME_LOCK:  # readers in this process never see one rename without the other
-            os.replace(data_temp, path)
-            os.replace(meta_temp, meta_path)
+        data_renamed = False
+        try:
+            with _RENAME_LOCK:  # readers in this process never see one rename without the other
+                os.replace(data_temp, path)
+                data_renamed = True
+                os.replace(meta_temp, meta_path)
+        except BaseException:  # interrupted: finish the new version if its data is in place
+            if data_renamed:
+                os.replace(meta_temp, meta_path)
+            else:
+                for temp in (data_temp, meta_temp):
+                    Path(temp).unlink(missing_ok=True)
+            raise
         if self.fsync:
             _fsync_folder(path.parent)
 
@@ -163,11 +174,33 @@ class LocalBackend(Backend):
                 version = _version_of(file)
                 stat = os.fstat(file.fileno())
             expected = metadata.pop(VERSION_KEY, None)
-            if expected is None or expected == version:
+            if (expected is None and metadata) or expected == version:
                 modified = datetime.fromtimestamp(stat.st_mtime, timezone.utc)
                 return ObjectInfo(name, stat.st_size, metadata, modified, version)
+            if expected is None or attempt == _READ_ATTEMPTS // 2:
+                if self._finish_interrupted_write(meta_path, version):
+                    continue
+                if expected is None:  # data without any metadata (cottoncandy 0.4 wrote some)
+                    return ObjectInfo(name, stat.st_size, {}, datetime.fromtimestamp(stat.st_mtime, timezone.utc), version)
             time.sleep(min(0.0005 * 2**attempt, 0.05))  # a writer is between its two renames
         raise ObjectChangedError(f"Object {name!r} in {self.describe()} kept changing while being read")
+
+    def _finish_interrupted_write(self, meta_path: Path, version: str) -> bool:
+        """Put the metadata of data version ``version`` in place if a writer that stopped between
+        its two renames left it in a temporary file: the object becomes the complete new version."""
+        for temp in meta_path.parent.glob(glob.escape(f".{meta_path.name}{TEMP_MARKER}") + "*"):
+            try:
+                record = json.loads(temp.read_bytes())
+            except (OSError, ValueError):
+                continue
+            if record.get(VERSION_KEY) == version:
+                with _RENAME_LOCK:
+                    try:
+                        os.replace(temp, meta_path)
+                    except FileNotFoundError:
+                        pass  # another reader finished it
+                return True
+        return False
 
     def get_into(
         self, name: str, buffer: memoryview, *, offset: int = 0, progress: Progress = NO_PROGRESS, version: str | None = None,
