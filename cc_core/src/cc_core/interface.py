@@ -253,7 +253,10 @@ class CCInterface:
             for attempt in range(_READ_ATTEMPTS):
                 info = backend.head(name)
                 try:
-                    return consume(info, self.pipeline.source(backend, info, progress=progress))
+                    source = self.pipeline.source(backend, info, progress=progress)
+                    result = consume(info, source)
+                    source.verify()  # a consumer that stopped short of the end is checked too
+                    return result
                 except ObjectChangedError:
                     if attempt == _READ_ATTEMPTS - 1:
                         raise

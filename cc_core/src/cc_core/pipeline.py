@@ -72,14 +72,25 @@ class DirectSource:
         count = self.readinto(memoryview(remaining))
         return bytes(remaining[:count])
 
+    def verify(self) -> None:
+        """Read what the consumer left unread, so that the checksum is checked all the same."""
+        scratch = memoryview(bytearray(min(self.size or 0, 1 << 20) or 1))
+        while self.readinto(scratch):
+            pass
+
 
 class StreamSource:
-    """Decoded bytes produced by an iterator of chunks (the transform chain run backwards)."""
+    """Decoded bytes produced by an iterator of chunks (the transform chain run backwards).
 
-    def __init__(self, name: str, chunks: Iterator[Any]) -> None:
+    ``stored`` is the iterator of stored chunks at the start of the chain: a transform may stop
+    pulling once its format says it is done, so at the end it is drained (and so verified) too.
+    """
+
+    def __init__(self, name: str, chunks: Iterator[Any], stored: Iterator[Any] | None = None) -> None:
         self.name = name
         self.size: int | None = None
         self._chunks = chunks
+        self._stored = stored
         self._pending = memoryview(b"")
 
     def readinto(self, buffer: memoryview) -> int:
@@ -88,6 +99,7 @@ class StreamSource:
             if not len(self._pending):
                 chunk = next(self._chunks, None)
                 if chunk is None:
+                    self._drain_stored()
                     break
                 self._pending = memoryview(chunk).cast("B")
                 continue
@@ -100,7 +112,19 @@ class StreamSource:
     def read(self) -> bytes:
         rest = [bytes(self._pending)] + [bytes(chunk) for chunk in self._chunks]
         self._pending = memoryview(b"")
+        self._drain_stored()
         return b"".join(rest)
+
+    def verify(self) -> None:
+        """Decode what the consumer left unread and check the stored bytes' checksum."""
+        for _ in self._chunks:
+            pass
+        self._drain_stored()
+
+    def _drain_stored(self) -> None:
+        if self._stored is not None:
+            for _ in self._stored:
+                pass
 
 
 class _ChunkReader(io.RawIOBase):
@@ -247,11 +271,12 @@ class Pipeline:
                 f"Object {info.name!r} was written with transform chain {names}, and {exc}"
             ) from None
         progress.set_size(info.size)
-        chunks: Iterator[Any] = backend.iter_chunks(info.name, progress=progress, **_version_option(info))
-        chunks = Verifier(info.name, info.metadata, info.size).chunks(chunks)
+        stored = Verifier(info.name, info.metadata, info.size).chunks(
+            backend.iter_chunks(info.name, progress=progress, **_version_option(info)))
+        chunks: Iterator[Any] = stored
         for transform in reversed(chain):
             chunks = iter(transform.decode(chunks))
-        return StreamSource(info.name, _naming_errors(info.name, chunks))
+        return StreamSource(info.name, _naming_errors(info.name, chunks), stored)
 
     def _check_always(self, name: str, names: Sequence[str]) -> None:
         """Refuse an object that was stored without a transform this interface always applies."""
