@@ -142,20 +142,23 @@ class S3Backend(Backend):
         extra["Metadata"] = encode_metadata(metadata, where=target.url)
         target.upload(payload, extra, progress)
 
-    def get_into(self, name: str, buffer: memoryview, *, offset: int = 0, progress: Progress = NO_PROGRESS) -> int:
+    def get_into(self, name: str, buffer: memoryview, *, offset: int = 0, progress: Progress = NO_PROGRESS,
+                 version: str | None = None) -> int:
+        """Read into ``buffer``; with ``version`` (the ETag ``head`` gave), that version only."""
         view = buffer.cast("B") if buffer.format != "B" or buffer.ndim != 1 else buffer
-        return self._object(name).read_into(view, offset, progress)
+        return self._object(name).read_into(view, offset, progress, etag=version)
 
     def iter_chunks(self, name: str, *, byte_range: tuple[int, int] | None = None,
-                    chunk_size: int = DEFAULT_CHUNK_SIZE, progress: Progress = NO_PROGRESS) -> Iterator[memoryview]:
-        return self._object(name).iter_chunks(byte_range, chunk_size, progress)
+                    chunk_size: int = DEFAULT_CHUNK_SIZE, progress: Progress = NO_PROGRESS,
+                    version: str | None = None) -> Iterator[memoryview]:
+        return self._object(name).iter_chunks(byte_range, chunk_size, progress, etag=version)
 
     def head(self, name: str) -> ObjectInfo:
         bucket = self._require_bucket()
         response = self._call(lambda: self.client.head_object(Bucket=bucket, Key=name),
                               what="reading the metadata", name=name)
         return ObjectInfo(name, int(response["ContentLength"]), decode_metadata(response.get("Metadata", {})),
-                          response.get("LastModified"))
+                          response.get("LastModified"), response.get("ETag"))
 
     def list(self, prefix: str = "", delimiter: str | None = None) -> Iterator[ObjectInfo | Prefix]:
         """Every object under ``prefix``, page after page (S3 sends at most 1,000 per page)."""

@@ -22,7 +22,7 @@ from typing import Any, BinaryIO, TypeVar
 
 from botocore import exceptions as boto_errors
 
-from cc_core.errors import TransferError
+from cc_core.errors import ObjectChangedError, TransferError
 from cc_core.payload import Payload
 from cc_core.progress import NO_PROGRESS, Progress
 
@@ -32,6 +32,10 @@ from .settings import TransferSettings
 T = TypeVar("T")
 #: Window for reads through urllib3's copying ``readinto`` (the fallback path).
 _FALLBACK_WINDOW = 1 << 20
+
+
+class ObjectReplacedError(ObjectChangedError, TransferError):
+    """The object was overwritten during a read pinned to its ETag; the interface reads it again."""
 
 
 class ViewReader(io.RawIOBase):
@@ -281,22 +285,27 @@ class S3Object:
                 )
 
     # -- downloads -------------------------------------------------------------------------------
-    def read_into(self, target: memoryview, offset: int, progress: Progress = NO_PROGRESS) -> int:
-        """Read bytes ``[offset, offset + len(target))`` into ``target``; returns the count."""
-        with self._translated("download"):
-            return self._read_into(target, offset, progress)
+    def read_into(self, target: memoryview, offset: int, progress: Progress = NO_PROGRESS,
+                  etag: str | None = None) -> int:
+        """Read bytes ``[offset, offset + len(target))`` into ``target``; returns the count.
 
-    def _read_into(self, target: memoryview, offset: int, progress: Progress) -> int:
+        With ``etag`` (from ``head``), only that version is read: another one raises
+        :class:`ObjectReplacedError`.
+        """
+        with self._translated("download"):
+            return self._read_into(target, offset, progress, etag)
+
+    def _read_into(self, target: memoryview, offset: int, progress: Progress, etag: str | None = None) -> int:
         wanted = len(target)
         retrier = Retrier(self.settings)
         if wanted == 0:
             retrier.call(lambda: self.client.head_object(Bucket=self.bucket, Key=self.key), what=f"Checking {self.url}")
             return 0
         first_size = wanted if wanted <= self.settings.download_threshold else self.settings.download_part_size
-        response = retrier.call(lambda: self._get(offset, offset + first_size), what=f"Download of {self.url}")
+        response = retrier.call(lambda: self._get(offset, offset + first_size, etag), what=f"Download of {self.url}")
         if response is None:  # the object ends before offset
             return 0
-        etag = response.get("ETag")
+        etag = etag or response.get("ETag")
         end = min(offset + wanted, _total_size(response, offset))
         step = self.settings.download_part_size
         ranges = [(offset, min(offset + first_size, end))]
@@ -325,7 +334,7 @@ class S3Object:
             if error_code(exc) == "InvalidRange":
                 return None
             if error_code(exc) in ("PreconditionFailed", "412"):
-                raise TransferError(f"{self.url} was overwritten while it was being read; read it again") from None
+                raise ObjectReplacedError(f"{self.url} was overwritten while it was being read; read it again") from None
             raise
 
     def _fetch(self, retrier: Retrier, response: Any, start: int, stop: int, target: memoryview, etag: str | None) -> int:
@@ -347,14 +356,15 @@ class S3Object:
 
         return retrier.call(attempt, what=f"Download of bytes {start}-{stop} of {self.url}")
 
-    def iter_chunks(self, byte_range: tuple[int, int] | None, chunk_size: int, progress: Progress) -> Iterator[memoryview]:
-        """The bytes in order, ``chunk_size`` at a time; a dropped connection resumes where it was."""
+    def iter_chunks(self, byte_range: tuple[int, int] | None, chunk_size: int, progress: Progress,
+                    etag: str | None = None) -> Iterator[memoryview]:
+        """The bytes in order, ``chunk_size`` at a time; a dropped connection resumes where it was
+        (of the same version: the first response's ETag, or ``etag`` when given)."""
         start, stop = byte_range if byte_range else (0, None)
         if stop is not None and stop <= start:
             return
         retrier = Retrier(self.settings)
         position, end = start, stop
-        etag: str | None = None
         response: Any = None
         failures = 0
         try:
