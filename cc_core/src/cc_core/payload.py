@@ -82,6 +82,10 @@ class Payload:
         """Yield the bytes in order, at most ``chunk_size`` at a time (views, not copies)."""
         if self.buffers is None:
             assert self.stream is not None
+            direct = getattr(self.stream, "payload_buffers", None)  # a transform's output: its own buffers
+            if direct is not None:
+                yield from direct(chunk_size)
+                return
             while True:
                 block = self.stream.read(chunk_size)
                 if not block:
