@@ -18,6 +18,8 @@ such as ``{"ServerSideEncryption": "AES256"}``), ``config`` (a ``botocore.client
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import fields
 from typing import Any
@@ -37,6 +39,25 @@ from .transfer import S3Object, run_parallel
 
 DELETE_BATCH = 1000
 _TRANSFER_FIELDS = frozenset(f.name for f in fields(TransferSettings))
+#: botocore's debug logs print request headers and the canonical request, session token included
+_TOKEN_IN_LOGS = re.compile(r"""(x-amz-security-token['"]?\s*[:=]\s*b?['"]?)[^'"\s,}&]+""", re.IGNORECASE)
+_LOGGERS_WITH_HEADERS = ("botocore.auth", "botocore.endpoint", "botocore.httpsession", "botocore.parsers")
+
+
+class _RedactSessionTokens(logging.Filter):
+    """Replaces session tokens in botocore's debug records (runs only when DEBUG is on)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _TOKEN_IN_LOGS.sub(r"\1********", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+_REDACTION = _RedactSessionTokens()
+for _name in _LOGGERS_WITH_HEADERS:
+    logging.getLogger(_name).addFilter(_REDACTION)
 
 
 class S3Backend(Backend):
