@@ -23,7 +23,8 @@ import numpy as np
 from .backend import Backend, ObjectInfo, Prefix
 from .codec import Encoded, LayoutCodec, ObjectCodec
 from .config import Config, is_secret, load_config
-from .errors import CottonCandyError, InvalidNameError, MetadataError, ObjectChangedError, ObjectNotFoundError
+from .errors import (CottonCandyError, IntegrityError, InvalidNameError, MetadataError, ObjectChangedError,
+                     ObjectNotFoundError)
 from .metadata import codec_name, user_metadata
 from . import names
 from .patterns import has_magic, literal_prefix, matches
@@ -259,6 +260,11 @@ class CCInterface:
                     return result
                 except ObjectChangedError:
                     if attempt == _READ_ATTEMPTS - 1:
+                        raise
+                except IntegrityError:
+                    # bytes of a newer version under this version's metadata (a local file's inode
+                    # reused by a fast writer) fail the checksum: read again if the object changed
+                    if attempt == _READ_ATTEMPTS - 1 or not _replaced(backend, info):
                         raise
 
     def _progress(self, progress: Progress | bool | None, description: str) -> Any:
@@ -682,6 +688,15 @@ class CCInterface:
             raise CottonCandyError(f"{name!r} is a folder of {len(under)} objects; pass recursive=True to remove them all")
         backend.delete_many(under)
         return under
+
+
+def _replaced(backend: Backend, info: ObjectInfo) -> bool:
+    """Whether the object ``info`` described has been replaced since."""
+    try:
+        current = backend.head(info.name)
+    except ObjectNotFoundError:
+        return False
+    return (current.version, current.size, dict(current.metadata)) != (info.version, info.size, dict(info.metadata))
 
 
 def _rebuild_interface(bucket, endpoint, backend, transforms, settings_path, options, backend_options):

@@ -117,10 +117,10 @@ class LocalBackend(Backend):
             with _RENAME_LOCK:  # readers in this process never see one rename without the other
                 os.replace(data_temp, path)
                 data_renamed = True
-                os.replace(meta_temp, meta_path)
+                _replace_unless_done(meta_temp, meta_path)
         except BaseException:  # interrupted: finish the new version if its data is in place
             if data_renamed:
-                os.replace(meta_temp, meta_path)
+                _replace_unless_done(meta_temp, meta_path)
             else:
                 for temp in (data_temp, meta_temp):
                     Path(temp).unlink(missing_ok=True)
@@ -177,7 +177,7 @@ class LocalBackend(Backend):
             if (expected is None and metadata) or expected == version:
                 modified = datetime.fromtimestamp(stat.st_mtime, timezone.utc)
                 return ObjectInfo(name, stat.st_size, metadata, modified, version)
-            if expected is None or attempt == _READ_ATTEMPTS // 2:
+            if expected is None or attempt == _READ_ATTEMPTS - 2:
                 if self._finish_interrupted_write(meta_path, version):
                     continue
                 if expected is None:  # data without any metadata (cottoncandy 0.4 wrote some)
@@ -371,6 +371,16 @@ def _info(name: str, path: Path) -> ObjectInfo:
 def _version_of(file: BinaryIO) -> str:
     stat = os.fstat(file.fileno())
     return f"{stat.st_ino}:{stat.st_size}"
+
+
+def _replace_unless_done(meta_temp: str, meta_path: Path) -> None:
+    """Rename the new metadata into place; a reader that found this writer stalled between its
+    renames may have done it already (see ``_finish_interrupted_write``)."""
+    try:
+        os.replace(meta_temp, meta_path)
+    except FileNotFoundError:
+        if not meta_path.exists():
+            raise
 
 
 def _fsync_folder(folder: Path) -> None:
