@@ -97,6 +97,9 @@ def _joined(chunks: Iterable[Buffer], what: str) -> memoryview:
     return memoryview(joined)
 
 
+PARALLEL_FROM = 1 << 20
+
+
 def _slices(data: Buffer) -> Iterator[memoryview]:
     view = memoryview(data).cast("B")
     for start in range(0, len(view), OUTPUT_STEP):
@@ -126,7 +129,10 @@ class ZstdTransform(NumcodecsCompression):
             chunks = [memoryview(c).cast("B") for c in chunks]
             size = sum(len(c) for c in chunks)
         level = self.default_level if self.level is None else self.level
-        compressor = zstandard.ZstdCompressor(level=level, write_content_size=True).compressobj(size=size)
+        # zstd's own worker threads compress one standard frame on every core (numcodecs and 0.4
+        # read it as any other); below a few blocks the hand-off costs more than it saves
+        threads = -1 if size >= PARALLEL_FROM else 0
+        compressor = zstandard.ZstdCompressor(level=level, write_content_size=True, threads=threads).compressobj(size=size)
         try:
             for chunk in chunks:
                 out = compressor.compress(chunk)
