@@ -238,3 +238,12 @@ def test_file_urls_under_the_root(local_interface, tmp_path):
         local_interface.upload_object(f"file://{tmp_path}/elsewhere", b"1")
     with pytest.raises(InvalidNameError, match="outside"):
         local_interface.upload_object(f"file://{root}/../escape", b"1")
+
+
+def test_local_stream_shorter_than_announced_stores_what_it_had(local_interface):
+    """Blocks are reserved for the announced size; a stream that ends early leaves no zero tail."""
+    import io
+
+    local_interface.upload_object("short", Payload(stream=io.BytesIO(b"abc"), size=1000))
+    assert local_interface.download_object("short") == b"abc"
+    assert (local_interface.backend.root / "short").stat().st_size == 3

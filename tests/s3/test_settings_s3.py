@@ -141,3 +141,18 @@ def test_no_bucket_selected(s3_options, cc_settings):
     assert backend.describe() == "s3 (no bucket)"
     with pytest.raises(Exception, match="No bucket selected"):
         backend.put("x", Payload([b"1"]), {})
+
+
+def test_download_threshold_auto_means_one_get_on_loopback(cc_settings):
+    from cc_backend_s3.settings import NO_RANGES, TransferSettings, is_loopback
+
+    assert is_loopback("http://127.0.0.1:9000") and is_loopback("http://localhost:9000") and is_loopback("http://[::1]:9")
+    assert not is_loopback("https://s3.amazonaws.com") and not is_loopback(None) and not is_loopback("http://10.0.0.5")
+    assert cc_settings.get("download_settings", "mpd_use_threshold") == "auto"
+    remote = TransferSettings.from_settings(cc_settings)
+    assert remote.download_threshold == 32 << 20 and remote.download_part_size == 16 << 20
+    assert TransferSettings.from_settings(cc_settings, loopback=True).download_threshold == NO_RANGES
+    cc_settings.set("download_settings", "mpd_use_threshold", "8")
+    assert TransferSettings.from_settings(cc_settings, loopback=True).download_threshold == 8 << 20
+    explicit = TransferSettings.from_settings(cc_settings, loopback=True, download_threshold=1 << 20)
+    assert explicit.download_threshold == 1 << 20

@@ -34,7 +34,7 @@ from cc_core.progress import NO_PROGRESS, Progress
 from .client import make_client
 from .metadata import METADATA_LIMIT, decode_metadata, encode_metadata
 from .retry import Retrier, error_code, http_status, translated
-from .settings import TransferSettings
+from .settings import TransferSettings, is_loopback
 from .transfer import S3Object, run_parallel
 
 DELETE_BATCH = 1000
@@ -104,7 +104,7 @@ class S3Backend(Backend):
         transfer = {k: options.pop(k) for k in list(options) if k in _TRANSFER_FIELDS}
         if "default_acl" in options:
             transfer.setdefault("acl", options.pop("default_acl"))
-        self.transfer = TransferSettings.from_settings(settings, **transfer)
+        self.transfer = TransferSettings.from_settings(settings, loopback=is_loopback(endpoint_url), **transfer)
         self.upload_args = dict(upload_args or {})
         self.endpoint_url = endpoint_url
         self.client = make_client(

@@ -9,8 +9,10 @@ reads ``[s3] max_attempts``, ``retry_base_delay`` and ``retry_max_delay`` (secon
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, fields, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from cc_core.config import parse_size
 from cc_core.errors import ConfigError
@@ -19,6 +21,8 @@ MB = 1 << 20
 #: S3's own limits: a single PUT or part copy is at most 5 GiB, a part at least 5 MiB.
 S3_MAX_PUT = 5 * (1 << 30)
 S3_MIN_PART = 5 * MB
+#: A download threshold no object reaches: every read is one GET.
+NO_RANGES = 1 << 62
 
 
 @dataclass(frozen=True)
@@ -66,8 +70,12 @@ class TransferSettings:
     retry_max_delay: float = 5.0
 
     @classmethod
-    def from_settings(cls, settings: Any, **overrides: Any) -> "TransferSettings":
-        """Read the cottoncandy config (``settings`` may be None), then apply ``overrides``."""
+    def from_settings(cls, settings: Any, *, loopback: bool = False, **overrides: Any) -> "TransferSettings":
+        """Read the cottoncandy config (``settings`` may be None), then apply ``overrides``.
+
+        ``loopback``: the endpoint is on this machine, so an ``auto`` download threshold means
+        one GET per read (ranges help only when a single stream is network-bound).
+        """
         values: dict[str, Any] = {}
         if settings is not None:
             values = {
@@ -84,6 +92,8 @@ class TransferSettings:
                 "retry_base_delay": _number(settings, "s3", "retry_base_delay", float),
                 "retry_max_delay": _number(settings, "s3", "retry_max_delay", float),
             }
+        if loopback and values.get("download_threshold") is None:
+            values["download_threshold"] = NO_RANGES
         values.update(overrides)
         result = cls(**{k: v for k, v in values.items() if v is not None})
         result.check()
@@ -114,6 +124,19 @@ class TransferSettings:
         return max(part, needed)
 
 
+def is_loopback(endpoint_url: str | None) -> bool:
+    """Whether ``endpoint_url`` names a server on this machine (127.0.0.0/8, ::1, localhost)."""
+    if not endpoint_url:
+        return False
+    host = urlsplit(endpoint_url if "://" in endpoint_url else f"//{endpoint_url}").hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _raw(settings: Any, section: str, key: str) -> str | None:
     value = settings.get(section, key, fallback=None)
     return value.strip() if value and value.strip() else None
@@ -122,7 +145,7 @@ def _raw(settings: Any, section: str, key: str) -> str | None:
 def _size(settings: Any, section: str, key: str) -> int | None:
     """A size setting: plain numbers are MB (cottoncandy 0.4), ``"256KB"`` style are exact."""
     value = _raw(settings, section, key)
-    if value is None:
+    if value is None or value.lower() == "auto":
         return None
     try:
         return int(float(value) * MB)
