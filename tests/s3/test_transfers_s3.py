@@ -62,7 +62,7 @@ def test_threads_option_per_call(small, s3_faults):
 
 def test_upload_sends_the_arrays_own_memory(s3_backend):
     array = np.arange(1000, dtype="<f8")
-    reader = transfer.ViewReader(Payload([array]).buffers)
+    reader = Payload([array]).as_file()
     chunk = reader.read(4096)
     assert isinstance(chunk, memoryview) and np.shares_memory(np.frombuffer(chunk, np.uint8), array)
     s3_backend.put("arr", Payload([array]), {})

@@ -1,6 +1,6 @@
 """Moving bytes between memory and S3: zero-copy uploads, parallel parts and ranges, retries.
 
-Uploads send the payload's own memory: request bodies are :class:`ViewReader` objects whose
+Uploads send the payload's own memory: request bodies are :class:`cc_core.payload.BufferReader` objects whose
 ``read`` returns memoryview slices of the array, so botocore hashes and urllib3 sends the array's
 pages in place. Large payloads go up as multipart uploads, one thread per part; any failure (or
 an interrupt) aborts the upload, so no partial object ever appears and a previous version stays.
@@ -12,7 +12,6 @@ object's ETag so that a concurrent overwrite is detected instead of mixing two v
 
 from __future__ import annotations
 
-import bisect
 import io
 import queue
 import threading
@@ -23,7 +22,7 @@ from typing import Any, BinaryIO, TypeVar
 from botocore import exceptions as boto_errors
 
 from cc_core.errors import ObjectChangedError, TransferError
-from cc_core.payload import Payload
+from cc_core.payload import BufferReader, Payload
 from cc_core.progress import NO_PROGRESS, Progress
 
 from .retry import Retrier, ShortReadError, TransferCancelled, error_code, is_transient, translated
@@ -38,68 +37,14 @@ class ObjectReplacedError(ObjectChangedError, TransferError):
     """The object was overwritten during a read pinned to its ETag; the interface reads it again."""
 
 
-class ViewReader(io.RawIOBase):
-    """A seekable, read-only file object over memoryviews; ``read`` returns views, not copies.
+def _cancelled_check(cancel: threading.Event) -> Callable[[], None]:
+    """A :class:`BufferReader` check that stops a request still sending once ``cancel`` is set."""
 
-    A read never crosses from one buffer into the next, so it may return fewer bytes than asked
-    (as raw file objects may). Reading raises :class:`TransferCancelled` once ``cancel`` is set,
-    which stops a request that is still sending when its transfer has failed elsewhere.
-    """
-
-    def __init__(self, buffers: list[memoryview], cancel: threading.Event | None = None) -> None:
-        self._buffers = buffers
-        self._starts: list[int] = []
-        total = 0
-        for buffer in buffers:
-            self._starts.append(total)
-            total += len(buffer)
-        self._size = total
-        self._position = 0
-        self._cancel = cancel
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
-        self._position = max(0, base + offset)
-        return self._position
-
-    def _view_at(self, position: int, size: int) -> memoryview:
-        """Up to ``size`` bytes from ``position``, within the one buffer that holds it."""
-        if self._cancel is not None and self._cancel.is_set():
+    def check() -> None:
+        if cancel.is_set():
             raise TransferCancelled("the transfer was cancelled")
-        index = bisect.bisect_right(self._starts, position) - 1
-        while 0 <= index < len(self._buffers):
-            offset = position - self._starts[index]
-            if offset < len(self._buffers[index]):
-                return self._buffers[index][offset : offset + size]
-            index += 1  # empty buffers start where the next one does
-        return memoryview(b"")
 
-    def read(self, size: int | None = -1) -> memoryview | bytes:  # type: ignore[override]
-        if size is None or size < 0:
-            parts = []
-            while chunk := self._view_at(self._position, self._size):
-                parts.append(chunk)
-                self._position += len(chunk)
-            return b"".join(parts)
-        view = self._view_at(self._position, size)
-        self._position += len(view)
-        return view
-
-    def readinto(self, target: Any) -> int:  # type: ignore[override]
-        target = memoryview(target).cast("B")
-        view = self._view_at(self._position, len(target))
-        target[: len(view)] = view
-        self._position += len(view)
-        return len(view)
+    return check
 
 
 class StreamWindow(io.RawIOBase):
@@ -164,7 +109,7 @@ class S3Object:
             if payload.buffers is None:
                 self._upload_stream(payload, extra, progress)
             elif (payload.size or 0) < self.settings.multipart_threshold:
-                self._put(lambda: ViewReader(payload.buffers or []), payload.size or 0, extra)
+                self._put(lambda: BufferReader(payload.buffers or []), payload.size or 0, extra)
                 progress.relative_update(payload.size or 0)
             else:
                 self._multipart(self._buffer_parts(payload), extra, progress)
@@ -190,7 +135,7 @@ class S3Object:
         count = _fill(stream, first)
         if count < part_size:  # the whole stream fits one part: one PUT, no multipart
             try:
-                self._put(lambda: ViewReader([first[:count]]), count, extra)
+                self._put(lambda: BufferReader([first[:count]]), count, extra)
             finally:
                 buffers.give(first)
             progress.relative_update(count)
@@ -250,7 +195,7 @@ class S3Object:
                 response = retrier.call(
                     lambda: self.client.upload_part(
                         Bucket=self.bucket, Key=self.key, UploadId=upload_id, PartNumber=number,
-                        Body=ViewReader(views, retrier.cancel), ContentLength=size, **checksum_args),
+                        Body=BufferReader(views, _cancelled_check(retrier.cancel)), ContentLength=size, **checksum_args),
                     what=f"Upload of part {number} of {self.url}",
                 )
             finally:

@@ -8,9 +8,10 @@ compressed chunks) whose total size is known, or a readable binary stream. Backe
 
 from __future__ import annotations
 
+import bisect
 import io
-from collections.abc import Iterable, Iterator
-from typing import BinaryIO
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -109,12 +110,13 @@ class Payload:
             offset = end
         return Payload(parts)
 
-    def as_file(self) -> BinaryIO:
-        """A readable file object over the payload (buffers are read in place)."""
+    def as_file(self, check: Callable[[], None] | None = None) -> BinaryIO:
+        """A readable file object over the payload: the stream itself, or a
+        :class:`BufferReader` that reads the buffers in place (``check``: see there)."""
         if self.buffers is None:
             assert self.stream is not None
             return self.stream
-        return io.BufferedReader(_BufferReader(self.buffers), buffer_size=1 << 20)  # type: ignore[return-value]
+        return BufferReader(self.buffers, check)  # type: ignore[return-value]
 
     def tobytes(self) -> bytes:
         """Join the payload into one bytes object (a copy: for small objects only)."""
@@ -131,13 +133,26 @@ def _remaining_size(stream: BinaryIO) -> int | None:
         return None
 
 
-class _BufferReader(io.RawIOBase):
-    """A raw, seekable reader over a list of memoryviews."""
+class BufferReader(io.RawIOBase):
+    """A seekable raw file object over a list of buffers, read in place.
 
-    def __init__(self, buffers: list[memoryview]) -> None:
+    ``read`` returns a memoryview within one buffer, never a copy, so an HTTP client hashes and
+    sends the array's own pages. A read never crosses from one buffer into the next, so it may
+    return fewer bytes than asked (as raw file objects may). ``check``, when given, is called
+    before every read and may raise to stop a request that is still sending (a transfer that
+    failed elsewhere).
+    """
+
+    def __init__(self, buffers: list[memoryview], check: Callable[[], None] | None = None) -> None:
         self._buffers = buffers
-        self._size = sum(len(b) for b in buffers)
+        self._starts: list[int] = []
+        total = 0
+        for buffer in buffers:
+            self._starts.append(total)
+            total += len(buffer)
+        self._size = total
         self._position = 0
+        self._check = check
 
     def readable(self) -> bool:
         return True
@@ -153,17 +168,32 @@ class _BufferReader(io.RawIOBase):
         self._position = max(0, base + offset)
         return self._position
 
-    def readinto(self, target) -> int:  # type: ignore[override]
+    def _view_at(self, position: int, size: int) -> memoryview:
+        """Up to ``size`` bytes from ``position``, within the one buffer that holds it."""
+        if self._check is not None:
+            self._check()
+        index = bisect.bisect_right(self._starts, position) - 1
+        while 0 <= index < len(self._buffers):
+            offset = position - self._starts[index]
+            if offset < len(self._buffers[index]):
+                return self._buffers[index][offset : offset + size]
+            index += 1  # empty buffers start where the next one does
+        return memoryview(b"")
+
+    def read(self, size: int | None = -1) -> memoryview | bytes:  # type: ignore[override]
+        if size is None or size < 0:
+            parts = []
+            while chunk := self._view_at(self._position, self._size):
+                parts.append(chunk)
+                self._position += len(chunk)
+            return b"".join(parts)
+        view = self._view_at(self._position, size)
+        self._position += len(view)
+        return view
+
+    def readinto(self, target: Any) -> int:  # type: ignore[override]
         target = memoryview(target).cast("B")
-        written = 0
-        offset = 0
-        for buffer in self._buffers:
-            end = offset + len(buffer)
-            if end > self._position and written < len(target):
-                start = self._position - offset
-                count = min(len(buffer) - start, len(target) - written)
-                target[written : written + count] = buffer[start : start + count]
-                written += count
-                self._position += count
-            offset = end
-        return written
+        view = self._view_at(self._position, len(target))
+        target[: len(view)] = view
+        self._position += len(view)
+        return len(view)
