@@ -14,32 +14,14 @@ from cc_crypto import read_range
 pytest.importorskip("cc_backend_s3", reason="the S3 backend plugin is not installed")
 pytest.importorskip("moto", reason="moto is needed for S3 tests")
 pytestmark = pytest.mark.filterwarnings("ignore::cc_crypto.keys.MasterKeyCreatedWarning")
-ACCESS_KEY, SECRET_KEY, SMALL_PART = "cc-test-access-key", "cc-test-secret-key", 256 * 1024
-
-
-@pytest.fixture(scope="module")
-def endpoint():
-    from moto import settings as moto_settings
-    from moto.s3 import models as s3_models
-    from moto.server import ThreadedMotoServer
-
-    previous = s3_models.S3_UPLOAD_PART_MIN_SIZE, moto_settings.S3_UPLOAD_PART_MIN_SIZE
-    s3_models.S3_UPLOAD_PART_MIN_SIZE = moto_settings.S3_UPLOAD_PART_MIN_SIZE = SMALL_PART
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-        s3_models.S3_UPLOAD_PART_MIN_SIZE, moto_settings.S3_UPLOAD_PART_MIN_SIZE = previous
+from s3.conftest import ACCESS_KEY, SECRET_KEY, SMALL_PART, moto_endpoint  # noqa: E402,F401  (the S3 suite's moto server)
 
 
 @pytest.fixture
-def s3(endpoint, cc_settings):
+def s3(moto_endpoint, cc_settings):
     def make(encrypted: bool = True, bucket: str = f"cc-crypto-{uuid.uuid4().hex[:12]}"):
         factory = cc.get_encrypted_interface if encrypted else cc.get_interface
-        return factory(bucket, ACCESS_KEY, SECRET_KEY, endpoint, force_bucket_creation=True, backend="s3",
+        return factory(bucket, ACCESS_KEY, SECRET_KEY, moto_endpoint, force_bucket_creation=True, backend="s3",
                        settings=cc_settings, verbose=False, min_part_size=SMALL_PART)
 
     return make
