@@ -117,7 +117,7 @@ def test_failed_download_leaves_no_file(interface, tmp_path):
     assert list(target.parent.iterdir()) == []
 
 
-def test_interface_pickles_without_secrets(tmp_path, cc_settings, temporary_plugin):
+def test_interface_pickles_without_secrets(tmp_path, cc_settings):
     cci = cc.get_interface(str(tmp_path), ACCESS_KEY="AKIAFAKE", SECRET_KEY="fake-secret-value", settings=cc_settings)
     data = pickle.dumps(cci)
     assert b"fake-secret-value" not in data and b"AKIAFAKE" not in data

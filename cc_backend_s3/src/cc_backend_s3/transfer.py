@@ -22,7 +22,7 @@ from typing import Any, BinaryIO, TypeVar
 from botocore import exceptions as boto_errors
 
 from cc_core.errors import ObjectChangedError, TransferError
-from cc_core.payload import BufferReader, Payload
+from cc_core.payload import BufferReader, Payload, SeekableReader
 from cc_core.progress import NO_PROGRESS, Progress
 
 from .retry import Retrier, ShortReadError, TransferCancelled, error_code, is_transient, translated
@@ -47,7 +47,7 @@ def _cancelled_check(cancel: threading.Event) -> Callable[[], None]:
     return check
 
 
-class StreamWindow(io.RawIOBase):
+class StreamWindow(SeekableReader):
     """``size`` bytes of a seekable stream from its current position, as a seekable file object.
 
     botocore seeks request bodies back to 0 to hash and to resend them; this keeps those seeks
@@ -59,20 +59,6 @@ class StreamWindow(io.RawIOBase):
         self._origin = stream.tell()
         self._size = size
         self._position = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
-        self._position = min(max(0, base + offset), self._size)
-        return self._position
 
     def readinto(self, target: Any) -> int:  # type: ignore[override]
         target = memoryview(target).cast("B")[: self._size - self._position]

@@ -133,7 +133,29 @@ def _remaining_size(stream: BinaryIO) -> int | None:
         return None
 
 
-class BufferReader(io.RawIOBase):
+class SeekableReader(io.RawIOBase):
+    """Position bookkeeping of a raw, seekable reader of ``_size`` bytes (HTTP clients seek
+    request bodies back to 0 to hash and to resend them); subclasses implement ``readinto``."""
+
+    _size = 0
+    _position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
+        self._position = min(max(0, base + offset), self._size)
+        return self._position
+
+
+class BufferReader(SeekableReader):
     """A seekable raw file object over a list of buffers, read in place.
 
     ``read`` returns a memoryview within one buffer, never a copy, so an HTTP client hashes and
@@ -153,20 +175,6 @@ class BufferReader(io.RawIOBase):
         self._size = total
         self._position = 0
         self._check = check
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
-        self._position = max(0, base + offset)
-        return self._position
 
     def _view_at(self, position: int, size: int) -> memoryview:
         """Up to ``size`` bytes from ``position``, within the one buffer that holds it."""
