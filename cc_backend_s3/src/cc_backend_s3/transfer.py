@@ -12,7 +12,6 @@ object's ETag so that a concurrent overwrite is detected instead of mixing two v
 
 from __future__ import annotations
 
-import io
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
