@@ -118,11 +118,29 @@ def test_no_plaintext_is_released_before_its_segment_authenticates(transform):
     data = os.urandom(3 * SEGMENT)
     stored = bytearray(encrypt(transform, data))
     stored[-1] ^= 1  # the last segment's tag
-    released = []
     with pytest.raises(DecryptionError):
-        for block in transform.decode([bytes(stored)]):
-            released.append(bytes(block))
+        b"".join(bytes(block) for block in transform.decode([bytes(stored)]))
+    reader = transform.decode([bytes(stored)])
+    released = []
+    buffer = memoryview(bytearray(SEGMENT))
+    with pytest.raises(DecryptionError):
+        while count := reader.readinto(buffer):
+            released.append(bytes(buffer[:count]))
     assert b"".join(released) == data[: 2 * SEGMENT]
+    assert bytes(buffer) == bytes(SEGMENT)  # the failed segment's plaintext is not left behind
+
+
+def test_reads_of_any_size_decrypt_straight_into_the_buffer(transform):
+    data = os.urandom(3 * SEGMENT + 77)
+    stored = encrypt(transform, data)
+    for size in (1, 7, SEGMENT - 1, SEGMENT, SEGMENT + 1, 2 * SEGMENT + 5, len(data), len(data) + 10):
+        reader = transform.decode([stored[:100], stored[100:]])
+        parts = []
+        buffer = memoryview(bytearray(size))
+        while count := reader.readinto(buffer):
+            parts.append(bytes(buffer[:count]))
+            assert count == size or not reader.readinto(memoryview(bytearray(1)))
+        assert b"".join(parts) == data
 
 
 def segments_of(stored: bytes) -> tuple[bytes, list[bytes]]:

@@ -511,18 +511,19 @@ class GDriveBackend(Backend):
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         progress: Progress = NO_PROGRESS,
         version: str | None = None,
-    ) -> Iterator[bytes]:
+    ) -> Iterator[memoryview]:
         file_id, size = self._source(name, version)
         start, stop = byte_range if byte_range else (0, size)
         if size is not None and stop is not None:
             stop = min(stop, size)
         position = start
+        request_size = max(chunk_size, self.download_chunk_size)  # one request, handed out in chunk_size views
         while stop is None or position < stop:
-            wanted = chunk_size if stop is None else min(chunk_size, stop - position)
-            data = self._download(name, file_id, position, wanted, version is not None)
-            if data:
-                progress.relative_update(len(data))
-                yield data
+            wanted = request_size if stop is None else min(request_size, stop - position)
+            data = memoryview(self._download(name, file_id, position, wanted, version is not None))
+            for offset in range(0, len(data), chunk_size):
+                progress.relative_update(len(data[offset : offset + chunk_size]))
+                yield data[offset : offset + chunk_size]
             position += len(data)
             if len(data) < wanted:
                 return

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, BinaryIO, TypeVar
 
+import numpy as np
 from botocore import exceptions as boto_errors
 
 from cc_core.errors import ObjectChangedError, TransferError
@@ -308,7 +309,7 @@ class S3Object:
                     end = position + int(response["ContentLength"])
                     if position == end:
                         return
-                chunk = memoryview(bytearray(min(chunk_size, end - position)))
+                chunk = memoryview(np.empty(min(chunk_size, end - position), dtype=np.uint8))  # read_body fills it
                 try:
                     count = read_body(response["Body"], chunk)
                     if count < len(chunk):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from .backend import Backend, ObjectInfo
@@ -28,9 +29,13 @@ from .metadata import (
 )
 from .payload import Payload
 from .progress import NO_PROGRESS, Progress
-from .transform import COMPRESSION, ENCRYPTION, Transform
+from .transform import COMPRESSION, ENCRYPTION, DecodeReader, Transform
 
 TransformSpec = None | bool | str | Sequence[str]
+
+#: Stored bytes are read for the transform chain this much at a time: a chunk is still in the CPU's
+#: cache when it is decoded (a 128 MiB encrypted download: 27 ms with 8 MiB chunks, 20 ms with 2).
+DECODE_CHUNK_SIZE = 2 << 20
 
 
 class DirectSource:
@@ -82,44 +87,71 @@ class DirectSource:
 class StreamSource:
     """Decoded bytes produced by an iterator of chunks (the transform chain run backwards).
 
-    ``stored`` is the iterator of stored chunks at the start of the chain: a transform may stop
-    pulling once its format says it is done, so at the end it is drained (and so verified) too.
+    When the last transform of the chain decodes into a caller's buffer (a
+    :class:`~cc_core.transform.DecodeReader`), :meth:`readinto` hands it the caller's buffer, so
+    the bytes are written once. ``stored`` is the iterator of stored chunks at the start of the
+    chain: a transform may stop pulling once its format says it is done, so at the end it is
+    drained (and so verified) too. Errors raised while decoding get the object's ``name``.
     """
 
     def __init__(self, name: str, chunks: Iterator[Any], stored: Iterator[Any] | None = None) -> None:
         self.name = name
         self.size: int | None = None
         self._chunks = chunks
+        self._reader = chunks if isinstance(chunks, DecodeReader) else None
         self._stored = stored
         self._pending = memoryview(b"")
 
     def readinto(self, buffer: memoryview) -> int:
-        filled = 0
-        while filled < len(buffer):
-            if not len(self._pending):
-                chunk = next(self._chunks, None)
-                if chunk is None:
-                    self._drain_stored()
-                    break
-                self._pending = memoryview(chunk).cast("B")
-                continue
-            count = min(len(self._pending), len(buffer) - filled)
-            buffer[filled : filled + count] = self._pending[:count]
-            self._pending = self._pending[count:]
-            filled += count
-        return filled
+        with _naming_errors(self.name):
+            filled = 0
+            while filled < len(buffer):
+                if not len(self._pending):
+                    if self._reader is not None:
+                        filled += self._reader.readinto(buffer[filled:])
+                        if filled < len(buffer):
+                            self._drain_stored()
+                        break
+                    chunk = next(self._chunks, None)
+                    if chunk is None:
+                        self._drain_stored()
+                        break
+                    self._pending = memoryview(chunk).cast("B")
+                    continue
+                count = min(len(self._pending), len(buffer) - filled)
+                buffer[filled : filled + count] = self._pending[:count]
+                self._pending = self._pending[count:]
+                filled += count
+            return filled
 
     def read(self) -> bytes:
-        rest = [bytes(self._pending)] + [bytes(chunk) for chunk in self._chunks]
-        self._pending = memoryview(b"")
-        self._drain_stored()
-        return b"".join(rest)
+        with _naming_errors(self.name):
+            rest = [bytes(self._pending)] + [bytes(chunk) for chunk in self._chunks]
+            self._pending = memoryview(b"")
+            self._drain_stored()
+            return b"".join(rest)
 
     def verify(self) -> None:
         """Decode what the consumer left unread and check the stored bytes' checksum."""
-        for _ in self._chunks:
-            pass
-        self._drain_stored()
+        with _naming_errors(self.name):
+            for _ in self._chunks:
+                pass
+            self._drain_stored()
+
+    def next_chunk(self) -> memoryview | None:
+        """The next decoded buffer as it was produced (None at the end), for callers that pass
+        buffers on rather than fill their own."""
+        if not len(self._pending):
+            with _naming_errors(self.name):
+                chunk = next(self._chunks, None)
+            if chunk is None:
+                return None
+            self._pending = memoryview(chunk).cast("B")
+        return self._pending
+
+    def consume(self, count: int) -> None:
+        """Drop ``count`` bytes of the buffer :meth:`next_chunk` returned."""
+        self._pending = self._pending[count:]
 
     def _drain_stored(self) -> None:
         if self._stored is not None:
@@ -149,14 +181,9 @@ class _ChunkReader(io.RawIOBase):
     def payload_buffers(self, chunk_size: int) -> Iterator[memoryview]:
         """The transform's own output buffers, at most ``chunk_size`` at a time, never copied
         (:meth:`Payload.chunks` reads this way: 128 MiB encrypted to local disk, 15 ms less)."""
-        source = self._source
-        while True:
-            if not len(source._pending):
-                chunk = next(source._chunks, None)
-                if chunk is None:
-                    return
-                source._pending = memoryview(chunk).cast("B")
-            view, source._pending = source._pending[:chunk_size], source._pending[chunk_size:]
+        while (chunk := self._source.next_chunk()) is not None:
+            view = chunk[:chunk_size]
+            self._source.consume(len(view))
             yield view
 
 
@@ -284,12 +311,12 @@ class Pipeline:
                 f"Object {info.name!r} was written with transform chain {names}, and {exc}"
             ) from None
         progress.set_size(info.size)
-        stored = Verifier(info.name, info.metadata, info.size).chunks(
-            backend.iter_chunks(info.name, progress=progress, **_version_option(info)))
+        stored = Verifier(info.name, info.metadata, info.size).chunks(backend.iter_chunks(
+            info.name, chunk_size=DECODE_CHUNK_SIZE, progress=progress, **_version_option(info)))
         chunks: Iterator[Any] = stored
         for transform in reversed(chain):
             chunks = iter(transform.decode(chunks))
-        return StreamSource(info.name, _naming_errors(info.name, chunks), stored)
+        return StreamSource(info.name, chunks, stored)
 
     def _check_always(self, name: str, names: Sequence[str]) -> None:
         """Refuse an object that was stored without a transform this interface always applies."""
@@ -306,11 +333,14 @@ class Pipeline:
         )
 
 
-def _naming_errors(name: str, chunks: Iterator[Any]) -> Iterator[Any]:
-    """Pass chunks through; a transform's error gets the object's name (transforms do not know it)."""
+@contextmanager
+def _naming_errors(name: str) -> Iterator[None]:
+    """A transform's error gets the object's name (transforms do not know it)."""
     try:
-        yield from chunks
+        yield
     except CottonCandyError as exc:
+        if not name:
+            raise
         if getattr(exc, "object_name", "") is None:
             exc.object_name = name  # type: ignore[attr-defined]
         elif repr(name) not in str(exc):

@@ -4,6 +4,10 @@ Transforms stream: :meth:`Transform.encode` and :meth:`Transform.decode` take an
 buffers and yield buffers, so a transform never needs the whole object in one piece unless its
 format demands it. A chain of transforms is applied in write order on upload (compression first,
 then encryption) and in reverse on download; the chain's names are stored with the object.
+
+A transform whose format allows it returns a :class:`DecodeReader` from ``decode``: the pipeline
+then has it write the decoded bytes straight into the codec's buffer (an array's own memory), so
+a download through the chain writes every byte once.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
+
+import numpy as np
 
 from .payload import Buffer
 
@@ -71,7 +77,40 @@ class Transform(ABC):
         """Yield the original bytes of the transformed stream ``chunks``.
 
         Raise :class:`cc_core.errors.IntegrityError` when the input is corrupt or truncated.
+        Return a :class:`DecodeReader` when the format can decode into a caller's buffer.
         """
 
     def __repr__(self) -> str:
         return f"<transform {self.name}>"
+
+
+class DecodeReader(ABC):
+    """Decoded bytes written straight into the caller's buffer: what ``decode`` may return.
+
+    The pipeline fills a codec's destination with :meth:`readinto`, so the decoded bytes land in
+    the array once instead of passing through chunks. Iterating yields the same bytes in chunks of
+    at most :attr:`chunk_size` (for the next transform of a chain, or any caller that wants
+    buffers); implement :meth:`readinto` only.
+    """
+
+    #: Bytes per chunk when the reader is iterated.
+    chunk_size: ClassVar[int] = 8 << 20
+
+    @abstractmethod
+    def readinto(self, buffer: memoryview) -> int:
+        """Fill ``buffer`` (flat bytes) with the next decoded bytes; return the count.
+
+        Fewer than ``len(buffer)`` bytes means the stream has ended (0: nothing was left). Raise
+        :class:`cc_core.errors.IntegrityError` when the input is corrupt or truncated; the buffer's
+        contents are then undefined.
+        """
+
+    def __iter__(self) -> "DecodeReader":
+        return self
+
+    def __next__(self) -> memoryview:
+        chunk = memoryview(np.empty(self.chunk_size, dtype=np.uint8))  # no zero-fill: readinto writes it
+        count = self.readinto(chunk)
+        if not count:
+            raise StopIteration
+        return chunk[:count]

@@ -4,7 +4,8 @@
 ``aes-gcm`` transform registered here: a fresh data key per object, wrapped by your master key,
 and AES-256-GCM in authenticated segments. The format is described in FORMAT.md.
 
-Names are imported on first use, so that loading the plugin does not import pycryptodome.
+Names are imported on first use, so that loading the plugin imports neither pycryptodome (the key
+wrapping) nor cryptography (OpenSSL's AES-GCM, which seals the segments).
 """
 
 from __future__ import annotations

@@ -15,16 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 import struct
-import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from cc_core.parallel import bounded_map
+import numpy as np
+from cc_core.transform import DecodeReader
 
 from .errors import DecryptionError, NotEncryptedError, UnsupportedFormatError
 
@@ -211,7 +209,7 @@ def segment_count(header: Header, object_size: int) -> int:
 
 
 class _Blocks:
-    """Exact-size reads over an iterator of buffers, zero-copy when a block lies in one buffer."""
+    """Exact-size reads over an iterator of buffers, as views of those buffers (never copied)."""
 
     def __init__(self, chunks: Iterable[Any]) -> None:
         self._chunks = iter(chunks)
@@ -230,145 +228,172 @@ class _Blocks:
         """Whether any byte follows."""
         return self._fill()
 
-    def read(self, size: int) -> memoryview:
-        """The next ``size`` bytes (fewer only at the end of the stream)."""
-        if not self._fill():
-            return memoryview(b"")
-        if len(self._pending) >= size:
-            block, self._pending = self._pending[:size], self._pending[size:]
-            return block
-        joined = bytearray(size)
-        filled = 0
-        while filled < size and self._fill():
-            count = min(size - filled, len(self._pending))
-            joined[filled : filled + count] = self._pending[:count]
-            self._pending = self._pending[count:]
-            filled += count
-        return memoryview(joined)[:filled]
+    def read_views(self, size: int) -> list[memoryview]:
+        """The next ``size`` bytes (fewer only at the end of the stream), as one view per buffer
+        they lie in: a segment that straddles two stored chunks is sealed or opened in two steps
+        instead of being joined."""
+        views = []
+        while size and self._fill():
+            view, self._pending = self._pending[:size], self._pending[size:]
+            views.append(view)
+            size -= len(view)
+        return views
+
+    def read(self, size: int) -> bytes:
+        """The next ``size`` bytes (fewer only at the end of the stream), joined: for headers."""
+        return b"".join(self.read_views(size))
 
 
-def _gcm(key: bytes, prefix: bytes, index: int, last: bool) -> Any:
-    from Crypto.Cipher import AES
-
-    return AES.new(key, AES.MODE_GCM, nonce=nonce(prefix, index, last), mac_len=TAG_SIZE)
+def _total(pieces: list[memoryview]) -> int:
+    return sum(len(piece) for piece in pieces)
 
 
-def seal_segment(key: bytes, prefix: bytes, index: int, last: bool, plaintext: memoryview | bytes) -> bytearray:
-    """One sealed segment: ciphertext followed by the 16-byte tag."""
+def _split_tag(pieces: list[memoryview]) -> tuple[list[memoryview], bytes]:
+    """A sealed segment's ciphertext pieces and its 16-byte tag (which may straddle pieces too)."""
+    body, tail, wanted = list(pieces), [], TAG_SIZE
+    while wanted and body:
+        last = body.pop()
+        tail.insert(0, last[max(len(last) - wanted, 0) :])
+        if len(last) > wanted:
+            body.append(last[: len(last) - wanted])
+        wanted -= len(tail[0])
+    return body, b"".join(tail)
+
+
+def _cipher(key: bytes, prefix: bytes, index: int, last: bool, tag: bytes | None = None) -> Any:
+    """An AES-256-GCM context of segment ``index`` (OpenSSL's, through ``cryptography``): an
+    encryptor, or with ``tag`` a decryptor that checks it."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    cipher = Cipher(algorithms.AES(key), modes.GCM(nonce(prefix, index, last), tag))
+    return cipher.encryptor() if tag is None else cipher.decryptor()
+
+
+def seal_segment(key: bytes, prefix: bytes, index: int, last: bool, plaintext: list[memoryview]) -> memoryview:
+    """One sealed segment: the ciphertext of the ``plaintext`` pieces followed by the 16-byte tag."""
     if index > MAX_SEGMENTS:
         raise ValueError(f"An encrypted object holds at most {MAX_SEGMENTS} segments; raise the segment size")
-    sealed = bytearray(len(plaintext) + TAG_SIZE)
-    cipher = _gcm(key, prefix, index, last)
-    if len(plaintext):
-        cipher.encrypt(plaintext, output=memoryview(sealed)[: len(plaintext)])
-    sealed[len(plaintext) :] = cipher.digest()
+    size = _total(plaintext)
+    sealed = memoryview(np.empty(size + TAG_SIZE, dtype=np.uint8))  # every byte is written below
+    encryptor = _cipher(key, prefix, index, last)
+    offset = 0
+    for piece in plaintext:
+        offset += encryptor.update_into(piece, sealed[offset : offset + len(piece)])
+    encryptor.finalize()
+    sealed[size:] = encryptor.tag
     return sealed
 
 
-def open_segment(opened: OpenedHeader, index: int, last: bool, sealed: memoryview | bytes) -> bytes:
-    """The plaintext of one segment; raise :class:`DecryptionError` unless it authenticates."""
+def open_segment(opened: OpenedHeader, index: int, last: bool, sealed: list[memoryview],
+                 into: memoryview | None = None) -> memoryview:
+    """The plaintext of one segment (its stored bytes in ``sealed`` pieces), written to ``into``
+    when given (16 bytes fewer than ``sealed``); raise :class:`DecryptionError` unless it
+    authenticates, leaving ``into`` zeroed."""
+    from cryptography.exceptions import InvalidTag
+
     header = opened.header
-    if len(sealed) < TAG_SIZE:
+    if _total(sealed) < TAG_SIZE:
         raise DecryptionError(f"is truncated: it ends inside segment {index}")
-    body = memoryview(sealed)
-    cipher = _gcm(opened.segment_key, header.nonce_prefix, index, last)
+    body, tag = _split_tag(sealed)
+    plaintext = memoryview(np.empty(_total(body), dtype=np.uint8)) if into is None else into
+    decryptor = _cipher(opened.segment_key, header.nonce_prefix, index, last, tag)
     try:
-        return cipher.decrypt_and_verify(body[:-TAG_SIZE], body[-TAG_SIZE:])
-    except ValueError:
+        offset = 0
+        for piece in body:
+            offset += decryptor.update_into(piece, plaintext[offset : offset + len(piece)])
+        decryptor.finalize()
+    except InvalidTag:
+        np.frombuffer(plaintext, dtype=np.uint8)[:] = 0  # no unauthenticated byte stays behind
         where = "last segment" if last else "segment"
         raise DecryptionError(
             f"fails authentication in its {where} {index} (plaintext from byte {index * header.segment_size}): "
             "it was modified, truncated, extended or its segments were reordered"
         ) from None
-
-
-# Segments are sealed and opened on a few threads (pycryptodome releases the GIL), in order, with
-# at most _IN_FLIGHT segments pending: memory stays bounded by a few segments whatever the size.
-_WORKERS = min(4, os.cpu_count() or 1)
-_IN_FLIGHT = 2 * _WORKERS
-_PARALLEL_FROM = 256 << 10  # smaller segments are cheaper to seal than to hand to a thread
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _executor() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="cc-crypto")
-        return _pool
-
-
-def _forget_pool() -> None:  # a forked child has none of the parent's threads
-    global _pool
-    _pool = None
-
-
-os.register_at_fork(after_in_child=_forget_pool)
-
-
-def _in_order(calls: Iterator[tuple[Callable[..., Any], tuple[Any, ...]]], parallel: bool) -> Iterator[Any]:
-    """Run ``function(*arguments)`` for each call, yielding results in order."""
-    in_flight = _IN_FLIGHT if parallel and _WORKERS >= 2 else 1
-    return bounded_map(lambda call: call[0](*call[1]), calls, in_flight=in_flight,
-                       executor=_executor() if in_flight > 1 else None)
+    return plaintext
 
 
 def encrypt_stream(chunks: Iterable[Any], key: WrappingKey, segment_size: int = DEFAULT_SEGMENT_SIZE, *,
-                   data_key: bytes | None = None, nonce_prefix: bytes | None = None) -> Iterator[bytes | bytearray]:
+                   data_key: bytes | None = None, nonce_prefix: bytes | None = None) -> Iterator[memoryview | bytes]:
     """Encrypt a stream of buffers; yield the header, then one buffer per segment.
 
     ``data_key`` and ``nonce_prefix`` are fresh random values unless given (test vectors only).
+    Segments are sealed one at a time as the consumer asks for them: memory stays bounded by a
+    segment or two whatever the object's size.
     """
     data_key = data_key if data_key is not None else secrets.token_bytes(DATA_KEY_SIZE)
     nonce_prefix = nonce_prefix if nonce_prefix is not None else secrets.token_bytes(NONCE_PREFIX_SIZE)
     yield build_header(key, data_key, segment_size, nonce_prefix)
     segment_key = _derive(data_key, b"segment")
-
-    def segments() -> Iterator[tuple[Callable[..., bytearray], tuple[Any, ...]]]:
-        blocks = _Blocks(chunks)
-        index = 0
-        while True:
-            block = blocks.read(segment_size)
-            last = len(block) < segment_size or not blocks.more()
-            yield seal_segment, (segment_key, nonce_prefix, index, last, block)
-            if last:
-                return
-            index += 1
-
-    yield from _in_order(segments(), segment_size >= _PARALLEL_FROM)
+    blocks = _Blocks(chunks)
+    index = 0
+    while True:
+        pieces = blocks.read_views(segment_size)
+        last = _total(pieces) < segment_size or not blocks.more()
+        yield seal_segment(segment_key, nonce_prefix, index, last, pieces)
+        if last:
+            return
+        index += 1
 
 
 def read_header(blocks: _Blocks, find_key: FindKey) -> OpenedHeader:
-    prefix = bytes(blocks.read(PREFIX_SIZE))
+    prefix = blocks.read(PREFIX_SIZE)
     length = header_length(prefix)
-    rest = bytes(blocks.read(max(length - PREFIX_SIZE, 0)))
+    rest = blocks.read(max(length - PREFIX_SIZE, 0))
     return open_header(parse_header(prefix + rest), find_key)
 
 
-def decrypt_stream(chunks: Iterable[Any], find_key: FindKey) -> Iterator[bytes]:
-    """Decrypt a stream of buffers, yielding one plaintext buffer per authenticated segment.
+class DecryptReader(DecodeReader):
+    """The plaintext of a stream of stored buffers, decrypted straight into the reader's buffer.
 
-    Nothing is yielded that has not been authenticated; the last segment is known by the end of
-    the stream, and sealed with a flag, so a cut at a segment boundary is detected too.
+    Each segment is authenticated before :meth:`readinto` returns the bytes it wrote, so nothing
+    unauthenticated is ever handed out; the last segment is known by the end of the stream, and
+    sealed with a flag, so a cut at a segment boundary is detected too. A segment that does not
+    fit the rest of the caller's buffer is decrypted aside and handed out over the next reads.
     """
-    blocks = _Blocks(chunks)
-    opened = read_header(blocks, find_key)
-    sealed_size = opened.header.sealed_segment_size
 
-    def segments() -> Iterator[tuple[Callable[..., bytes], tuple[Any, ...]]]:
-        index = 0
-        while True:
-            block = blocks.read(sealed_size)
-            if not len(block):
+    def __init__(self, chunks: Iterable[Any], find_key: FindKey) -> None:
+        self._blocks = _Blocks(chunks)
+        self._find_key = find_key
+        self._opened: OpenedHeader | None = None
+        self._index = 0
+        self._finished = False
+        self._pending = memoryview(b"")  # authenticated plaintext of a segment not yet handed out
+
+    def readinto(self, buffer: memoryview) -> int:
+        buffer = buffer if buffer.format == "B" and buffer.ndim == 1 else buffer.cast("B")
+        if self._opened is None:
+            self._opened = read_header(self._blocks, self._find_key)
+        sealed_size = self._opened.header.sealed_segment_size
+        filled = 0
+        while filled < len(buffer):
+            if len(self._pending):
+                count = min(len(self._pending), len(buffer) - filled)
+                buffer[filled : filled + count] = self._pending[:count]
+                self._pending = self._pending[count:]
+                filled += count
+                continue
+            if self._finished:
+                break
+            pieces = self._blocks.read_views(sealed_size)
+            stored = _total(pieces)
+            if not stored and self._index == 0:
                 raise DecryptionError("is truncated: it ends right after its encryption header")
-            last = len(block) < sealed_size or not blocks.more()
-            yield open_segment, (opened, index, last, block)
-            if last:
-                return
-            index += 1
+            last = stored < sealed_size or not self._blocks.more()
+            size = stored - TAG_SIZE
+            if 0 <= size <= len(buffer) - filled:
+                open_segment(self._opened, self._index, last, pieces, buffer[filled : filled + size])
+                filled += size
+            else:
+                self._pending = open_segment(self._opened, self._index, last, pieces)
+            self._index += 1
+            self._finished = last
+        return filled
 
-    yield from _in_order(segments(), opened.header.segment_size >= _PARALLEL_FROM)
+
+def decrypt_stream(chunks: Iterable[Any], find_key: FindKey) -> DecryptReader:
+    """Decrypt a stream of buffers: iterate the result for one plaintext buffer per read, or
+    ``readinto`` a buffer of your own (see :class:`DecryptReader`)."""
+    return DecryptReader(chunks, find_key)
 
 
 def decrypt_range(read: Callable[[int, int], bytes], object_size: int, start: int, stop: int,
@@ -402,7 +427,7 @@ def decrypt_range(read: Callable[[int, int], bytes], object_size: int, start: in
     pieces = []
     for index in range(first, final + 1):
         offset = (index - first) * sealed_size
-        plaintext = open_segment(opened, index, index == last_index, stored[offset : offset + sealed_size])
+        plaintext = open_segment(opened, index, index == last_index, [stored[offset : offset + sealed_size]])
         segment_start = index * header.segment_size
         pieces.append(plaintext[max(start - segment_start, 0) : stop - segment_start])
     return b"".join(pieces)

@@ -7,6 +7,7 @@ import os
 import pytest
 
 from ..errors import IntegrityError
+from ..pipeline import StreamSource
 from ..transform import Transform
 
 
@@ -46,6 +47,24 @@ class TransformConformance:
         data = bytearray(b"memoryview input " * 100)
         encoded = _run(transform.encode, [memoryview(data)])
         assert _run(transform.decode, [memoryview(encoded)]) == bytes(data)
+
+    @pytest.mark.parametrize("read_size", [1, 4096, 1 << 20, 3 * 1024 * 1024 + 6])
+    def test_decoding_into_buffers_of_any_size(self, transform: Transform, read_size: int) -> None:
+        """What the pipeline reads into an array: a :class:`DecodeReader` is handed the buffers
+        themselves, chunks are copied into them; either way every size gets the same bytes."""
+        data = os.urandom(1 << 20) + bytes(2 << 20) + b"tail"
+        if read_size == 1:
+            data = data[:5000]
+        encoded = _run(transform.encode, [data])
+        source = StreamSource("", iter(transform.decode(iter([encoded[:1000], encoded[1000:]]))))
+        parts = []
+        buffer = memoryview(bytearray(read_size))
+        while count := source.readinto(buffer):
+            parts.append(bytes(buffer[:count]))
+            if count < read_size:
+                break
+        assert b"".join(parts) == data
+        assert source.readinto(buffer) == 0
 
     def test_truncated_input_is_an_error(self, transform: Transform) -> None:
         if not self.detects_truncation:
