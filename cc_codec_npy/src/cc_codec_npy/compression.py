@@ -16,7 +16,6 @@ and objects 0.4 wrote read back here.
 
 from __future__ import annotations
 
-import io
 import struct
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -24,7 +23,7 @@ from typing import Any
 from cc_core.builtin.compression import OUTPUT_STEP, StreamCompression
 from cc_core.errors import IntegrityError, InvalidArrayError
 from cc_core.payload import Buffer
-from cc_core.transform import COMPRESSION, Transform
+from cc_core.transform import COMPRESSION, DecodeReader, Transform
 
 READ_STEP = 1 << 20
 ZSTD_HEADER_MAX = 18  # ZSTD_FRAMEHEADERSIZE_MAX
@@ -42,28 +41,22 @@ class NumcodecsCompression(Transform):
     from_config = classmethod(StreamCompression.from_config.__func__)  # type: ignore[attr-defined]
 
 
-class _ChunkReader(io.RawIOBase):
-    """A file object over an iterator of buffers (what ``zstandard`` reads from)."""
+class _ChunkReader:
+    """What ``zstandard`` reads from: ``read(size)`` over an iterator of buffers, in place."""
 
     def __init__(self, chunks: Iterable[Buffer]) -> None:
         self._chunks = iter(chunks)
         self._pending = memoryview(b"")
-        self.consumed = 0
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:  # type: ignore[override]
+    def read(self, size: int) -> memoryview | bytes:
+        """Up to ``size`` bytes, as a view of the input chunk they lie in (b"" at the end)."""
         while not len(self._pending):
             chunk = next(self._chunks, None)
             if chunk is None:
-                return 0
+                return b""
             self._pending = memoryview(chunk).cast("B")
-        count = min(len(buffer), len(self._pending))
-        memoryview(buffer).cast("B")[:count] = self._pending[:count]
-        self._pending = self._pending[count:]
-        self.consumed += count
-        return count
+        view, self._pending = self._pending[:size], self._pending[size:]
+        return view
 
     def peek_header(self, size: int) -> bytes:
         """Up to ``size`` leading bytes, left in place for the next reads."""
@@ -142,29 +135,57 @@ class ZstdTransform(NumcodecsCompression):
         except zstandard.ZstdError as exc:
             raise IntegrityError(f"zstd could not compress the input, announced as {size} bytes: {exc}") from None
 
-    def decode(self, chunks: Iterable[Buffer]) -> Iterator[Buffer]:
+    def decode(self, chunks: Iterable[Buffer]) -> "ZstdReader":
+        return ZstdReader(chunks)
+
+
+class ZstdReader(DecodeReader):
+    """One zstd frame decompressed straight into the reader's buffer (an array's own memory).
+
+    The input is read :data:`READ_STEP` at a time; the decoded size is checked against the frame
+    header's content size at the end, so a truncated object is an error, not a short array.
+    """
+
+    def __init__(self, chunks: Iterable[Buffer]) -> None:
+        self._input = _ChunkReader(chunks)
+        self._reader: Any = None
+        self._expected: int | None = None
+        self._produced = 0
+
+    def _start(self) -> None:
         import zstandard
 
-        reader = _ChunkReader(chunks)
-        header = reader.peek_header(ZSTD_HEADER_MAX)
+        header = self._input.peek_header(ZSTD_HEADER_MAX)
         if not header:
             raise IntegrityError("The zstd stream is empty: the object is truncated")
         try:
-            expected = zstandard.get_frame_parameters(header).content_size
+            content_size = zstandard.get_frame_parameters(header).content_size
         except zstandard.ZstdError as exc:
             raise IntegrityError(f"The zstd stream is corrupt: {exc}") from None
-        produced = 0
+        self._expected = None if content_size == zstandard.CONTENTSIZE_UNKNOWN else content_size
+        self._reader = zstandard.ZstdDecompressor().stream_reader(self._input, read_size=READ_STEP)
+
+    def readinto(self, buffer: memoryview) -> int:
+        import zstandard
+
+        if self._reader is None:
+            self._start()
+        filled = 0
         try:
-            for out in zstandard.ZstdDecompressor().read_to_iter(reader, read_size=READ_STEP, write_size=OUTPUT_STEP):
-                produced += len(out)
-                yield out
+            while filled < len(buffer):
+                count = self._reader.readinto(buffer[filled:])
+                if not count:
+                    break
+                filled += count
         except zstandard.ZstdError as exc:
             raise IntegrityError(f"The zstd stream is corrupt: {exc}") from None
-        if expected != zstandard.CONTENTSIZE_UNKNOWN and produced != expected:
+        self._produced += filled
+        if filled < len(buffer) and self._expected is not None and self._produced != self._expected:
             raise IntegrityError(
-                f"The zstd stream decodes to {produced} bytes, but its header says {expected}: "
+                f"The zstd stream decodes to {self._produced} bytes, but its header says {self._expected}: "
                 "the object is truncated or damaged"
             )
+        return filled
 
 
 class LZ4Transform(NumcodecsCompression):
