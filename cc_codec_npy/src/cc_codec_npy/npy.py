@@ -3,7 +3,9 @@
 Objects hold exactly what :func:`numpy.save` writes, so ``np.load`` reads them and cottoncandy
 0.4's ``download_npy_array`` reads objects written here (and the reverse). The header is built in
 memory and the body is the array's own buffer: nothing is copied to a temporary file. Reading
-parses the header from the first block and reads the body straight into the new array.
+reads the whole object with one request when its size is known (no transform in the way): the array is
+a view of the body in that buffer. Otherwise it parses the header from the first block and reads
+the body straight into the new array.
 
 Arrays of Python objects are refused both ways: npy stores them as pickles, and cottoncandy never
 unpickles implicitly.
@@ -25,6 +27,7 @@ from cc_core.payload import Payload, byte_view
 
 MAGIC = b"\x93NUMPY"
 FIRST_BLOCK = 4096
+ALIGNMENT = 64
 
 
 def npy_header(array: np.ndarray) -> bytes:
@@ -59,6 +62,8 @@ class NpyCodec(ObjectCodec):
         return Encoded(Payload([npy_header(array), byte_view(array)]))
 
     def decode(self, metadata: Mapping[str, str], source: ByteSource, **options: Any) -> np.ndarray:
+        if source.size is not None:
+            return _read_whole(source, source.size)
         block = bytearray(FIRST_BLOCK if source.size is None else min(FIRST_BLOCK, source.size))
         filled = source.readinto(memoryview(block))
         del block[filled:]
@@ -76,12 +81,34 @@ class NpyCodec(ObjectCodec):
             raise IntegrityError(f"Object {source.name!r} has more bytes than its npy header describes")
         target[: len(early)] = early
         received = len(early) + (source.readinto(target[len(early) :]) if len(target) > len(early) else 0)
-        if received != len(target) or source.readinto(memoryview(bytearray(1))):
-            raise IntegrityError(
-                f"Object {source.name!r} holds {'fewer' if received < len(target) else 'more'} bytes "
-                f"than its npy header describes ({len(target)} for shape {shape} of {dtype})"
-            )
+        _check_body(source.name, received, len(target), shape, dtype, more=bool(source.readinto(memoryview(bytearray(1)))))
         return array
+
+
+def _read_whole(source: ByteSource, size: int) -> np.ndarray:
+    """An object of known size read with one request (a second one for the header costs a round
+    trip on S3), the array a view of the body within the aligned buffer it was read into."""
+    memory = np.empty(size + ALIGNMENT, dtype=np.uint8)
+    start = -memory.ctypes.data % ALIGNMENT  # numpy pads headers to 64 bytes: the body is aligned too
+    stored = memory[start : start + size]
+    received = source.readinto(memoryview(stored))
+    if received < size:
+        raise IntegrityError(f"Object {source.name!r} ends after {received} of its {size} bytes: it is truncated")
+    header_end = _header_length(bytes(stored[:12]), source.name)
+    if header_end > size:
+        raise IntegrityError(f"Object {source.name!r} ends inside its npy header: it is truncated")
+    shape, fortran_order, dtype = _parse_header(bytes(stored[:header_end]), source.name)
+    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    _check_body(source.name, size - header_end, expected, shape, dtype)
+    return np.ndarray(shape, dtype=dtype, buffer=stored, offset=header_end, order="F" if fortran_order else "C")
+
+
+def _check_body(name: str, received: int, expected: int, shape: tuple[int, ...], dtype: np.dtype, more: bool = False) -> None:
+    if received != expected or more:
+        raise IntegrityError(
+            f"Object {name!r} holds {'fewer' if received < expected else 'more'} bytes "
+            f"than its npy header describes ({expected} for shape {shape} of {dtype})"
+        )
 
 
 def _header_length(block: bytes | bytearray, name: str) -> int:
