@@ -1,4 +1,5 @@
-"""bounded_map: results in order, never more than in_flight calls pending."""
+"""bounded_map: results in order, never more than in_flight calls pending; prefetched: the same
+items, produced on another thread at most a few ahead."""
 
 import threading
 import time
@@ -6,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from cc_core.parallel import bounded_map
+from cc_core.parallel import bounded_map, prefetched
 
 
 def test_results_in_order_and_bounded():
@@ -39,3 +40,46 @@ def test_failure_propagates_and_serial_mode():
     with pytest.raises(ValueError, match="item 5"):
         list(bounded_map(work, range(10), in_flight=4))
     assert list(bounded_map(str, range(3), in_flight=1)) == ["0", "1", "2"]
+
+
+def test_prefetched_yields_every_item_in_order_from_another_thread():
+    threads = set()
+
+    def produce():
+        for i in range(100):
+            threads.add(threading.current_thread().name)
+            yield i
+
+    assert list(prefetched(produce(), depth=3)) == list(range(100))
+    assert threads == {"cc-prefetch"}
+
+
+def test_prefetched_runs_at_most_depth_ahead_and_stops_with_its_consumer():
+    produced = []
+
+    def produce():
+        for i in range(1000):
+            produced.append(i)
+            yield i
+
+    items = prefetched(produce(), depth=2)
+    assert next(items) == 0
+    time.sleep(0.2)
+    assert len(produced) <= 1 + 2 + 1  # the one consumed, the queue, the one waiting to be queued
+    items.close()
+    time.sleep(0.3)
+    stopped_at = len(produced)
+    time.sleep(0.2)
+    assert len(produced) == stopped_at < 10
+
+
+def test_prefetched_raises_the_producers_error_after_the_items_before_it():
+    def produce():
+        yield 1
+        yield 2
+        raise OSError("disk gone")
+
+    items = prefetched(produce())
+    assert next(items) == 1 and next(items) == 2
+    with pytest.raises(OSError, match="disk gone"):
+        next(items)

@@ -1,8 +1,8 @@
 """cottoncandy core: the plugin manager, the stage interfaces and the built-in local backend.
 
 Plugin authors import from here: :data:`hookimpl`, :class:`Backend`, :class:`ObjectCodec`,
-:class:`LayoutCodec`, :class:`Transform`, :class:`Payload`; and :mod:`cc_core.testing` for the
-conformance suites.
+:class:`LayoutCodec`, :class:`Transform` (and :class:`DecodeReader`), :class:`Payload`; and
+:mod:`cc_core.testing` for the conformance suites.
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -16,7 +16,7 @@ from .interface import CCInterface, CloudStream, ObjectExistsError
 from .payload import Payload, byte_view
 from .plugins import get_plugin_manager
 from .progress import ByteCounter, Progress
-from .transform import COMPRESSION, ENCRYPTION, OTHER, Transform
+from .transform import COMPRESSION, ENCRYPTION, OTHER, DecodeReader, Transform
 
 try:
     __version__ = version("cc-core")
@@ -25,8 +25,8 @@ except PackageNotFoundError:  # running from a source tree without installing
 
 __all__ = [
     "Backend", "ByteCounter", "ByteSource", "CCInterface", "COMPRESSION", "Capabilities",
-    "CloudStream", "Config", "ENCRYPTION", "Encoded", "LayoutCodec", "OTHER", "ObjectCodec",
-    "ObjectExistsError", "ObjectInfo", "Payload", "Prefix", "Progress", "Transform", "byte_view",
+    "CloudStream", "Config", "DecodeReader", "ENCRYPTION", "Encoded", "LayoutCodec", "OTHER",
+    "ObjectCodec", "ObjectExistsError", "ObjectInfo", "Payload", "Prefix", "Progress", "Transform", "byte_view",
     "get_encrypted_interface", "get_interface", "get_plugin_manager", "hookimpl", "hookspec",
     "load_config",
 ]

@@ -1,16 +1,19 @@
 """Producing results in parallel and consuming them in order, with bounded memory.
 
-Plugins use this for work that streams: encrypting segments, downloading parts that are written
-to one file. At most ``in_flight`` calls are pending at once, so the results held in memory stay
-bounded whatever the number of items.
+:func:`bounded_map` runs calls on a pool (parts downloaded in parallel, arrays of a group);
+:func:`prefetched` runs an iterator one step ahead of its consumer on a helper thread (stored
+chunks read while the previous one is decrypted, segments sealed while the previous one is
+written). Either way only a few results are held at once, whatever the number of items.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -57,3 +60,50 @@ def bounded_map(
             future.cancel()
         if own_pool:
             pool.shutdown(wait=True)
+
+
+_END = object()
+_POLL_SECONDS = 0.1
+
+
+def prefetched(items: Iterable[Item], depth: int = 2) -> Iterator[Item]:
+    """Yield ``items`` in order while a helper thread produces up to ``depth`` of them ahead.
+
+    Worth it when producing an item and consuming it wait on different things (a read or write
+    that releases the GIL on one side, a cipher or a hash on the other): the two overlap. An
+    exception raised while producing is raised here, at the item where it happened. When the
+    consumer stops early the helper stops after the item it is producing.
+    """
+    handoff: queue.Queue[tuple[Any, BaseException | None]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def offer(entry: tuple[Any, BaseException | None]) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(entry, timeout=_POLL_SECONDS)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not offer((item, None)):
+                    return
+        except BaseException as exc:  # handed to the consumer, raised there
+            offer((_END, exc))
+            return
+        offer((_END, None))
+
+    threading.Thread(target=produce, name="cc-prefetch", daemon=True).start()
+    try:
+        while True:
+            item, error = handoff.get()
+            if error is not None:
+                raise error
+            if item is _END:
+                return
+            yield item
+    finally:
+        stop.set()

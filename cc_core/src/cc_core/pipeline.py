@@ -27,6 +27,7 @@ from .metadata import (
     legacy_compression,
     metadata_size,
 )
+from .parallel import prefetched
 from .payload import Payload
 from .progress import NO_PROGRESS, Progress
 from .transform import COMPRESSION, ENCRYPTION, DecodeReader, Transform
@@ -311,8 +312,8 @@ class Pipeline:
                 f"Object {info.name!r} was written with transform chain {names}, and {exc}"
             ) from None
         progress.set_size(info.size)
-        stored = Verifier(info.name, info.metadata, info.size).chunks(backend.iter_chunks(
-            info.name, chunk_size=DECODE_CHUNK_SIZE, progress=progress, **_version_option(info)))
+        stored = prefetched(Verifier(info.name, info.metadata, info.size).chunks(backend.iter_chunks(
+            info.name, chunk_size=DECODE_CHUNK_SIZE, progress=progress, **_version_option(info))))
         chunks: Iterator[Any] = stored
         for transform in reversed(chain):
             chunks = iter(transform.decode(chunks))

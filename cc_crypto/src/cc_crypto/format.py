@@ -19,6 +19,7 @@ import secrets
 import struct
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Protocol
 
 import numpy as np
@@ -105,6 +106,11 @@ class OpenedHeader:
 
     header: Header
     segment_key: bytes
+
+    @cached_property
+    def cipher(self) -> "SegmentCipher":
+        """The contexts that open this object's segments."""
+        return SegmentCipher(self.segment_key, self.header.nonce_prefix)
 
     def plaintext_size(self, object_size: int) -> int:
         """The plaintext length of an object of ``object_size`` stored bytes."""
@@ -260,22 +266,34 @@ def _split_tag(pieces: list[memoryview]) -> tuple[list[memoryview], bytes]:
     return body, b"".join(tail)
 
 
-def _cipher(key: bytes, prefix: bytes, index: int, last: bool, tag: bytes | None = None) -> Any:
-    """An AES-256-GCM context of segment ``index`` (OpenSSL's, through ``cryptography``): an
-    encryptor, or with ``tag`` a decryptor that checks it."""
-    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+class SegmentCipher:
+    """AES-256-GCM contexts for the segments of one object (OpenSSL's, through ``cryptography``).
 
-    cipher = Cipher(algorithms.AES(key), modes.GCM(nonce(prefix, index, last), tag))
-    return cipher.encryptor() if tag is None else cipher.decryptor()
+    Built once per object: the key schedule and imports are not paid again for every segment.
+    """
+
+    def __init__(self, segment_key: bytes, nonce_prefix: bytes) -> None:
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+        self._algorithm = algorithms.AES(segment_key)
+        self._prefix = nonce_prefix
+        self._new, self._gcm = Cipher, modes.GCM
+
+    def encryptor(self, index: int, last: bool) -> Any:
+        return self._new(self._algorithm, self._gcm(nonce(self._prefix, index, last))).encryptor()
+
+    def decryptor(self, index: int, last: bool, tag: bytes) -> Any:
+        """A decryptor whose ``finalize`` checks ``tag``."""
+        return self._new(self._algorithm, self._gcm(nonce(self._prefix, index, last), tag)).decryptor()
 
 
-def seal_segment(key: bytes, prefix: bytes, index: int, last: bool, plaintext: list[memoryview]) -> memoryview:
+def seal_segment(cipher: SegmentCipher, index: int, last: bool, plaintext: list[memoryview]) -> memoryview:
     """One sealed segment: the ciphertext of the ``plaintext`` pieces followed by the 16-byte tag."""
     if index > MAX_SEGMENTS:
         raise ValueError(f"An encrypted object holds at most {MAX_SEGMENTS} segments; raise the segment size")
     size = _total(plaintext)
     sealed = memoryview(np.empty(size + TAG_SIZE, dtype=np.uint8))  # every byte is written below
-    encryptor = _cipher(key, prefix, index, last)
+    encryptor = cipher.encryptor(index, last)
     offset = 0
     for piece in plaintext:
         offset += encryptor.update_into(piece, sealed[offset : offset + len(piece)])
@@ -296,7 +314,7 @@ def open_segment(opened: OpenedHeader, index: int, last: bool, sealed: list[memo
         raise DecryptionError(f"is truncated: it ends inside segment {index}")
     body, tag = _split_tag(sealed)
     plaintext = memoryview(np.empty(_total(body), dtype=np.uint8)) if into is None else into
-    decryptor = _cipher(opened.segment_key, header.nonce_prefix, index, last, tag)
+    decryptor = opened.cipher.decryptor(index, last, tag)
     try:
         offset = 0
         for piece in body:
@@ -323,13 +341,13 @@ def encrypt_stream(chunks: Iterable[Any], key: WrappingKey, segment_size: int = 
     data_key = data_key if data_key is not None else secrets.token_bytes(DATA_KEY_SIZE)
     nonce_prefix = nonce_prefix if nonce_prefix is not None else secrets.token_bytes(NONCE_PREFIX_SIZE)
     yield build_header(key, data_key, segment_size, nonce_prefix)
-    segment_key = _derive(data_key, b"segment")
+    cipher = SegmentCipher(_derive(data_key, b"segment"), nonce_prefix)
     blocks = _Blocks(chunks)
     index = 0
     while True:
         pieces = blocks.read_views(segment_size)
         last = _total(pieces) < segment_size or not blocks.more()
-        yield seal_segment(segment_key, nonce_prefix, index, last, pieces)
+        yield seal_segment(cipher, index, last, pieces)
         if last:
             return
         index += 1

@@ -26,6 +26,7 @@ from typing import Any, BinaryIO
 
 from ..backend import Backend, Capabilities, ObjectInfo, Prefix
 from ..errors import BucketNotFoundError, ConfigError, ObjectChangedError, ObjectNotFoundError
+from ..parallel import prefetched
 from ..payload import DEFAULT_CHUNK_SIZE, Payload
 from ..progress import NO_PROGRESS, Progress
 
@@ -132,7 +133,7 @@ class LocalBackend(Backend):
         if payload.size:
             _reserve(file, payload.size)
         written = 0
-        for chunk in payload.chunks():
+        for chunk in prefetched(payload.chunks()):
             file.write(chunk)
             written += len(chunk)
             progress.relative_update(len(chunk))
