@@ -133,7 +133,10 @@ class LocalBackend(Backend):
         if payload.size:
             _reserve(file, payload.size)
         written = 0
-        for chunk in prefetched(payload.chunks()):
+        # a stream is a transform's output: produce the next chunk while this one is written
+        # (a buffer payload is the array itself: a helper thread would only add CPU time)
+        chunks = prefetched(payload.chunks()) if payload.is_stream else payload.chunks()
+        for chunk in chunks:
             file.write(chunk)
             written += len(chunk)
             progress.relative_update(len(chunk))
