@@ -156,3 +156,28 @@ def test_download_threshold_auto_means_one_get_on_loopback(cc_settings):
     assert TransferSettings.from_settings(cc_settings, loopback=True).download_threshold == 8 << 20
     explicit = TransferSettings.from_settings(cc_settings, loopback=True, download_threshold=1 << 20)
     assert explicit.download_threshold == 1 << 20
+
+
+def test_upload_threshold_auto_means_one_put_on_loopback(cc_settings):
+    from cc_backend_s3.settings import S3_MAX_PUT, TransferSettings
+
+    assert cc_settings.get("upload_settings", "mpu_use_threshold") == "auto"
+    assert TransferSettings.from_settings(cc_settings).multipart_threshold == 64 << 20
+    assert TransferSettings.from_settings(None).multipart_threshold == 64 << 20
+    assert TransferSettings.from_settings(None, loopback=True).multipart_threshold == S3_MAX_PUT
+    cc_settings.set("upload_settings", "max_put_size", "1000")
+    assert TransferSettings.from_settings(cc_settings, loopback=True).multipart_threshold == 1000 << 20
+    cc_settings.set("upload_settings", "mpu_use_threshold", "16")
+    assert TransferSettings.from_settings(cc_settings, loopback=True).multipart_threshold == 16 << 20
+
+
+def test_a_large_upload_to_a_loopback_endpoint_is_one_put(s3_interface):
+    import numpy as np
+
+    calls = []
+    client = s3_interface.backend.client
+    client.meta.events.register("before-call.s3.*", lambda model, **_: calls.append(model.name))
+    array = np.arange(70 << 17, dtype=np.float64)  # 70 MiB: above the remote threshold of 64
+    s3_interface.upload_raw_array("big", array)
+    assert [c for c in calls if "Multipart" in c or c in ("PutObject", "UploadPart")] == ["PutObject"]
+    np.testing.assert_array_equal(s3_interface.download_raw_array("big"), array)

