@@ -64,6 +64,8 @@ def bounded_map(
 
 _END = object()
 _POLL_SECONDS = 0.1
+#: Below this many bytes a transfer has too few chunks for a helper thread to pay for itself.
+PREFETCH_FROM = 4 << 20
 
 
 def prefetched(items: Iterable[Item], depth: int = 2) -> Iterator[Item]:

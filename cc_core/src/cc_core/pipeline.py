@@ -27,7 +27,7 @@ from .metadata import (
     legacy_compression,
     metadata_size,
 )
-from .parallel import prefetched
+from .parallel import PREFETCH_FROM, prefetched
 from .payload import Payload
 from .progress import NO_PROGRESS, Progress
 from .transform import COMPRESSION, ENCRYPTION, DecodeReader, Transform
@@ -312,8 +312,10 @@ class Pipeline:
                 f"Object {info.name!r} was written with transform chain {names}, and {exc}"
             ) from None
         progress.set_size(info.size)
-        stored = prefetched(Verifier(info.name, info.metadata, info.size).chunks(backend.iter_chunks(
-            info.name, chunk_size=DECODE_CHUNK_SIZE, progress=progress, **_version_option(info))))
+        stored = Verifier(info.name, info.metadata, info.size).chunks(backend.iter_chunks(
+            info.name, chunk_size=DECODE_CHUNK_SIZE, progress=progress, **_version_option(info)))
+        if info.size >= PREFETCH_FROM:  # the next chunk is read while this one is decoded
+            stored = prefetched(stored)
         chunks: Iterator[Any] = stored
         for transform in reversed(chain):
             chunks = iter(transform.decode(chunks))

@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 
 from ..backend import Backend, Capabilities, ObjectInfo, Prefix
 from ..errors import BucketNotFoundError, ConfigError, ObjectChangedError, ObjectNotFoundError
-from ..parallel import prefetched
+from ..parallel import PREFETCH_FROM, prefetched
 from ..payload import DEFAULT_CHUNK_SIZE, Payload
 from ..progress import NO_PROGRESS, Progress
 
@@ -135,7 +135,8 @@ class LocalBackend(Backend):
         written = 0
         # a stream is a transform's output: produce the next chunk while this one is written
         # (a buffer payload is the array itself: a helper thread would only add CPU time)
-        chunks = prefetched(payload.chunks()) if payload.is_stream else payload.chunks()
+        overlap = payload.is_stream and (payload.size is None or payload.size >= PREFETCH_FROM)
+        chunks = prefetched(payload.chunks()) if overlap else payload.chunks()
         for chunk in chunks:
             file.write(chunk)
             written += len(chunk)
