@@ -107,21 +107,18 @@ class StreamSource:
         with _naming_errors(self.name):
             filled = 0
             while filled < len(buffer):
-                if not len(self._pending):
-                    if self._reader is not None:
-                        filled += self._reader.readinto(buffer[filled:])
-                        if filled < len(buffer):
-                            self._drain_stored()
-                        break
-                    chunk = next(self._chunks, None)
-                    if chunk is None:
+                if self._reader is not None and not len(self._pending):
+                    filled += self._reader.readinto(buffer[filled:])
+                    if filled < len(buffer):
                         self._drain_stored()
-                        break
-                    self._pending = memoryview(chunk).cast("B")
-                    continue
-                count = min(len(self._pending), len(buffer) - filled)
-                buffer[filled : filled + count] = self._pending[:count]
-                self._pending = self._pending[count:]
+                    break
+                chunk = self._next()
+                if chunk is None:
+                    self._drain_stored()
+                    break
+                count = min(len(chunk), len(buffer) - filled)
+                buffer[filled : filled + count] = chunk[:count]
+                self._pending = chunk[count:]
                 filled += count
             return filled
 
@@ -142,9 +139,12 @@ class StreamSource:
     def next_chunk(self) -> memoryview | None:
         """The next decoded buffer as it was produced (None at the end), for callers that pass
         buffers on rather than fill their own."""
+        with _naming_errors(self.name):
+            return self._next()
+
+    def _next(self) -> memoryview | None:
         if not len(self._pending):
-            with _naming_errors(self.name):
-                chunk = next(self._chunks, None)
+            chunk = next(self._chunks, None)
             if chunk is None:
                 return None
             self._pending = memoryview(chunk).cast("B")

@@ -269,7 +269,7 @@ def _split_tag(pieces: list[memoryview]) -> tuple[list[memoryview], bytes]:
 class SegmentCipher:
     """AES-256-GCM contexts for the segments of one object (OpenSSL's, through ``cryptography``).
 
-    Built once per object: the key schedule and imports are not paid again for every segment.
+    Built once per object: the key object and the imports are not made again for every segment.
     """
 
     def __init__(self, segment_key: bytes, nonce_prefix: bytes) -> None:
