@@ -396,7 +396,7 @@ def machine() -> str:
 
 
 def version_line(pythons: dict[str, str]) -> str:
-    wanted = {"ours": ["cottoncandy", "cc-core", "cc-backend-s3", "boto3", "botocore", "numpy", "moto", "dask", "zstandard"],
+    wanted = {"ours": ["cottoncandy", "cottoncandy-core", "cottoncandy-s3", "boto3", "botocore", "numpy", "moto", "dask", "zstandard"],
               "cc04": ["cottoncandy", "boto3", "numcodecs", "dask"],
               "zarr": ["zarr", "s3fs", "aiobotocore", "numcodecs"]}
     parts = []

@@ -10,7 +10,7 @@ from cc_core.cli import main
 def test_plugins_listing(capsys):
     assert main(["plugins"]) == 0
     out = capsys.readouterr().out
-    assert "core" in out and "cc-core" in out and "backend:local" in out
+    assert "core" in out and "cottoncandy-core" in out and "backend:local" in out
     assert "failed: ModuleNotFoundError" in out
     assert main(["plugins", "--json"]) == 0
     records = {r["name"]: r for r in json.loads(capsys.readouterr().out)}

@@ -90,7 +90,7 @@ def test_header_damage_gives_the_right_error(transform):
     flipped = lambda i: stored[:i] + bytes([stored[i] ^ 1]) + stored[i + 1 :]  # noqa: E731
     with pytest.raises(NotEncryptedError, match="not encrypted"):
         decrypt(transform, flipped(0))
-    with pytest.raises(UnsupportedFormatError, match="format version 0; this cc-crypto reads version 1"):
+    with pytest.raises(UnsupportedFormatError, match="format version 0; this cottoncandy-crypto reads version 1"):
         decrypt(transform, flipped(8))
     with pytest.raises(KeyMismatchError, match="not available here"):
         decrypt(transform, flipped(23 + 5))  # the key id

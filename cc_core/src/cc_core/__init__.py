@@ -19,7 +19,7 @@ from .progress import ByteCounter, Progress
 from .transform import COMPRESSION, ENCRYPTION, OTHER, DecodeReader, Transform
 
 try:
-    __version__ = version("cc-core")
+    __version__ = version("cottoncandy-core")
 except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0+unknown"
 

@@ -152,8 +152,8 @@ def header_length(prefix: bytes) -> int:
         raise DecryptionError("is truncated: it ends inside its encryption header")
     if prefix[8] != VERSION:
         raise UnsupportedFormatError(
-            f"uses encryption format version {prefix[8]}; this cc-crypto reads version {VERSION}. "
-            "Upgrade cc-crypto, or the header is damaged"
+            f"uses encryption format version {prefix[8]}; this cottoncandy-crypto reads version {VERSION}. "
+            "Upgrade cottoncandy-crypto, or the header is damaged"
         )
     return struct.unpack_from(">H", prefix, 10)[0]
 
@@ -167,8 +167,8 @@ def parse_header(raw: bytes) -> Header:
     _, _, algorithm, _, segment_size, nonce_prefix, key_id, wrapped_size = _FIXED.unpack_from(raw)
     if algorithm not in _PARAMETER_SIZES:
         raise UnsupportedFormatError(
-            f"names key-wrap algorithm {algorithm}, unknown to this cc-crypto: "
-            "upgrade cc-crypto, or the header is damaged"
+            f"names key-wrap algorithm {algorithm}, unknown to this cottoncandy-crypto: "
+            "upgrade cottoncandy-crypto, or the header is damaged"
         )
     parameters_end = FIXED_SIZE + wrapped_size + _PARAMETER_SIZES[algorithm]
     if parameters_end + 2 * MAC_SIZE != length:
