@@ -69,10 +69,6 @@ class _Node:
     def _bucket(self) -> str:
         return str(self._interface.bucket_name)
 
-    def __call__(self) -> ObjectInfo:
-        """Size, metadata and time of the object (0.4 returned the boto3 object)."""
-        return self._interface.get_object(self._path)
-
 
 class Browser(_Node):
     """A folder: its children are attributes (tab-completed) and items.
@@ -251,6 +247,14 @@ class Dataset(_Node):
         import numpy as np
 
         return np.dtype(self.info.metadata["dtype"])
+
+    def __call__(self) -> ObjectInfo:
+        """Size, metadata and time of the object (0.4 returned the boto3 object).
+
+        Only objects are callable: a folder is not, so that readline completes folders and groups
+        as attributes (``b.exp.sub01_DOT_grp.``) instead of as calls.
+        """
+        return self.info
 
     def load(self) -> Any:
         """Download the object: an array for raw and npy arrays, JSON for ``.json``, else bytes."""
