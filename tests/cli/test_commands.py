@@ -182,7 +182,7 @@ def test_du(store, capsys):
 def test_errors_are_one_line(memory_interface, local_interface, capsys):
     bucket = f"memory://{memory_interface.bucket_name}"
     assert "No installed backend serves nosuch:// URLs" in fail(capsys, "ls", "nosuch://bucket/x")
-    assert "names no bucket" in fail(capsys, "ls", "memory://")
+    assert "names no bucket" in fail(capsys, "cat", "memory://")
     assert "'no-such-bucket' does not exist" in fail(capsys, "ls", "memory://no-such-bucket/x")
     assert "three slashes" in fail(capsys, "ls", "file://host/x")
     assert "'..'" in fail(capsys, "info", bucket + "/a/../c")

@@ -71,3 +71,16 @@ def test_s3_transfers_report_every_byte(s3_interface):
         np.testing.assert_array_equal(s3_interface.download_raw_array("p", progress=down), array)
         stored = s3_interface.get_object("p").size
         assert up.size == up.transferred == down.size == down.transferred == stored
+
+
+def test_store_url_lists_buckets_and_mb_makes_one(s3_cli, capsys):
+    cci, base = s3_cli
+    assert base in output(capsys, "ls", "s3://").splitlines()
+    assert json.loads(output(capsys, "ls", "--json", "s3://"))[0]["type"] == "bucket"
+    assert main(["ls", "s3://cc-cli-not-made-yet/"]) == 1
+    err = capsys.readouterr().err
+    assert "does not exist" in err and "cottoncandy mb s3://cc-cli-not-made-yet" in err
+    assert "create_bucket" not in err and "force_bucket_creation" not in err
+    assert "is ready" in output(capsys, "mb", "s3://cc-cli-not-made-yet")
+    assert output(capsys, "ls", "s3://cc-cli-not-made-yet/") == ""
+    assert "s3://cc-cli-not-made-yet/" in output(capsys, "ls", "s3://").splitlines()

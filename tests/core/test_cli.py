@@ -10,8 +10,12 @@ from cc_core.cli import main
 def test_plugins_listing(capsys):
     assert main(["plugins"]) == 0
     out = capsys.readouterr().out
-    assert "core" in out and "cottoncandy-core" in out and "backend:local" in out
-    assert "failed: ModuleNotFoundError" in out
+    assert "core" in out and "cottoncandy-core" in out and "2 backends" in out
+    assert "broken (cc-broken-plugin 0.1.0): failed" in out and "error: ModuleNotFoundError" in out
+    assert max(len(line) for line in out.splitlines()) <= 80, out
+    assert main(["plugins", "-v"]) == 0
+    detailed = capsys.readouterr().out
+    assert "backend:local" in detailed and max(len(line) for line in detailed.splitlines()) <= 80, detailed
     assert main(["plugins", "--json"]) == 0
     records = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
     assert records["example"]["status"] == "ok" and records["broken"]["status"] == "failed"
@@ -35,3 +39,12 @@ def test_demo_runs_as_a_console_script(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "demo: all arrays came back identical" in result.stdout
     assert (tmp_path / "store" / "arrays" / "float64_random.meta.json").exists()
+
+
+def test_version(capsys):
+    try:
+        main(["--version"])
+    except SystemExit as exit:
+        assert exit.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("cottoncandy ") and "cottoncandy-core 1.0.0.dev0" in out

@@ -14,12 +14,18 @@ import argparse
 import json
 import os
 import sys
+import textwrap
+from collections import Counter
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 
+from . import __version__
 from .cli_commands import add_storage_commands
 from .config import load_config
 from .errors import CottonCandyError
 from .plugins import get_plugin_manager
+
+_WIDTH = 79  # an 80-column terminal
 
 
 def _print_table(rows: list[list[str]], header: list[str]) -> None:
@@ -28,17 +34,29 @@ def _print_table(rows: list[list[str]], header: list[str]) -> None:
         print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
 
 
+def _provides_summary(provides: list[str]) -> str:
+    """``["backend:s3", "codec:npy", "codec:dask"]`` -> ``"1 backend 2 codecs"`` (the table fits 80 columns)."""
+    counts = Counter(item.partition(":")[0] for item in provides)
+    return " ".join(f"{count} {kind}{'s' if count > 1 else ''}" for kind, count in counts.items()) or "-"
+
+
 def command_plugins(arguments: argparse.Namespace) -> int:
     manager = get_plugin_manager()
     records = sorted(manager.records.values(), key=lambda r: r.name)
     if arguments.json:
         print(json.dumps([vars(r) for r in records], indent=2))
         return 0
-    rows = []
-    for record in records:
-        status = record.status if record.status != "failed" else f"failed: {record.error}"
-        rows.append([record.name, record.distribution, record.version, ", ".join(record.provides) or "-", status])
+    rows = [[r.name, r.distribution, r.version, _provides_summary(r.provides), r.status] for r in records]
     _print_table(rows, ["plugin", "distribution", "version", "provides", "status"])
+    details = [r for r in records if arguments.verbose or r.status == "failed"]
+    for record in details:
+        print(f"\n{record.name} ({record.distribution} {record.version}): {record.status}")
+        lines = [f"provides {', '.join(record.provides)}"] if arguments.verbose and record.provides else []
+        lines += [f"error: {record.error}"] if record.error else []
+        for line in lines:
+            print(textwrap.fill(line, width=_WIDTH, initial_indent="  ", subsequent_indent="    "))
+    if not arguments.verbose:
+        print(f"\n-v lists what each plugin provides; --json gives everything")
     return 0
 
 
@@ -64,12 +82,22 @@ def command_demo(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _version_line() -> str:
+    try:
+        umbrella = version("cottoncandy")
+    except PackageNotFoundError:
+        umbrella = "not installed"
+    return f"cottoncandy {umbrella} (cottoncandy-core {__version__}, Python {sys.version.split()[0]})"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cottoncandy", description="Store and read numpy arrays on S3, Google Drive and local disk.")
+    parser.add_argument("--version", action="version", version=_version_line())
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     plugins = subparsers.add_parser("plugins", help="list plugins: name, distribution, version, what they provide, status")
     plugins.add_argument("--json", action="store_true", help="print JSON")
+    plugins.add_argument("-v", "--verbose", action="store_true", help="list every backend, codec and transform")
     plugins.set_defaults(handler=command_plugins)
 
     config = subparsers.add_parser("config", help="show the config file's path and effective settings (secrets redacted)")

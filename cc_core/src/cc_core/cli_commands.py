@@ -58,7 +58,7 @@ def _entry_record(target: Target, entry: ObjectInfo | Prefix | str, kind: str | 
 
 def _print_entries(records: list[dict[str, Any]], long: bool, exact_bytes: bool) -> None:
     for record in records:
-        shown = record["name"] + ("/" if record["type"] == "folder" else "")
+        shown = record["name"] + ("/" if record["type"] in ("folder", "bucket") else "")
         if not long:
             print(shown)
             continue
@@ -130,9 +130,20 @@ def _copy_objects(source: Target, destination: Target, pairs: list[tuple[str, st
 
 
 # -- commands ------------------------------------------------------------------------------------
+def _is_store(text: str) -> bool:
+    """``s3://`` (a scheme and nothing else): the store itself, whose children are buckets."""
+    scheme, bucket, key = names.split_url(text)
+    return bool(scheme) and scheme != "file" and not bucket and not key
+
+
 def command_ls(arguments: argparse.Namespace, resolver: TargetResolver) -> int:
     records: list[dict[str, Any]] = []
     for text in arguments.targets or ["."]:
+        if _is_store(text):
+            buckets = resolver.store(text).backend.list_buckets()
+            records += [{"name": text + bucket, "type": "bucket", "size": None, "modified": None}
+                        for bucket in sorted(buckets)]
+            continue
         target = resolver.open(text)
         backend = target.interface.backend
         if arguments.recursive:
@@ -154,6 +165,16 @@ def command_ls(arguments: argparse.Namespace, resolver: TargetResolver) -> int:
         _emit_json(records)
     else:
         _print_entries(records, arguments.long, arguments.bytes)
+    return 0
+
+
+def command_mb(arguments: argparse.Namespace, resolver: TargetResolver) -> int:
+    for text in arguments.buckets:
+        interface = resolver.make_bucket(text)
+        if not arguments.json:
+            print(f"{interface.backend.describe()} is ready")
+    if arguments.json:
+        _emit_json([{"name": text.rstrip("/"), "type": "bucket"} for text in arguments.buckets])
     return 0
 
 
@@ -398,7 +419,7 @@ def add_storage_commands(subparsers: Any) -> None:
     listing.add_argument("-l", "--long", action="store_true", help="show size and time of objects")
     listing.add_argument("--bytes", action="store_true", help="sizes in bytes, not KiB/MiB/GiB")
     copying = argparse.ArgumentParser(add_help=False)
-    copying.add_argument("-r", "--recursive", action="store_true", help="copy folders and everything under them")
+    copying.add_argument("-r", "--recursive", action="store_true", help="include folders and everything under them")
     copying.add_argument("-f", "--force", action="store_true", help="replace objects that exist")
     target_help = "s3://bucket/name, gdrive://folder/name, memory://bucket/name, file:///path or a local path"
 
@@ -409,8 +430,12 @@ def add_storage_commands(subparsers: Any) -> None:
         return parser
 
     ls = add("ls", command_ls, "list a folder's children, or the names a pattern matches (* ? [..] **)", [listing])
-    ls.add_argument("targets", nargs="*", metavar="TARGET", help="folder, object or pattern (default: .)")
+    ls.add_argument("targets", nargs="*", metavar="TARGET",
+                    help="folder, object or pattern (default: .); s3:// alone lists the buckets")
     ls.add_argument("-r", "--recursive", action="store_true", help="every object below, at any depth")
+
+    mb = add("mb", command_mb, "make buckets (s3://name, memory://name); one that exists is left as it is", [])
+    mb.add_argument("buckets", nargs="+", metavar="BUCKET")
 
     glob = add("glob", command_glob, "list the objects matching a pattern, sorted (* within a name, ** any depth)", [listing])
     glob.add_argument("pattern", metavar="PATTERN", help="e.g. 's3://bucket/exp/*/run0?.grp/**' (quote it)")

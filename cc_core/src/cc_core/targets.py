@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import names
 from .config import Config
-from .errors import InvalidNameError
+from .errors import BucketNotFoundError, InvalidNameError
 from .interface import CCInterface
 from .patterns import literal_prefix
 
@@ -82,11 +82,41 @@ class TargetResolver:
         self.endpoint_url = endpoint_url
         self._interfaces: dict[str, CCInterface] = {}
 
-    def _interface(self, location: str, backend: str | None = None) -> CCInterface:
+    def _interface(self, location: str, backend: str | None = None, *, create: bool = False) -> CCInterface:
         if location not in self._interfaces:
-            self._interfaces[location] = CCInterface(location, url=self.endpoint_url, verbose=self.verbose,
-                                                     backend=backend, settings=self.settings)
+            try:
+                self._interfaces[location] = CCInterface(location, url=self.endpoint_url, verbose=self.verbose,
+                                                         backend=backend, settings=self.settings,
+                                                         force_bucket_creation=create)
+            except BucketNotFoundError as exc:
+                raise BucketNotFoundError(exc.bucket, f"create it with: cottoncandy mb {location}") from None
         return self._interfaces[location]
+
+    def store(self, text: str) -> CCInterface:
+        """An interface on a store without a bucket (``s3://``), for listing and making buckets."""
+        scheme, bucket, key = names.split_url(text)
+        if not scheme or bucket or key:
+            raise InvalidNameError(f"{text!r} is not a store: write it as SCHEME:// (e.g. s3://)")
+        location = f"{scheme}://"
+        if location not in self._interfaces:
+            self._interfaces[location] = CCInterface(None, url=self.endpoint_url, verbose=self.verbose,
+                                                     backend=self._backend_for(text), settings=self.settings)
+        return self._interfaces[location]
+
+    def make_bucket(self, text: str) -> CCInterface:
+        """Open the bucket a ``scheme://bucket`` URL names, creating it if it does not exist."""
+        scheme, bucket, key = names.split_url(text)
+        if not scheme or not bucket or key.strip("/"):
+            raise InvalidNameError(f"{text!r} names no bucket: write SCHEME://BUCKET (e.g. s3://my-bucket)")
+        return self._interface(f"{scheme}://{bucket}", create=True)
+
+    def _backend_for(self, url: str) -> str:
+        from .plugins import get_plugin_manager
+
+        backend = get_plugin_manager().backend_for_url(url)
+        if backend is None:
+            raise InvalidNameError(f"No installed backend serves {url!r}; `cottoncandy plugins` lists the backends")
+        return backend
 
     def open(self, text: str) -> Target:
         """The target a command-line argument names (a URL or a local path, maybe a pattern)."""
