@@ -13,7 +13,8 @@ It serves what the real client stack (googleapiclient + pydrive2's credentials) 
   ``properties.list``/``insert``;
 - Drive's limits and error JSON: properties of at most 124 bytes, 30 public properties per file,
   non-final resumable chunks in multiples of 256 KiB, ``{"error": {"errors": [{"reason": ...}]}}``;
-- a bearer token check (``401 authError`` otherwise) and a ``/token`` endpoint for service accounts.
+- a bearer token check (``401 authError`` otherwise) and a ``/token`` endpoint for service accounts,
+  a person's sign-in code and their refresh token.
 
 Faults are injected with :meth:`FakeDrive.inject`: an HTTP status with Drive's error body, a
 dropped connection before the request is processed, a lost response after it was processed, or a
@@ -129,6 +130,9 @@ class FakeDrive:
 
     def __init__(self, token: str = "test-token", page_cap: int = 100) -> None:
         self.token = token
+        #: The code a console sign-in exchanges, and the refresh token it gets (tests revoke it).
+        self.sign_in_code = "4/test-sign-in-code"
+        self.refresh_token = "test-refresh-token"
         self.page_cap = page_cap
         self.lock = threading.RLock()
         self.files: dict[str, DriveFile] = {}
@@ -534,11 +538,17 @@ class _Handler(BaseHTTPRequestHandler):
         path = url.path
         if path == "/discovery/v1/apis/drive/v2/rest" and method == "GET":
             return self._json(200, discovery_document(drive.url))
-        if path == "/token" and method == "POST":  # service accounts only: a user's token never refreshes
-            grant = parse_qs(body.decode()).get("grant_type", [""])[0]
-            if grant != "urn:ietf:params:oauth:grant-type:jwt-bearer":
-                return self._json(400, {"error": "invalid_grant", "error_description": "Bad Request"})
-            return self._json(200, {"access_token": drive.token, "token_type": "Bearer", "expires_in": 3600})
+        if path == "/token" and method == "POST":
+            form = {k: v[-1] for k, v in parse_qs(body.decode()).items()}
+            grant = form.get("grant_type", "")
+            token = {"access_token": drive.token, "token_type": "Bearer", "expires_in": 3600}
+            if grant == "urn:ietf:params:oauth:grant-type:jwt-bearer":  # a service account
+                return self._json(200, token)
+            if grant == "authorization_code" and form.get("code") == drive.sign_in_code:  # a person signing in
+                return self._json(200, {**token, "refresh_token": drive.refresh_token})
+            if grant == "refresh_token" and form.get("refresh_token") == drive.refresh_token:
+                return self._json(200, token)
+            return self._json(400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."})
         self._authorised()
         if path == "/drive/v2/files":
             if method == "GET":

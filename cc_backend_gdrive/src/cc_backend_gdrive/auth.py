@@ -6,7 +6,9 @@ Two ways to sign in:
   "Desktop app", downloaded from the Google Cloud console of a project with the Drive API enabled)
   and a saved credentials file, both in cottoncandy's config directory under the names in the
   ``[gdrive]`` section (``secrets``, ``credentials``). The first sign-in opens a browser
-  (``cottoncandy gdrive-auth``); later runs reuse and refresh the saved credentials.
+  (``cottoncandy gdrive-auth``; on a machine without one, such as a cluster login node, it prints an
+  address to open on any other machine and reads back where the browser landed); later runs, in any
+  process, reuse and refresh the saved credentials.
 - **A service account** for unattended jobs: ``[gdrive] service_account_key`` names its JSON key.
   The service account sees its own Drive and the folders shared with it.
 
@@ -16,16 +18,29 @@ SECRET_KEY=...)`` may pass the secrets and credentials paths, as in 0.4.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
+import webbrowser
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from cc_core.config import config_dir, warn_if_exposed
 from cc_core.errors import ConfigError
 
 SCOPES = ["https://www.googleapis.com/auth/drive"]
+#: Where Google sends the browser after a console sign-in. Nothing listens there: the browser shows
+#: an error page whose address holds the code, which the user pastes back (Google retired the
+#: copy-the-code "out of band" flow; a Desktop-app client accepts any loopback address).
+CONSOLE_REDIRECT = "http://localhost:1/"
+_TESTING_MODE_EXPIRY = (
+    "Google revokes the sign-in of an OAuth app in 'Testing' publishing status after 7 days: sign in "
+    "again with cottoncandy gdrive-auth, or set the app to 'In production' on the OAuth consent screen "
+    "of its Cloud project (an app for your own account needs no verification for that)"
+)
 #: Where a Drive-compatible server (the tests' loopback fake) serves its discovery document.
 DISCOVERY_PATH = "/discovery/v1/apis/{api}/{apiVersion}/rest"
 _SETUP = (
@@ -77,7 +92,24 @@ def _config_file() -> Path:
     return config_dir() / "options.cfg"
 
 
-def authenticate(files: AuthFiles, *, timeout: float | None = None, interactive: bool | None = None) -> Any:
+def browser_available() -> bool:
+    """Whether a web browser can be opened here (not on a login node or over plain ssh)."""
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return False
+    try:
+        webbrowser.get()
+    except webbrowser.Error:
+        return False
+    return True
+
+
+def authenticate(
+    files: AuthFiles,
+    *,
+    timeout: float | None = None,
+    interactive: bool | None = None,
+    console: bool | None = None,
+) -> Any:
     """A signed-in :class:`pydrive2.auth.GoogleAuth`.
 
     Parameters
@@ -87,8 +119,11 @@ def authenticate(files: AuthFiles, *, timeout: float | None = None, interactive:
     timeout : float, optional
         Seconds before an HTTP request times out.
     interactive : bool, optional
-        Whether a browser sign-in may be started when no credentials are saved; default: when
-        standard input is a terminal.
+        Whether a sign-in may be started when no credentials are saved; default: when standard
+        input is a terminal.
+    console : bool, optional
+        Sign in without a browser on this machine: print the address to open elsewhere and read
+        back the address the browser ended on. Default: when no browser can be opened here.
 
     Raises
     ------
@@ -129,14 +164,58 @@ def authenticate(files: AuthFiles, *, timeout: float | None = None, interactive:
         if not interactive:
             raise ConfigError(
                 f"No saved Google Drive credentials at {files.credentials}. Sign in once in a "
-                "terminal with: cottoncandy gdrive-auth (it opens a browser and saves them there), "
+                "terminal with: cottoncandy gdrive-auth (in a browser here or on any other machine; it "
+                "saves them there), "
                 "or set [gdrive] service_account_key for unattended jobs"
             )
-        auth.LocalWebserverAuth()
+        if console if console is not None else not browser_available():
+            console_sign_in(auth)
+        else:
+            auth.LocalWebserverAuth()
         save_credentials(auth, files.credentials)
     elif auth.access_token_expired:
         refresh(auth, files.credentials)
     return auth
+
+
+def console_sign_in(auth: Any, *, ask: Callable[[str], str] = input, say: Callable[[str], None] = print) -> None:
+    """Sign in with a browser on any machine: print the address, read back where the browser landed.
+
+    Raises
+    ------
+    ConfigError
+        The user refused access, pasted nothing usable, or Google refused the code.
+    """
+    from pydrive2.auth import AuthenticationError
+
+    auth.GetFlow()
+    auth.flow.redirect_uri = CONSOLE_REDIRECT
+    say("Open this address in a browser on any machine and allow access to Google Drive:\n\n"
+        f"    {auth.GetAuthUrl()}\n\n"
+        f"The browser then tries to load {CONSOLE_REDIRECT}... and shows an error: that is expected. "
+        "Copy the whole address from its address bar and paste it here.")
+    code = authorization_code(ask("Address (or just the code): "))
+    try:
+        auth.Authenticate(code)
+    except AuthenticationError as error:
+        raise ConfigError(
+            f"Google refused the sign-in code ({error}); codes work once and for a few minutes: "
+            "run cottoncandy gdrive-auth again"
+        ) from None
+
+
+def authorization_code(answer: str) -> str:
+    """The code in what the user pasted: the redirect address (``...?code=...``) or the bare code."""
+    answer = answer.strip()
+    query = parse_qs(urlsplit(answer).query) if "://" in answer or answer.startswith("/?") else {}
+    if "error" in query:
+        raise ConfigError(f"The browser reported {query['error'][0]!r}: access was not granted; run "
+                          "cottoncandy gdrive-auth again and allow access")
+    code = query["code"][0] if "code" in query else ("" if "://" in answer else answer)
+    if not code:
+        raise ConfigError("No sign-in code in what was pasted: paste the whole address the browser ended on "
+                          f"(it starts with {CONSOLE_REDIRECT}?...code=)")
+    return code
 
 
 def load_client_secrets(auth: Any, secrets: Path) -> None:
@@ -164,9 +243,9 @@ def refresh(auth: Any, credentials: Path) -> None:
     try:
         auth.Refresh()
     except RefreshError as error:
+        advice = _TESTING_MODE_EXPIRY if "invalid_grant" in str(error) else "sign in again: cottoncandy gdrive-auth"
         raise ConfigError(
-            f"The saved Google Drive credentials {credentials} could not be refreshed ({error}); "
-            "delete the file and sign in again: cottoncandy gdrive-auth"
+            f"The saved Google Drive credentials {credentials} could not be refreshed ({error}); {advice}"
         ) from None
     save_credentials(auth, credentials)
 

@@ -23,10 +23,15 @@ def cc_register_backends(register: Register) -> None:
 def cc_register_commands(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "gdrive-auth",
-        help="sign in to Google Drive in a browser and save the credentials for cottoncandy",
+        help="sign in to Google Drive (in a browser, here or on another machine) and save the credentials",
     )
     parser.add_argument("--secrets", help="OAuth client secrets JSON (default: [gdrive] secrets)")
     parser.add_argument("--credentials", help="where to save the credentials (default: [gdrive] credentials)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--console", action="store_true", default=None,
+                      help="no browser here: print an address to open elsewhere, then paste back where it landed "
+                           "(the default when no browser can be opened)")
+    mode.add_argument("--browser", dest="console", action="store_false", help="open a browser on this machine")
     parser.set_defaults(handler=command_gdrive_auth)
 
 
@@ -40,7 +45,7 @@ def command_gdrive_auth(arguments: argparse.Namespace) -> int:
     files = AuthFiles.from_settings(load_config(), arguments.secrets, arguments.credentials)
     files = dataclasses.replace(files, service_account_key=None)  # this signs in a person
     try:
-        authenticate(files, interactive=True)
+        authenticate(files, interactive=True, console=arguments.console)
     except ConfigError as error:
         print(f"error: {error}")
         return 1
