@@ -42,7 +42,7 @@ def test_syntax_error_names_file_and_line(cc_config_dir):
     with pytest.raises(ConfigError, match=r"options.cfg, line 3"):
         load_config()
     path.write_text("threads = 4\n")
-    with pytest.raises(ConfigError, match=r"line 1.*before any \[section\]"):
+    with pytest.raises(ConfigError, match=r"line 1.*under a \[section\] header"):
         load_config()
 
 

@@ -50,6 +50,7 @@ def test_core_alone_in_its_own_environment(tmp_path):
         pytest.skip("uv is not on PATH (the README's commands install and use it)")
     environment = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "CC_CONFIG_DIR": str(tmp_path / "config")}
     environment.pop("VIRTUAL_ENV", None)
+    environment.pop("PYTHONPATH", None)  # the test-only plugins stay out of this environment
     venv = tmp_path / "venv"
     subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True, env=environment, timeout=300)
     python = venv / "bin" / "python"
@@ -58,7 +59,7 @@ def test_core_alone_in_its_own_environment(tmp_path):
     result = subprocess.run([str(python), "-c", SCRIPT], capture_output=True, text=True, env=environment, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "core alone: ok" in result.stdout
-    listing = subprocess.run([str(venv / "bin" / "cottoncandy"), "plugins"], capture_output=True, text=True,
+    listing = subprocess.run([str(venv / "bin" / "cottoncandy"), "plugins", "-v"], capture_output=True, text=True,
                              env=environment, timeout=300)
     assert listing.returncode == 0, listing.stderr
     assert "core" in listing.stdout and "backend:local" in listing.stdout

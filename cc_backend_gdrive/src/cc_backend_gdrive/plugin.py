@@ -20,6 +20,16 @@ def cc_register_backends(register: Register) -> None:
 
 
 @hookimpl
+def cc_register_settings(register: Register) -> None:
+    for key in ("chunk_size", "resumable_threshold", "download_chunk_size"):
+        register("gdrive", key, "size", minimum=1)
+    register("gdrive", "trash", "bool")
+    register("gdrive", "retries", "int", minimum=0, maximum=100)
+    register("gdrive", "retry_delay", "float", minimum=0)
+    register("gdrive", "timeout", "float", minimum=0)
+
+
+@hookimpl
 def cc_register_commands(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "gdrive-auth",

@@ -14,3 +14,22 @@ def cc_register_backends(register: Register) -> None:
     register("s3", "cc_backend_s3.backend:S3Backend", schemes=("s3",),
              install="pip install 'cottoncandy[s3]'",
              description="Amazon S3 and S3-compatible stores (boto3): parallel zero-copy transfers")
+
+
+#: S3's canned ACLs (``private`` sends none).
+CANNED_ACLS = ("private", "public-read", "public-read-write", "authenticated-read", "aws-exec-read",
+               "bucket-owner-read", "bucket-owner-full-control", "log-delivery-write")
+
+
+@hookimpl
+def cc_register_settings(register: Register) -> None:
+    register("basic", "default_acl", "choice", choices=CANNED_ACLS)
+    for section, key in (("upload_settings", "mpu_use_threshold"), ("download_settings", "mpd_use_threshold")):
+        register(section, key, "size", minimum=0, special=("auto",))
+    for section, key in (("upload_settings", "mpu_chunksize"), ("upload_settings", "min_mpu_size"),
+                         ("upload_settings", "max_put_size"), ("download_settings", "mpd_chunksize")):
+        register(section, key, "size", minimum=1)
+    register("upload_settings", "max_mpu_parts", "int", minimum=1, maximum=10_000)
+    register("s3", "max_attempts", "int", minimum=1, maximum=100)
+    register("s3", "retry_base_delay", "float", minimum=0)
+    register("s3", "retry_max_delay", "float", minimum=0)

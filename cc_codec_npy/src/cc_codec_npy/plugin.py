@@ -28,3 +28,9 @@ def cc_register_transforms(register: Register) -> None:
     for name, cls in (("zstd", "ZstdTransform"), ("lz4", "LZ4Transform"), ("blosc", "BloscTransform")):
         register(name, f"{PACKAGE}.compression:{cls}", install="pip install cottoncandy",
                  description=f"{name} compression in numcodecs' format (cottoncandy 0.4 reads it)")
+
+
+@hookimpl
+def cc_register_settings(register: Register) -> None:
+    register("compression", "zstd_level", "int", minimum=-131072, maximum=22)  # zstd's own range
+    register("upload_settings", "dask_chunksize", "size", minimum=1)

@@ -21,8 +21,8 @@ from importlib.metadata import PackageNotFoundError, version
 
 from . import __version__
 from .cli_commands import add_storage_commands
-from .config import load_config
-from .errors import CottonCandyError
+from .config import config_dir, default_config, load_config
+from .errors import ConfigError, CottonCandyError
 from .plugins import get_plugin_manager
 
 _WIDTH = 79  # an 80-column terminal
@@ -61,18 +61,34 @@ def command_plugins(arguments: argparse.Namespace) -> int:
 
 
 def command_config(arguments: argparse.Namespace) -> int:
-    config = load_config()
+    """Show the file, the effective settings and everything wrong with them; runs on a broken file."""
+    manager = get_plugin_manager()
+    try:
+        config = load_config()
+        found = manager.config_problems(config)
+        problems, errors = [str(p) for p in found], [str(p) for p in found if p.is_error]
+    except ConfigError as exc:  # unreadable: show what is wrong and the defaults in effect meanwhile
+        config, problems, errors = default_config(), [str(exc)], [str(exc)]
     values = config.as_dict(redact=True)
+    switches = {"CC_DISABLE_PLUGINS": "disable", "CC_LOAD_PLUGINS": "load"}
+    overridden = {key: os.environ[variable] for variable, key in switches.items() if variable in os.environ}
+    values.setdefault("plugins", {}).update(overridden)
+    statuses = {record.name: record.status for record in manager.records.values()}
+    path = str(config.path or config_dir() / "options.cfg")
     if arguments.json:
-        print(json.dumps({"path": str(config.path), "settings": values}, indent=2))
-        return 0
-    print(f"# {config.path}")
+        print(json.dumps({"path": path, "settings": values, "plugins": statuses, "problems": problems}, indent=2))
+        return 1 if errors else 0
+    print(f"# {path}")
+    for problem in problems:
+        print(textwrap.fill(f"# problem: {problem}", width=_WIDTH, subsequent_indent="#   "))
     for section, settings in values.items():
-        print(f"[{section}]")
+        print(f"\n[{section}]")
         for key, value in settings.items():
-            print(f"{key} = {value}")
-        print()
-    return 0
+            variable = next((v for v, k in switches.items() if k == key and section == "plugins" and v in os.environ),
+                            None)
+            print(f"{key} = {value}" + (f"  # from {variable}" if variable else ""))
+    print("# plugins: " + ", ".join(f"{name} {status}" for name, status in sorted(statuses.items())))
+    return 1 if errors else 0
 
 
 def command_demo(arguments: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ e.g. ``CC_BASIC_DEFAULT_ACL=private`` or ``CC_PIPELINE_TRANSFORMS=zstd``.
 
 from __future__ import annotations
 
+import ast
 import configparser
 import os
 import stat
@@ -68,8 +69,10 @@ def warn_if_exposed(path: Path) -> None:
 class Config:
     """Effective settings: packaged defaults, then the user's file, then the environment."""
 
-    def __init__(self, parser: configparser.ConfigParser, path: Path | None) -> None:
+    def __init__(self, parser: configparser.ConfigParser, path: Path | None,
+                 file_parser: configparser.ConfigParser | None = None) -> None:
         self._parser = parser
+        self._file = file_parser
         self.path = path
 
     def _environment_value(self, section: str, key: str) -> str | None:
@@ -108,6 +111,21 @@ class Config:
     def sections(self) -> list[str]:
         return self._parser.sections()
 
+    def file_sections(self) -> list[str]:
+        """The sections written in the file (not the packaged defaults)."""
+        return self._file.sections() if self._file is not None else []
+
+    def file_keys(self, section: str) -> list[str]:
+        """The keys of ``section`` written in the file."""
+        if self._file is None or not self._file.has_section(section):
+            return []
+        return list(self._file[section])
+
+    @staticmethod
+    def default_keys() -> dict[str, list[str]]:
+        """The packaged defaults' keys by section: every setting the core knows."""
+        return {name: list(keys) for name, keys in _defaults_parser().items() if name != configparser.DEFAULTSECT}
+
     def set(self, section: str, key: str, value: str) -> None:
         """Change a setting for this process (not written to the file)."""
         if not self._parser.has_section(section):
@@ -141,6 +159,17 @@ def packaged_defaults() -> str:
     return resources.files("cc_core").joinpath("defaults.cfg").read_text(encoding="utf-8")
 
 
+def _defaults_parser() -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read_string(packaged_defaults(), source="<packaged defaults>")
+    return parser
+
+
+def default_config() -> Config:
+    """The packaged defaults alone (what a broken config file falls back to while it is reported)."""
+    return Config(_defaults_parser(), None)
+
+
 def load_config(path: Path | None = None, *, create: bool = True) -> Config:
     """Read the config file, creating it from the packaged defaults on first use.
 
@@ -150,22 +179,40 @@ def load_config(path: Path | None = None, *, create: bool = True) -> Config:
         The file has a syntax error; the message names the file and the line.
     """
     path = path or config_dir() / CONFIG_FILE_NAME
-    defaults = packaged_defaults()
-    parser = configparser.ConfigParser(interpolation=None)
-    parser.read_string(defaults, source="<packaged defaults>")
+    parser = _defaults_parser()
     if create:
-        create_private_file(path, defaults.encode("utf-8"))
+        create_private_file(path, packaged_defaults().encode("utf-8"))
+    file_parser = configparser.ConfigParser(interpolation=None)
     if path.exists():
         warn_if_exposed(path)
-        try:
-            parser.read(path, encoding="utf-8")
-        except configparser.MissingSectionHeaderError as exc:
-            raise ConfigError(
-                f"{path}, line {exc.lineno}: {exc.line.strip()!r} comes before any [section] header"
-            ) from None
-        except configparser.ParsingError as exc:
-            line_number, line = exc.errors[0]
-            raise ConfigError(f"{path}, line {line_number}: cannot parse {line.strip()!r}") from None
-        except configparser.Error as exc:
-            raise ConfigError(f"{path}: {exc}") from None
-    return Config(parser, path)
+        text = _read_text(path)
+        for target in (file_parser, parser):
+            try:
+                target.read_string(text, source=str(path))
+            except configparser.MissingSectionHeaderError as exc:
+                raise ConfigError(f"{path}, line {exc.lineno}: {_unparsable(exc.line)}") from None
+            except configparser.ParsingError as exc:
+                line_number, line = exc.errors[0]  # configparser keeps the line's repr()
+                raise ConfigError(f"{path}, line {line_number}: {_unparsable(ast.literal_eval(line))}") from None
+            except (configparser.DuplicateSectionError, configparser.DuplicateOptionError) as exc:
+                what = f"section [{exc.section}]" + (f" has key {exc.option!r}" if hasattr(exc, "option") else "")
+                raise ConfigError(f"{path}, line {exc.lineno}: {what} a second time: keep one") from None
+            except configparser.Error as exc:
+                raise ConfigError(f"{path}: {' '.join(str(exc).split())}") from None
+    return Config(parser, path, file_parser)
+
+
+def _unparsable(line: str) -> str:
+    line = line.strip()
+    if line.startswith("[") and not line.endswith("]"):
+        return f"the section header {line!r} lacks its closing ']'"
+    return f"cannot parse {line!r}: settings are written 'key = value' under a [section] header"
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}, line {line}: byte {exc.object[exc.start]:#04x} is not UTF-8 text; "
+                          "save the file as UTF-8") from None

@@ -71,6 +71,33 @@ def cc_register_transforms(register: Register) -> None:
     """
 
 
+@hookspec
+def cc_register_settings(register: Register) -> None:
+    """Declare the config settings a plugin reads, so that typos and bad values are reported.
+
+    Call ``register(section, key, kind="text", *, choices=(), minimum=None, maximum=None,
+    special=())`` once per setting. Before any work starts, cottoncandy reports a value a setting
+    cannot take as a :class:`~cc_core.errors.ConfigError` naming file and line, and a section, key
+    or ``CC_<SECTION>_<KEY>`` variable that no installed plugin declares as a warning with the
+    nearest known name. The keys of the core's packaged ``defaults.cfg`` are known already; a plugin
+    may add checks to them (the S3 plugin lists the ACLs ``[basic] default_acl`` takes).
+
+    Parameters of ``register``
+    --------------------------
+    section, key : str
+        ``[section] key`` in ``options.cfg``.
+    kind : str
+        ``"text"`` (anything), ``"bool"``, ``"int"``, ``"float"``, ``"size"`` (``8MB`` or a plain
+        number), ``"choice"`` (one of ``choices``) or ``"names"`` (a comma-separated list).
+    choices : tuple of str
+        The values a ``"choice"`` takes.
+    minimum, maximum : float, optional
+        Bounds of a number.
+    special : tuple of str
+        Words a number setting accepts besides numbers (``("auto",)``).
+    """
+
+
 @hookspec(historic=True)
 def cc_configure(config: Any) -> None:
     """Receive the loaded :class:`cc_core.config.Config`.

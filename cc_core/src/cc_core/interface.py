@@ -111,6 +111,7 @@ class CCInterface:
     ) -> None:
         self.settings = settings or load_config()
         self.plugins = plugin_manager or get_plugin_manager()
+        self.plugins.check_config(self.settings)  # bad values fail here, before any work; typos warn once
         bucket_name = bucket_name or None
         if bucket_name and "://" in bucket_name:
             backend = backend or self.plugins.backend_for_url(bucket_name)

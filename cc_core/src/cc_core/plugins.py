@@ -23,6 +23,8 @@ from typing import Any, Callable
 import pluggy
 
 from . import hookspecs
+from .config_check import ConfigProblem, SettingSpec, SettingSpecs, describe, find_problems
+from .errors import ConfigError
 from .registry import KINDS, Registration, Registry
 
 ENTRY_POINT_GROUP = "cottoncandy"
@@ -67,6 +69,7 @@ class PluginManager:
         self.hooks = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self.hooks.add_hookspecs(hookspecs)
         self.registry = Registry()
+        self.setting_specs = SettingSpecs()
         self.records: dict[str, PluginRecord] = {}
         self._disable = disable
         self._load = load
@@ -112,6 +115,9 @@ class PluginManager:
                     for implementation in getattr(self.hooks.hook, hook_name).get_hookimpls():
                         if implementation.plugin_name == name:
                             implementation.function(register=self._register_callback(kind, record))
+                for implementation in self.hooks.hook.cc_register_settings.get_hookimpls():
+                    if implementation.plugin_name == name:
+                        implementation.function(register=self._setting_callback(record))
             except Exception as exc:
                 self.registry.remove_plugin(name)
                 if self.hooks.is_registered(plugin):
@@ -157,6 +163,27 @@ class PluginManager:
 
         return register
 
+    def _setting_callback(self, record: PluginRecord) -> Callable[..., None]:
+        def register(section: str, key: str, kind: str = "text", **checks: Any) -> None:
+            self.setting_specs.add(SettingSpec(section, key, kind, plugin=record.name, **checks))
+
+        return register
+
+    def config_problems(self, config: Any) -> list[ConfigProblem]:
+        """What is wrong in ``config`` for the installed plugins (see :mod:`cc_core.config_check`)."""
+        return find_problems(config, self.setting_specs)
+
+    def check_config(self, config: Any) -> None:
+        """Raise :class:`ConfigError` for values that cannot work; warn once about unknown names."""
+        problems = self.config_problems(config)
+        errors = [problem for problem in problems if problem.is_error]
+        if errors:
+            raise ConfigError(f"{describe(errors)}. `cottoncandy config` shows every setting")
+        for problem in problems:
+            if str(problem) not in _reported:
+                _reported.add(str(problem))
+                warnings.warn(f"cottoncandy config: {problem}; it is ignored", UserWarning, stacklevel=4)
+
     def _fail(self, record: PluginRecord, exc: BaseException) -> None:
         record.status = "failed"
         record.error = f"{type(exc).__name__}: {exc}"
@@ -184,6 +211,7 @@ class PluginManager:
 
 _manager: PluginManager | None = None
 _manager_lock = threading.Lock()
+_reported: set[str] = set()  # config problems already warned about in this process
 
 
 def get_plugin_manager() -> PluginManager:
@@ -191,9 +219,12 @@ def get_plugin_manager() -> PluginManager:
     global _manager
     with _manager_lock:
         if _manager is None:
-            from .config import load_config
+            from .config import default_config, load_config
 
-            config = load_config()
+            try:
+                config = load_config()
+            except ConfigError:  # a broken file is reported when an interface or a command reads it
+                config = default_config()
             manager = PluginManager()
             manager.load_entry_points(config.section("plugins"))
             manager.configure(config)

@@ -21,3 +21,11 @@ def cc_register_commands(subparsers: Any) -> None:
     from .cli import add_commands
 
     add_commands(subparsers)
+
+
+@hookimpl
+def cc_register_settings(register: Register) -> None:
+    register("encryption", "segment_size", "size", minimum=1 << 10, maximum=1 << 30)
+    for key in ("master_key", "passphrase", "key_file"):
+        register("encryption", key)
+    register("encryption", "scrypt_log_n", "int", minimum=10, maximum=30)

@@ -24,3 +24,18 @@ def cc_register_transforms(register: Register) -> None:
                               ("bz2", "Bz2Transform", ()), ("lzma", "LzmaTransform", ("xz",))):
         register(name, f"cc_core.builtin.compression:{cls}", aliases=legacy,
                  description=f"{name} compression (standard library)")
+
+
+@hookimpl
+def cc_register_settings(register: Register) -> None:
+    for section, key in (("login", "verbose_boto"), ("basic", "force_bucket_creation"), ("basic", "allow_pickle"),
+                         ("compression", "do_compression"), ("local", "fsync")):
+        register(section, key, "bool")
+    register("basic", "threads", "int", minimum=1, maximum=1024)
+    register("basic", "progress_threshold", "size", minimum=0)
+    register("basic", "progress_bars", "choice", choices=("auto", "always", "never"))
+    register("compression", "threshold", "size", minimum=0)
+    register("compression", "gzip_level", "int", minimum=0, maximum=9)
+    register("pipeline", "transforms", "names")
+    register("plugins", "disable", "names")
+    register("plugins", "load", "names")
