@@ -226,6 +226,7 @@ class LocalBackend(Backend):
     # -- reading ---------------------------------------------------------------------------------
     def _open_data(self, name: str, version: str | None = None) -> BinaryIO:
         """Open the data file; with ``version``, insist on that very version."""
+        _check_layout_name(name)
         with _folder_of(self.root, name, self.describe()) as folder:
             file = _open_in(folder, name, name.rpartition("/")[2], self.describe())
         if version is not None and _version_of(file) != version:
