@@ -237,7 +237,7 @@ class LocalBackend(Backend):
     def head(self, name: str) -> ObjectInfo:
         """Metadata and size of one version: metadata read and data file opened under a shared lock
         of the folder, which writers hold exclusively across their two renames."""
-        self._path(name)
+        _check_layout_name(name)
         file_name = name.rpartition("/")[2]
         for _ in range(_READ_ATTEMPTS):
             with _folder_of(self.root, name, self.describe()) as folder:
@@ -279,7 +279,7 @@ class LocalBackend(Backend):
                     continue
                 try:
                     record = _read_metadata(folder, name, entry.name, where)
-                except (ObjectNotFoundError, ValueError):
+                except ValueError:  # a temporary file still being written
                     continue
                 if record.get(VERSION_KEY) == version:
                     os.replace(entry.name, meta_name, src_dir_fd=folder, dst_dir_fd=folder)
@@ -493,15 +493,18 @@ def _folder_of(root: Path, name: str, where: str) -> Iterator[int]:
         os.close(descriptor)
 
 
-def _open_in(folder: int, name: str, file_name: str, where: str) -> BinaryIO:
-    """Open the regular file ``file_name`` of ``folder`` for reading; a link or anything else
-    (a folder, a FIFO) is no object."""
+def _open_in(folder: int, name: str, file_name: str, where: str, *, missing_ok: bool = False) -> BinaryIO | None:
+    """Open the regular file ``file_name`` of ``folder`` (a file of object ``name``) for reading;
+    a link is refused, and anything else (a folder, a FIFO) is no object. None if it is missing
+    and ``missing_ok``."""
     try:
         descriptor = os.open(file_name, _FILE_FLAGS, dir_fd=folder)
     except OSError as error:
         if error.errno == errno.ELOOP:
             raise ObjectNotFoundError(name, f"{where} ({_LINK_REFUSED})") from None
         if error.errno in (errno.ENOENT, errno.ENOTDIR):
+            if missing_ok:
+                return None
             raise ObjectNotFoundError(name, where) from None
         raise
     if not stat.S_ISREG(os.fstat(descriptor).st_mode):
@@ -512,11 +515,8 @@ def _open_in(folder: int, name: str, file_name: str, where: str) -> BinaryIO:
 
 def _read_metadata(folder: int, name: str, file_name: str, where: str) -> dict[str, Any]:
     """The JSON metadata file ``file_name`` of ``folder``; ``{}`` if there is none."""
-    try:
-        file = _open_in(folder, name, file_name, where)
-    except ObjectNotFoundError as error:
-        if _LINK_REFUSED in str(error):
-            raise
+    file = _open_in(folder, name, file_name, where, missing_ok=True)
+    if file is None:
         return {}
     with file:
         return json.loads(file.read())
