@@ -205,6 +205,12 @@ class S3Backend(Backend):
         target = self._object(destination)
         target.copy_from(self._require_bucket(source_bucket), source, self._write_args(None))
 
+    def copy_listed(self, source: ObjectInfo, destination: str, *, source_bucket: str | None = None) -> None:
+        """:meth:`copy` with the size a listing gave: one CopyObject request up to ``max_put_size``."""
+        target = self._object(destination)
+        target.copy_from(self._require_bucket(source_bucket), source.name, self._write_args(None),
+                         known_size=source.size)
+
     def delete_many(self, names: Iterable[str]) -> None:
         """Delete in batches of 1,000 keys (S3's limit per request), batches in parallel."""
         bucket = self._require_bucket()

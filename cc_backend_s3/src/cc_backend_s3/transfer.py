@@ -330,21 +330,30 @@ class S3Object:
                 response["Body"].close()
 
     # -- copies ----------------------------------------------------------------------------------
-    def copy_from(self, source_bucket: str, source_key: str, extra: Mapping[str, Any]) -> None:
-        """Server-side copy of ``source_bucket/source_key`` here, metadata included."""
+    def copy_from(self, source_bucket: str, source_key: str, extra: Mapping[str, Any], *,
+                  known_size: int | None = None) -> None:
+        """Server-side copy of ``source_bucket/source_key`` here, metadata included.
+
+        With ``known_size`` (from a listing) up to ``max_put_size`` this is one CopyObject
+        request: the server copies whichever complete version it holds. Otherwise a HEAD gives
+        the size and ETag first, and the copy (multipart above ``max_put_size``) is pinned to it.
+        """
         source = S3Object(self.client, source_bucket, source_key, self.settings)
         retrier = Retrier(self.settings)
-        with source._translated("copy"):
-            head = retrier.call(lambda: self.client.head_object(Bucket=source_bucket, Key=source_key),
-                                what=f"Reading {source.url}")
         copy_source = {"Bucket": source_bucket, "Key": source_key}
+        if known_size is None or known_size > self.settings.max_put_size:
+            with source._translated("copy"):
+                head = retrier.call(lambda: self.client.head_object(Bucket=source_bucket, Key=source_key),
+                                    what=f"Reading {source.url}")
+            if head["ContentLength"] > self.settings.max_put_size:
+                with self._translated("copy"):
+                    self._multipart_copy(copy_source, head, extra)
+                return
+            extra = {**extra, "CopySourceIfMatch": head["ETag"]}
         with self._translated("copy"):
-            if head["ContentLength"] <= self.settings.max_put_size:
-                retrier.call(lambda: self.client.copy_object(
-                    Bucket=self.bucket, Key=self.key, CopySource=copy_source, MetadataDirective="COPY",
-                    CopySourceIfMatch=head["ETag"], **extra), what=f"Copy of {source.url} to {self.url}")
-            else:
-                self._multipart_copy(copy_source, head, extra)
+            retrier.call(lambda: self.client.copy_object(
+                Bucket=self.bucket, Key=self.key, CopySource=copy_source, MetadataDirective="COPY", **extra),
+                what=f"Copy of {source.url} to {self.url}")
 
     def _multipart_copy(self, copy_source: dict[str, str], head: Mapping[str, Any], extra: Mapping[str, Any]) -> None:
         size = int(head["ContentLength"])

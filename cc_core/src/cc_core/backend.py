@@ -188,6 +188,15 @@ class Backend(ABC):
     def delete(self, name: str) -> None:
         self.delete_many([name])
 
+    def copy_listed(self, source: ObjectInfo, destination: str, *, source_bucket: str | None = None) -> None:
+        """:meth:`copy` of an object that a listing or :meth:`head` has just described.
+
+        A backend that must know the source's size before it can copy (S3: one request up to
+        5 GiB, a multipart copy above) takes it from ``source`` instead of asking the store again,
+        so that a folder copy sends one request per object. The default calls :meth:`copy`.
+        """
+        self.copy(source.name, destination, source_bucket=source_bucket)
+
     def close(self) -> None:
         """Release connections and threads."""
 

@@ -10,23 +10,19 @@ scripts. Large transfers show a progress bar in a terminal (``[basic] progress_t
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from . import names
+from . import copying, names
 from .backend import ObjectInfo, Prefix
 from .config import load_config
 from .errors import CottonCandyError, ObjectNotFoundError
-from .interface import ObjectExistsError, _SourceReader
 from .metadata import chain_names, codec_name
 from .patterns import has_magic, literal_prefix
-from .payload import Payload
-from .pipeline import StreamSource
-from .progressbar import ShareOfTotal, progress_for
+from .progressbar import progress_for
 from .targets import Target, TargetResolver
 
 _RESERVED_KEYS = ("dtype", "shape", "order", "compression", "gzip")
@@ -80,53 +76,6 @@ def _missing(target: Target) -> ObjectNotFoundError:
     error = ObjectNotFoundError(target.key or "/", target.interface.backend.describe())
     error.args = (f"Nothing at {target.shown}: no object or folder of that name",)
     return error
-
-
-def _stored_stream(target: Target, name: str, progress: Any) -> io.BufferedReader:
-    """The stored bytes of an object (not decoded) as a file object."""
-    chunks = iter(target.interface.backend.iter_chunks(name, progress=progress))
-    return io.BufferedReader(_SourceReader(StreamSource(name, chunks)), 1 << 20)  # type: ignore[arg-type]
-
-
-def _plan_copy(source: Target, destination: Target, recursive: bool, many: bool) -> list[tuple[str, str]]:
-    """(source name, destination name) pairs for cp/mv, with cp's rules for folders."""
-    into = destination.folder_hint or many or not destination.key or destination.is_folder()
-    if source.is_object():
-        basename = source.key.rpartition("/")[2]
-        return [(source.key, names.join(destination.key, basename) if into else destination.key)]
-    objects = _objects_under(source)
-    if not objects:
-        raise _missing(source)
-    if not recursive:
-        raise CottonCandyError(f"{source.shown} is a folder of {len(objects)} objects: pass -r to copy it")
-    base = names.join(destination.key, source.key.rpartition("/")[2]) if into and source.key else destination.key
-    cut = len(source.key) + 1 if source.key else 0
-    return [(info.name, names.join(base, info.name[cut:])) for info in objects]
-
-
-def _copy_objects(source: Target, destination: Target, pairs: list[tuple[str, str]], force: bool, quiet: bool) -> None:
-    """Copy objects with their metadata: server-side on one backend, streamed between backends."""
-    target_backend = destination.interface.backend
-    if not force:
-        for _, name in pairs:
-            if target_backend.exists(name):
-                raise ObjectExistsError(f"{destination.show(name)} exists: pass --force to replace it")
-    same_backend = source.interface.backend_name == destination.interface.backend_name
-    if same_backend:
-        other_bucket = source.interface.backend.bucket if source.interface is not destination.interface else None
-        for name, target_name in pairs:
-            if (name, other_bucket) != (target_name, None):
-                target_backend.copy(name, target_name, source_bucket=other_bucket)
-        return
-    infos = [source.interface.get_object(name) for name, _ in pairs]
-    with progress_for(False if quiet else None, settings=destination.interface.settings,
-                      verbose=destination.interface.verbose, description=f"copy {source.shown}") as progress:
-        progress.set_size(sum(info.size for info in infos))
-        for info, (_, target_name) in zip(infos, pairs, strict=True):
-            share = ShareOfTotal(progress, info.size)
-            with _stored_stream(source, info.name, share) as stream:
-                target_backend.put(target_name, Payload(stream=stream, size=info.size), info.metadata)
-            share.finish()
 
 
 # -- commands ------------------------------------------------------------------------------------
@@ -265,19 +214,26 @@ def command_cat(arguments: argparse.Namespace, resolver: TargetResolver) -> int:
 
 
 def _copy_or_move(arguments: argparse.Namespace, resolver: TargetResolver, move: bool) -> int:
+    """cp/mv with cp's rules for names (into a folder that exists or ends in ``/``), through
+    :mod:`cc_core.copying` as the interface's cp/mv."""
     destination = resolver.open(arguments.destination)
+    into = destination.folder_hint or len(arguments.sources) > 1 or not destination.key or destination.is_folder()
+    interface = destination.interface
     written = []
     for text in arguments.sources:
         source = resolver.open(text)
-        pairs = _plan_copy(source, destination, arguments.recursive, len(arguments.sources) > 1)
-        _copy_objects(source, destination, pairs, arguments.force, arguments.no_progress)
-        if move:
-            moved = [name for name, target_name in pairs
-                     if (source.interface, name) != (destination.interface, target_name)]
-            source.interface.backend.delete_many(moved)
-        written += [destination.show(target_name) for _, target_name in pairs]
+        selection = copying.select(copying.Place(source.interface.backend, source.key))
+        if not selection.objects:
+            raise _missing(source)
+        if selection.folder and not arguments.recursive:
+            raise CottonCandyError(f"{source.shown} is a folder of {len(selection.objects)} objects: pass -r to copy it")
+        key = names.join(destination.key, source.key.rpartition("/")[2]) if into and source.key else destination.key
+        with progress_for(False if arguments.no_progress else None, settings=interface.settings,
+                          verbose=interface.verbose, description=f"copy {source.shown}") as progress:
+            written += (copying.move if move else copying.copy)(
+                selection, copying.Place(interface.backend, key), overwrite=arguments.force, progress=progress)
     if arguments.json:
-        _emit_json(written)
+        _emit_json([destination.show(name) for name in written])
     return 0
 
 
@@ -300,10 +256,13 @@ def command_rm(arguments: argparse.Namespace, resolver: TargetResolver) -> int:
             target.interface.backend.delete_many(found)
         elif not target.key:
             raise CottonCandyError(f"{target.shown} is a whole bucket; remove its folders or objects by name")
-        elif not arguments.recursive and not target.is_object() and target.is_folder():
-            raise CottonCandyError(f"{target.shown} is a folder: pass -r to remove it and everything under it")
         else:
-            found = target.interface.rm(target.key, recursive=arguments.recursive)
+            selection = copying.select(copying.Place(target.interface.backend, target.key))
+            if not selection.objects:  # an error here, where the interface only warns: a mistyped name
+                raise _missing(target)
+            if selection.folder and not arguments.recursive:
+                raise CottonCandyError(f"{target.shown} is a folder: pass -r to remove it and everything under it")
+            found = copying.remove(selection, recursive=arguments.recursive)
         removed += [target.show(name) for name in found]
     if arguments.json:
         _emit_json(removed)

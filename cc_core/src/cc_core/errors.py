@@ -25,6 +25,10 @@ class ObjectNotFoundError(CottonCandyError, FileNotFoundError):
         return self.args[0]
 
 
+class ObjectExistsError(CottonCandyError, FileExistsError):
+    """The destination of a copy or move exists and ``overwrite`` was not given."""
+
+
 class BucketNotFoundError(CottonCandyError, FileNotFoundError):
     """The bucket (or root folder) does not exist."""
 

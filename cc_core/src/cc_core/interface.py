@@ -24,9 +24,9 @@ from .backend import Backend, ObjectInfo, Prefix
 from .codec import Encoded, LayoutCodec, ObjectCodec
 from .config import Config, is_secret, load_config
 from .errors import (CottonCandyError, IntegrityError, InvalidNameError, MetadataError, ObjectChangedError,
-                     ObjectNotFoundError)
+                     ObjectExistsError, ObjectNotFoundError)
 from .metadata import codec_name, user_metadata
-from . import names
+from . import copying, names
 from .patterns import has_magic, literal_prefix, matches
 from .payload import Payload
 from .pipeline import Pipeline, TransformSpec
@@ -36,10 +36,6 @@ from .progressbar import ShareOfTotal, automatic_progress, progress_for
 
 
 _READ_ATTEMPTS = 5
-
-
-class ObjectExistsError(CottonCandyError, FileExistsError):
-    """The destination of a copy or move exists and ``overwrite`` was not given."""
 
 
 class CloudStream:
@@ -644,51 +640,80 @@ class CCInterface:
     def cp(self, source_name: str, dest_name: str, source_bucket: str | None = None, dest_bucket: str | None = None, overwrite: bool = False) -> list[str]:
         """Copy an object, or every object under a folder, keeping metadata (server-side where possible).
 
-        Returns the names written.
+        The objects of a folder are copied in parallel (``[basic] threads``). Copying an object
+        onto itself does nothing; a folder into itself is refused. See :mod:`cc_core.copying`.
+
+        Parameters
+        ----------
+        source_name : str
+            An object, or a folder whose objects are copied; a name or a URL on this backend.
+        dest_name : str
+            The copy's name (for a folder, the new folder: objects keep their names below it).
+        source_bucket, dest_bucket : str, optional
+            Other buckets (S3) or root folders (local) of this backend; default: this bucket.
+        overwrite : bool
+            Replace objects that exist; without it nothing is written if any exists.
+
+        Returns
+        -------
+        list of str
+            The names written.
+
+        Raises
+        ------
+        ObjectNotFoundError
+            Nothing is at ``source_name``.
+        ObjectExistsError
+            A destination object exists and ``overwrite`` is False.
+        CottonCandyError
+            The destination is inside the source folder.
         """
-        source_backend, source, _ = self._locate(source_name, source_bucket)
-        target_backend, destination, _ = self._locate(dest_name, dest_bucket)
-        if source_backend.exists(source):
-            pairs = [(source, destination)]
-        else:
-            under = [e.name for e in source_backend.list(source + "/") if isinstance(e, ObjectInfo)]
-            if not under:
-                raise ObjectNotFoundError(source, source_backend.describe())
-            pairs = [(name, destination + name[len(source):]) for name in under]
-        if not overwrite:
-            for _, target in pairs:
-                if target_backend.exists(target):
-                    raise ObjectExistsError(f"Object {target!r} exists in {target_backend.describe()}; pass overwrite=True to replace it")
-        for name, target in pairs:
-            target_backend.copy(name, target, source_bucket=source_backend.bucket if source_backend is not target_backend else None)
-        return [target for _, target in pairs]
+        return copying.copy(self._selection(source_name, source_bucket), self._place(dest_name, dest_bucket),
+                            overwrite=overwrite)
 
     def mv(self, source_name: str, dest_name: str, source_bucket: str | None = None, dest_bucket: str | None = None, overwrite: bool = False) -> list[str]:
-        """Move an object or a folder: copy, then delete the source."""
-        source_backend, source, _ = self._locate(source_name, source_bucket)
-        target_backend, destination, _ = self._locate(dest_name, dest_bucket)
-        if source_backend is target_backend and source == destination:
-            return [destination]
-        written = self.cp(source_name, dest_name, source_bucket, dest_bucket, overwrite)
-        if source_backend.exists(source):
-            source_backend.delete(source)
-        else:
-            source_backend.delete_many([e.name for e in source_backend.list(source + "/") if isinstance(e, ObjectInfo)])
-        return written
+        """Move an object or a folder: :meth:`cp`, then delete the objects copied.
+
+        The source is listed once, before anything is written, and its objects are deleted only
+        after every copy succeeded; an object written under the source meanwhile stays.
+        Parameters, returns and errors as :meth:`cp`.
+        """
+        return copying.move(self._selection(source_name, source_bucket), self._place(dest_name, dest_bucket),
+                            overwrite=overwrite)
 
     def rm(self, object_name: str, recursive: bool = False, delete: bool = True) -> list[str]:
-        """Remove an object, or with ``recursive=True`` everything under a folder; returns the names removed."""
-        backend, name, _ = self._locate(object_name)
-        if backend.exists(name):
-            backend.delete(name)
-            return [name]
-        under = [e.name for e in backend.list(name + "/") if isinstance(e, ObjectInfo)]
-        if not under:
-            raise ObjectNotFoundError(name, backend.describe())
-        if not recursive:
-            raise CottonCandyError(f"{name!r} is a folder of {len(under)} objects; pass recursive=True to remove them all")
-        backend.delete_many(under)
-        return under
+        """Remove an object, or with ``recursive=True`` everything under a folder.
+
+        Parameters
+        ----------
+        object_name : str
+            An object or a folder; a name or a URL on this backend.
+        recursive : bool
+            Remove a folder and every object under it. When nothing is under the name, warn
+            (as cottoncandy 0.4 printed "nothing found under ...") and return ``[]``.
+        delete : bool
+            Ignored; kept for cottoncandy 0.4 code.
+
+        Returns
+        -------
+        list of str
+            The names removed.
+
+        Raises
+        ------
+        ObjectNotFoundError
+            No object has the name, and ``recursive`` is False.
+        CottonCandyError
+            The name is a folder, and ``recursive`` is False.
+        """
+        return copying.remove(self._selection(object_name), recursive=recursive)
+
+    def _place(self, name: str, bucket_name: str | None = None) -> copying.Place:
+        backend, key, _ = self._locate(name, bucket_name)
+        return copying.Place(backend, key)
+
+    def _selection(self, name: str, bucket_name: str | None = None) -> copying.Selection:
+        return copying.select(self._place(name, bucket_name))
 
 
 def _replaced(backend: Backend, info: ObjectInfo) -> bool:
