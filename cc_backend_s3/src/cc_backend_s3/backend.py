@@ -117,6 +117,16 @@ class S3Backend(Backend):
                     self.bucket, "create it with create_bucket() or pass force_bucket_creation=True")
             self.create_bucket(self.bucket)
 
+    # -- cottoncandy 0.4's S3Client attributes (``cci.backend_interface.bucket_name``, ``.url``) --
+    @property
+    def bucket_name(self) -> str | None:
+        return self.bucket
+
+    @property
+    def url(self) -> str:
+        """The endpoint the client talks to (given, configured, or the AWS one boto3 chose)."""
+        return self.client.meta.endpoint_url
+
     # -- helpers ---------------------------------------------------------------------------------
     def describe(self) -> str:
         return f"s3://{self.bucket}" if self.bucket else "s3 (no bucket)"

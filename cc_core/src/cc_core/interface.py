@@ -136,6 +136,17 @@ class CCInterface:
         self._codecs: dict[str, Any] = {}
         self._other_buckets: dict[str, Backend] = {}
 
+    #: Seconds cottoncandy 0.4's test suites sleep after each write (``time.sleep(cci.wait_time)``)
+    #: to let an eventually consistent store catch up. cottoncandy never waits on it: every backend
+    #: here reads its own writes (S3 has been strongly consistent since December 2020).
+    wait_time: float = 0.0
+
+    @property
+    def backend_interface(self) -> Backend:
+        """The backend object, under cottoncandy 0.4's name: ``.path`` of the local backend
+        (``cottoncandy.localclient.LocalClient``), ``.bucket_name`` and ``.url`` of S3's."""
+        return self.backend
+
     def _open_backend(self, bucket: str | None, force_bucket_creation: bool = False) -> Backend:
         return self._backend_class(
             bucket, settings=self.settings, force_bucket_creation=force_bucket_creation, **self._backend_options

@@ -74,6 +74,11 @@ class LocalBackend(Backend):
                     str(self.root), "create the folder or pass force_bucket_creation=True"
                 )
 
+    @property
+    def path(self) -> str:
+        """The root folder, as cottoncandy 0.4's ``LocalClient.path`` (``cci.backend_interface.path``)."""
+        return str(self.root)
+
     def describe(self) -> str:
         return f"file://{self.root}"
 
