@@ -86,3 +86,44 @@ def test_wait_time_is_there_and_settable(local_cci):
     assert local_cci.wait_time == 0
     local_cci.wait_time = 0.5
     assert local_cci.wait_time == 0.5
+
+
+# -- get_interface / DefaultInterface parameter names of 0.4 ---------------------------------------
+def test_get_interface_takes_url_as_the_endpoint(s3_bucket, moto_endpoint, cc_settings):
+    pytest.importorskip("cc_backend_s3")
+    cci = cc.get_interface(s3_bucket, ACCESS_KEY, SECRET_KEY, url=moto_endpoint, backend="s3", verbose=False,
+                           settings=cc_settings)
+    assert cci.backend_interface.url == moto_endpoint
+    cci.upload_object("x", b"1")
+    assert cci.download_object("x") == b"1"
+
+
+def test_every_04_parameter_name_of_get_interface_and_defaultinterface(s3_bucket, moto_endpoint, cc_settings):
+    pytest.importorskip("cc_backend_s3")
+    from botocore.client import Config as BotoConfig
+
+    by_keyword = cc.get_interface(bucket_name=s3_bucket, ACCESS_KEY=ACCESS_KEY, SECRET_KEY=SECRET_KEY,
+                                  endpoint_url=moto_endpoint, force_bucket_creation=False, verbose=False,
+                                  backend="s3", config=BotoConfig(read_timeout=30), settings=cc_settings)
+    by_position = cc.get_interface(s3_bucket, ACCESS_KEY, SECRET_KEY, moto_endpoint, False, False, "s3",
+                                   settings=cc_settings)
+    # 0.4's DefaultInterface(bucket_name, ACCESS_KEY, SECRET_KEY, url=None, force_bucket_creation, verbose, backend)
+    direct = cc.DefaultInterface(bucket_name=s3_bucket, ACCESS_KEY=ACCESS_KEY, SECRET_KEY=SECRET_KEY,
+                                 url=moto_endpoint, force_bucket_creation=False, verbose=False, backend="s3",
+                                 settings=cc_settings)
+    # get_interface's name for the endpoint, given to the class
+    direct_endpoint = cc.DefaultInterface(s3_bucket, ACCESS_KEY, SECRET_KEY, endpoint_url=moto_endpoint,
+                                          verbose=False, backend="s3", settings=cc_settings)
+    for cci in (by_keyword, by_position, direct, direct_endpoint):
+        assert cci.backend_interface.url == moto_endpoint and cci.bucket_name == s3_bucket
+    assert by_keyword.backend.client.meta.config.read_timeout == 30
+
+
+@pytest.mark.parametrize("call", [
+    lambda: cc.get_interface("b", url="http://127.0.0.1:1", endpoint_url="http://127.0.0.1:2", backend="s3"),
+    lambda: cc.DefaultInterface("b", url="http://127.0.0.1:1", endpoint_url="http://127.0.0.1:2", backend="s3"),
+    lambda: cc.get_interface("b", "AK", access_key="OTHER", backend="s3"),
+])
+def test_two_names_for_one_parameter_with_different_values_fail_at_once(call):
+    with pytest.raises(TypeError, match="same"):
+        call()

@@ -63,6 +63,19 @@ class _SourceReader(io.RawIOBase):
         return self._source.readinto(memoryview(buffer).cast("B"))
 
 
+def same_parameter(function: str, name: str, value: Any, alias: str, alias_value: Any) -> Any:
+    """The value of a parameter that cottoncandy 0.4 spelled two ways (``url``/``endpoint_url``,
+    ``ACCESS_KEY``/``access_key``): either name works; both with different values is an error."""
+    if value is None or value == "":
+        return alias_value
+    if alias_value is None or alias_value == "" or alias_value == value:
+        return value
+    raise TypeError(
+        f"{function}() got both {name}= and {alias}= with different values; they are the same "
+        f"parameter under two names: pass only one"
+    )
+
+
 def _is_local_path(bucket_name: str) -> bool:
     """S3 bucket names never contain '/', so a path-like name means the local backend."""
     return bucket_name.startswith(("/", "./", "../", "~")) or os.sep in bucket_name
@@ -78,7 +91,7 @@ class CCInterface:
     ACCESS_KEY, SECRET_KEY : str, optional
         Credentials for backends that need them; default from config, then the environment.
     url : str, optional
-        Endpoint URL (S3-compatible servers).
+        Endpoint URL (S3-compatible servers); ``endpoint_url=`` (get_interface's name) works too.
     force_bucket_creation : bool
         Create the bucket (folder) if it does not exist.
     verbose : bool
@@ -109,6 +122,9 @@ class CCInterface:
         plugin_manager: PluginManager | None = None,
         **kwargs: Any,
     ) -> None:
+        url = same_parameter("CCInterface", "url", url, "endpoint_url", kwargs.pop("endpoint_url", None))
+        ACCESS_KEY = same_parameter("CCInterface", "ACCESS_KEY", ACCESS_KEY, "access_key", kwargs.pop("access_key", None))
+        SECRET_KEY = same_parameter("CCInterface", "SECRET_KEY", SECRET_KEY, "secret_key", kwargs.pop("secret_key", None))
         self.settings = settings or load_config()
         self.plugins = plugin_manager or get_plugin_manager()
         bucket_name = bucket_name or None
