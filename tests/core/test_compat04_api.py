@@ -127,3 +127,146 @@ def test_every_04_parameter_name_of_get_interface_and_defaultinterface(s3_bucket
 def test_two_names_for_one_parameter_with_different_values_fail_at_once(call):
     with pytest.raises(TypeError, match="same"):
         call()
+
+
+# -- a config folder shared with cottoncandy 0.4 ---------------------------------------------------
+#: cottoncandy 0.4.0's packaged defaults.cfg, verbatim: 0.4 reads it first, then the user's file.
+CC04_DEFAULTS = """\
+[login]
+access_key = False
+secret_key = False
+endpoint_url = https://s3.amazonaws.com/
+verbose_boto = False
+
+[basic]
+# default ACL (permissions) for objects and buckets
+default_acl = authenticated-read
+default_bucket =
+mandatory_bucket_prefix =
+force_bucket_creation = False
+path_separator = /
+signature_version =
+threads = 4
+
+[upload_settings]
+# in MB, except max_mpu_size_TB, and max_mpu_parts
+mpu_use_threshold = 200
+mpu_chunksize = 100
+dask_chunksize = 100
+min_mpu_size = 5
+max_put_size = 5000
+max_mpu_size_TB = 5
+max_mpu_parts = 10000
+
+[download_settings]
+# in MB
+mpd_use_threshold = 100
+mpd_chunksize = 100
+
+[extensions]
+ccgroup = grp, ccg
+ccdataset = arr, dar, rarr, ccd
+
+[gdrive]
+secrets = client_secrets.json
+credentials = credentials.txt
+
+[compression]
+do_compression = True
+# < 2 GB arrays
+small_array = gzip
+# >= 2 GB arrays
+large_array = Zstd
+"""
+S3_CANNED_ACLS = {"private", "public-read", "public-read-write", "authenticated-read", "aws-exec-read",
+                  "bucket-owner-read", "bucket-owner-full-control"}
+
+
+def _string2bool_04(text):
+    """cottoncandy 0.4's utils.string2bool."""
+    if text in ["True", "true", "tru", "t", "y", "yes", "1"]:
+        return True
+    return None if text == "None" else False
+
+
+def read_config_as_04(path):
+    """Every read of the config that ``import cottoncandy`` 0.4.0 (and get_interface) makes, done the
+    same way (options.py, __init__.py, utils.py, interfaces.py), into the values 0.4 then uses."""
+    import configparser
+
+    config = configparser.ConfigParser()  # with 0.4's default interpolation: a stray % fails
+    config.read_string(CC04_DEFAULTS)
+    assert config.read(path) == [str(path)]
+    # options.py: without a [gdrive] section 0.4 rewrites the user's file (and drops its comments)
+    assert config.has_option("gdrive", "secrets") and config.has_option("gdrive", "credentials")
+    MB = 2 ** 20
+    return {
+        "access_key": config.get("login", "access_key"),
+        "secret_key": config.get("login", "secret_key"),
+        "endpoint_url": config.get("login", "endpoint_url"),
+        "verbose_boto": config.get("login", "verbose_boto"),
+        "signature_version": config.get("basic", "signature_version"),
+        "default_bucket": config.get("basic", "default_bucket"),
+        "force_bucket_creation": _string2bool_04(config.get("basic", "force_bucket_creation")),
+        "min_mpu_size": int(config.get("upload_settings", "min_mpu_size")) * MB,
+        "max_put_size": int(config.get("upload_settings", "max_put_size")) * MB,
+        "max_mpu_size": int(config.get("upload_settings", "max_mpu_size_TB")) * MB * MB,
+        "max_mpu_parts": int(config.get("upload_settings", "max_mpu_parts")),
+        "mpu_threshold": int(config.get("upload_settings", "mpu_use_threshold")) * MB,
+        "mpu_chunksize": int(config.get("upload_settings", "mpu_chunksize")) * MB,
+        "dask_chunksize": int(config.get("upload_settings", "dask_chunksize")) * MB,
+        "separator": config.get("basic", "path_separator"),
+        "default_acl": config.get("basic", "default_acl"),
+        "mandatory_bucket_prefix": config.get("basic", "mandatory_bucket_prefix"),
+        "threads": int(config.get("basic", "threads")),
+        "do_compression": config.get("compression", "do_compression").lower() in ("true", "t", "y", "yes"),
+        "small_array": config.get("compression", "small_array"),
+        "large_array": config.get("compression", "large_array"),
+        "gdrive_secrets": config.get("gdrive", "secrets"),
+        "gdrive_credentials": config.get("gdrive", "credentials"),
+    }
+
+
+def test_the_config_file_we_write_is_read_by_04_with_04_meanings(cc_config_dir):
+    from urllib.parse import urlsplit
+
+    from cc_core.config import CONFIG_FILE_NAME, load_config
+
+    load_config()  # creates options.cfg, as the first use of this version does
+    values = read_config_as_04(cc_config_dir / CONFIG_FILE_NAME)
+    # no keys configured: 0.4 then looks in ~/.passwd-s3fs and the environment ("False" is its
+    # placeholder; an empty key would be sent to S3 as it is)
+    assert values["access_key"] == "False" and values["secret_key"] == "False"
+    # 0.4 hands the endpoint to boto3, which refuses an empty one ("Invalid endpoint: ")
+    assert urlsplit(values["endpoint_url"]).scheme in ("http", "https") and urlsplit(values["endpoint_url"]).hostname
+    assert values["default_acl"] in S3_CANNED_ACLS and values["separator"] == "/"
+    assert values["force_bucket_creation"] is False and values["threads"] >= 1
+    assert 5 * 2**20 <= values["min_mpu_size"] <= values["mpu_chunksize"] <= values["max_put_size"]
+    assert values["mpu_threshold"] > 0 and values["max_mpu_parts"] > 0 and values["dask_chunksize"] > 0
+    for codec in (values["small_array"], values["large_array"]):
+        assert codec == "gzip" or codec.lower() in ("zstd", "lz4", "zlib", "bz2", "blosc")
+
+
+def test_our_settings_from_the_shared_file_keep_their_meaning(cc_settings):
+    from cc_core.api import _setting
+
+    assert _setting(cc_settings, "login", "access_key") is None
+    assert _setting(cc_settings, "login", "secret_key") is None
+
+
+def test_the_s3_endpoint_setting_reaches_only_the_s3_backend(cc_settings):
+    cc_settings.set("login", "endpoint_url", "https://minio.example.org:9000")
+    cci = cc.get_interface("shared-endpoint-test", backend="memory", force_bucket_creation=True, verbose=False,
+                           settings=cc_settings)
+    assert cci._backend_options["endpoint_url"] is None  # a Drive backend would take it for a Drive server
+
+
+def test_04s_default_endpoint_means_aws_chosen_by_boto3(cc_settings):
+    pytest.importorskip("cc_backend_s3")
+    from cc_backend_s3.backend import S3Backend
+
+    assert cc_settings.get("login", "endpoint_url") == "https://s3.amazonaws.com/"
+    backend = S3Backend(None, settings=cc_settings, access_key="AK", secret_key="SK", region_name="eu-west-1")
+    # not a custom endpoint: boto3's regional AWS endpoint, virtual-hosted addressing
+    assert backend.client.meta.endpoint_url == "https://s3.eu-west-1.amazonaws.com"
+    assert (backend.client.meta.config.s3 or {}).get("addressing_style") != "path"

@@ -31,7 +31,7 @@ from cc_core.errors import BucketNotFoundError, CottonCandyError, InvalidNameErr
 from cc_core.payload import DEFAULT_CHUNK_SIZE, Payload
 from cc_core.progress import NO_PROGRESS, Progress
 
-from .client import make_client
+from .client import make_client, resolve_endpoint
 from .metadata import METADATA_LIMIT, decode_metadata, encode_metadata
 from .retry import Retrier, error_code, http_status, translated
 from .settings import TransferSettings, is_loopback
@@ -101,6 +101,7 @@ class S3Backend(Backend):
         if bucket and bucket.lower().startswith("s3://"):
             bucket = bucket[5:].split("/", 1)[0]
         super().__init__(bucket or None, settings=settings)
+        endpoint_url = resolve_endpoint(endpoint_url, settings)
         transfer = {k: options.pop(k) for k in list(options) if k in _TRANSFER_FIELDS}
         if "default_acl" in options:
             transfer.setdefault("acl", options.pop("default_acl"))

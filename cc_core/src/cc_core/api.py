@@ -36,7 +36,8 @@ def get_interface(
         Credentials; default ``[login]`` in the config file, then the backend's own chain
         (environment variables, AWS profiles).
     endpoint_url : str, optional
-        Default ``[login] endpoint_url``. ``url=`` (the interface's name for it) works too.
+        Default: the backend's own setting (``[login] endpoint_url`` for S3). ``url=`` (the
+        interface's name for it) works too.
     force_bucket_creation : bool, optional
         Create the bucket if it does not exist; default ``[basic] force_bucket_creation``.
     verbose : bool
@@ -62,7 +63,7 @@ def get_interface(
         bucket_name or _setting(settings, "basic", "default_bucket"),
         ACCESS_KEY or _setting(settings, "login", "access_key"),
         SECRET_KEY or _setting(settings, "login", "secret_key"),
-        endpoint_url or _setting(settings, "login", "endpoint_url"),
+        endpoint_url,  # the S3 backend reads [login] endpoint_url itself; a Drive backend must not get it
         force_bucket_creation,
         verbose,
         backend,

@@ -68,9 +68,12 @@ def warn_if_exposed(path: Path) -> None:
 class Config:
     """Effective settings: packaged defaults, then the user's file, then the environment."""
 
-    def __init__(self, parser: configparser.ConfigParser, path: Path | None) -> None:
+    def __init__(
+        self, parser: configparser.ConfigParser, path: Path | None, chosen: set[tuple[str, str]] | None = None
+    ) -> None:
         self._parser = parser
         self.path = path
+        self._chosen = set(chosen or ())  # (section, key) set by the user's file or by set()
 
     def _environment_value(self, section: str, key: str) -> str | None:
         return os.environ.get(f"CC_{section}_{key}".upper().replace("-", "_"))
@@ -80,6 +83,11 @@ class Config:
         if value is not None:
             return value
         return self._parser.get(section, key, fallback=fallback)
+
+    def is_set(self, section: str, key: str) -> bool:
+        """Whether the user chose this setting (environment, file or :meth:`set`), rather than
+        it coming from the packaged defaults only."""
+        return self._environment_value(section, key) is not None or (section, key.lower()) in self._chosen
 
     def getboolean(self, section: str, key: str, fallback: bool = False) -> bool:
         value = self.get(section, key)
@@ -113,6 +121,7 @@ class Config:
         if not self._parser.has_section(section):
             self._parser.add_section(section)
         self._parser.set(section, key, value)
+        self._chosen.add((section, key.lower()))
 
     def as_dict(self, *, redact: bool = True) -> dict[str, dict[str, str]]:
         """All effective settings; secrets replaced by asterisks unless ``redact=False``."""
@@ -155,10 +164,14 @@ def load_config(path: Path | None = None, *, create: bool = True) -> Config:
     parser.read_string(defaults, source="<packaged defaults>")
     if create:
         create_private_file(path, defaults.encode("utf-8"))
+    chosen: set[tuple[str, str]] = set()
     if path.exists():
         warn_if_exposed(path)
         try:
             parser.read(path, encoding="utf-8")
+            own = configparser.ConfigParser(interpolation=None)
+            own.read(path, encoding="utf-8")
+            chosen = {(section, key) for section in own.sections() for key in own.options(section)}
         except configparser.MissingSectionHeaderError as exc:
             raise ConfigError(
                 f"{path}, line {exc.lineno}: {exc.line.strip()!r} comes before any [section] header"
@@ -168,4 +181,4 @@ def load_config(path: Path | None = None, *, create: bool = True) -> Config:
             raise ConfigError(f"{path}, line {line_number}: cannot parse {line.strip()!r}") from None
         except configparser.Error as exc:
             raise ConfigError(f"{path}: {exc}") from None
-    return Config(parser, path)
+    return Config(parser, path, chosen)
