@@ -167,12 +167,13 @@ class S3Backend(Backend):
 
     # -- objects ---------------------------------------------------------------------------------
     def put(self, name: str, payload: Payload, metadata: Mapping[str, str], *, progress: Progress = NO_PROGRESS,
-            **options: Any) -> None:
+            **options: Any) -> ObjectInfo:
         """Upload ``payload``; ``acl=`` and ``threads=`` per call, other options are ignored."""
         target = self._object(name, transfer=self.transfer.with_options(threads=options.get("threads")))
         extra = self._write_args(options.get("acl"))
         extra["Metadata"] = encode_metadata(metadata, where=target.url)
-        target.upload(payload, extra, progress)
+        size, etag = target.upload(payload, extra, progress)
+        return ObjectInfo(name, size, decode_metadata(extra["Metadata"]), None, etag)
 
     def get_into(self, name: str, buffer: memoryview, *, offset: int = 0, progress: Progress = NO_PROGRESS,
                  version: str | None = None) -> int:

@@ -249,16 +249,20 @@ class CCInterface:
         threads: int | None = None,
         progress: Progress = NO_PROGRESS,
         **codec_options: Any,
-    ) -> None:
-        """Encode ``value`` with a registered object codec and store it as ``name``."""
+    ) -> ObjectInfo:
+        """Encode ``value`` with a registered object codec and store it as ``name``.
+
+        Returns the stored object's info: ``name``, ``size`` (bytes stored), ``metadata``,
+        ``version`` (ETag, Drive file id, local inode:size) as :meth:`get_object` gives it.
+        """
         backend, name, _ = self._locate(name)
         codec_object: ObjectCodec = self._codec(codec)
         encoded = codec_object.encode(value, **codec_options)
         chain = self.pipeline.chain(transforms)
         extra = user_metadata(metadata or {}, encoded.metadata)
         with self._progress(progress, f"upload {name}") as progress:
-            self.pipeline.write(backend, name, encoded, chain, codec, extra, progress=progress,
-                                **self._put_options(acl, threads))
+            return self.pipeline.write(backend, name, encoded, chain, codec, extra, progress=progress,
+                                       **self._put_options(acl, threads))
 
     def get_value(self, name: str, codec: str, *, progress: Progress = NO_PROGRESS, **codec_options: Any) -> Any:
         """Read ``name`` with ``codec`` (the codec the object names must agree)."""
@@ -372,14 +376,15 @@ class CCInterface:
         transforms: TransformSpec = None,
         progress: Progress = NO_PROGRESS,
         **metadata: Any,
-    ) -> None:
-        """Store bytes, an array's buffer or a file object's content as one object."""
+    ) -> ObjectInfo:
+        """Store bytes, an array's buffer or a file object's content as one object; returns its
+        info (see :meth:`put_value`)."""
         backend, name, _ = self._locate(object_name)
         encoded = Encoded(Payload.of(body))
         chain = self.pipeline.chain(transforms)
         with self._progress(progress, f"upload {name}") as progress:
-            self.pipeline.write(backend, name, encoded, chain, None, user_metadata(metadata, {}),
-                                progress=progress, **self._put_options(acl, threads))
+            return self.pipeline.write(backend, name, encoded, chain, None, user_metadata(metadata, {}),
+                                       progress=progress, **self._put_options(acl, threads))
 
     upload_stream = upload_object
 
@@ -399,8 +404,8 @@ class CCInterface:
         backend, name, _ = self._locate(object_name, bucket_name)
         return backend.head(name)
 
-    def upload_json(self, object_name: str, ddict: Any, acl: str | None = None, threads: int | None = 1, *, progress: Progress = NO_PROGRESS, **metadata: Any) -> None:
-        self.upload_object(object_name, json.dumps(ddict).encode("utf-8"), acl, threads, progress=progress, **metadata)
+    def upload_json(self, object_name: str, ddict: Any, acl: str | None = None, threads: int | None = 1, *, progress: Progress = NO_PROGRESS, **metadata: Any) -> ObjectInfo:
+        return self.upload_object(object_name, json.dumps(ddict).encode("utf-8"), acl, threads, progress=progress, **metadata)
 
     def download_json(self, object_name: str, threads: int | None = 1, *, progress: Progress = NO_PROGRESS) -> Any:
         data = self.download_object(object_name, progress=progress)
@@ -409,8 +414,8 @@ class CCInterface:
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise MetadataError(f"Object {object_name!r} is not JSON: {exc}") from None
 
-    def upload_pickle(self, object_name: str, data_object: Any, acl: str | None = None, threads: int | None = None, *, progress: Progress = NO_PROGRESS, **metadata: Any) -> None:
-        self.upload_object(object_name, pickle.dumps(data_object, protocol=pickle.HIGHEST_PROTOCOL), acl, threads, progress=progress, **metadata)
+    def upload_pickle(self, object_name: str, data_object: Any, acl: str | None = None, threads: int | None = None, *, progress: Progress = NO_PROGRESS, **metadata: Any) -> ObjectInfo:
+        return self.upload_object(object_name, pickle.dumps(data_object, protocol=pickle.HIGHEST_PROTOCOL), acl, threads, progress=progress, **metadata)
 
     def download_pickle(self, object_name: str, threads: int | None = None, *, progress: Progress = NO_PROGRESS) -> Any:
         """Unpickle an object. Unpickling runs code: only read pickles you wrote yourself.
@@ -433,11 +438,11 @@ class CCInterface:
         *,
         progress: Progress = NO_PROGRESS,
         **metadata: Any,
-    ) -> None:
-        """Upload a file from disk (streamed, never read whole into memory)."""
+    ) -> ObjectInfo:
+        """Upload a file from disk (streamed, never read whole into memory); returns its info."""
         acl = (ExtraArgs or {}).get("ACL")
         with open(flname, "rb") as file:
-            self.upload_object(object_name or os.fspath(flname), Payload(stream=file, size=os.fstat(file.fileno()).st_size),
+            return self.upload_object(object_name or os.fspath(flname), Payload(stream=file, size=os.fstat(file.fileno()).st_size),
                                acl, threads, progress=progress, **metadata)
 
     def upload_from_directory(
@@ -532,8 +537,10 @@ class CCInterface:
         transforms: TransformSpec = None,
         progress: Progress = NO_PROGRESS,
         **metadata: Any,
-    ) -> None:
+    ) -> ObjectInfo:
         """Upload an array's raw bytes (optionally compressed) with dtype/shape/order metadata.
+
+        Returns the stored object's info (see :meth:`put_value`).
 
         Parameters
         ----------
@@ -549,8 +556,8 @@ class CCInterface:
             compression = "gzip" if metadata.pop("gzip") else False
         if transforms is None and isinstance(array, np.ndarray):
             transforms = self.pipeline.compression_for(compression, array.nbytes)
-        self.put_value(object_name, array, "raw", transforms=transforms, metadata=metadata, acl=acl,
-                       threads=threads, progress=progress)
+        return self.put_value(object_name, array, "raw", transforms=transforms, metadata=metadata, acl=acl,
+                              threads=threads, progress=progress)
 
     def download_raw_array(
         self, object_name: str, buffersize: int | None = None, threads: int | None = None, *, progress: Progress = NO_PROGRESS, **kwargs: Any
@@ -563,8 +570,8 @@ class CCInterface:
         return self.get_value(object_name, "raw", progress=progress)
 
     # -- formats provided by codec plugins -----------------------------------------------------
-    def upload_npy_array(self, object_name: str, array: np.ndarray, acl: str | None = None, threads: int | None = None, *, progress: Progress = NO_PROGRESS, **metadata: Any) -> None:
-        self.put_value(object_name, array, "npy", metadata=metadata, acl=acl, threads=threads, progress=progress)
+    def upload_npy_array(self, object_name: str, array: np.ndarray, acl: str | None = None, threads: int | None = None, *, progress: Progress = NO_PROGRESS, **metadata: Any) -> ObjectInfo:
+        return self.put_value(object_name, array, "npy", metadata=metadata, acl=acl, threads=threads, progress=progress)
 
     def download_npy_array(self, object_name: str, threads: int | None = None, *, progress: Progress = NO_PROGRESS) -> np.ndarray:
         return self.get_value(object_name, "npy", progress=progress)

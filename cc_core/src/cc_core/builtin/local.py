@@ -103,7 +103,7 @@ class LocalBackend(Backend):
         *,
         progress: Progress = NO_PROGRESS,
         **options: Any,
-    ) -> None:
+    ) -> ObjectInfo:
         path = self._path(name)
         path.parent.mkdir(parents=True, exist_ok=True)
         if payload.size is not None:
@@ -111,7 +111,10 @@ class LocalBackend(Backend):
         data_temp = self._write_temp(path, lambda f: self._write_payload(f, payload, progress))
         try:
             with open(data_temp, "rb") as written:
-                record = {**metadata, VERSION_KEY: _version_of(written)}
+                version, stat = _version_of(written), os.fstat(written.fileno())
+            stored = ObjectInfo(name, stat.st_size, dict(metadata), datetime.fromtimestamp(stat.st_mtime, timezone.utc),
+                                version)
+            record = {**metadata, VERSION_KEY: version}
             encoded = json.dumps(record).encode("utf-8")
             meta_path = path.with_name(path.name + META_SUFFIX)
             meta_temp = self._write_temp(meta_path, lambda f: f.write(encoded))
@@ -133,6 +136,7 @@ class LocalBackend(Backend):
             raise
         if self.fsync:
             _fsync_folder(path.parent)
+        return stored
 
     def _write_payload(self, file: BinaryIO, payload: Payload, progress: Progress) -> None:
         if payload.size:
