@@ -148,11 +148,11 @@ def test_download_threshold_auto_means_one_get_on_loopback(cc_settings):
 
     assert is_loopback("http://127.0.0.1:9000") and is_loopback("http://localhost:9000") and is_loopback("http://[::1]:9")
     assert not is_loopback("https://s3.amazonaws.com") and not is_loopback(None) and not is_loopback("http://10.0.0.5")
-    assert cc_settings.get("download_settings", "mpd_use_threshold") == "auto"
+    assert cc_settings.get("s3", "download_threshold") == "auto"
     remote = TransferSettings.from_settings(cc_settings)
     assert remote.download_threshold == 32 << 20 and remote.download_part_size == 16 << 20
     assert TransferSettings.from_settings(cc_settings, loopback=True).download_threshold == NO_RANGES
-    cc_settings.set("download_settings", "mpd_use_threshold", "8")
+    cc_settings.set("s3", "download_threshold", "8")
     assert TransferSettings.from_settings(cc_settings, loopback=True).download_threshold == 8 << 20
     explicit = TransferSettings.from_settings(cc_settings, loopback=True, download_threshold=1 << 20)
     assert explicit.download_threshold == 1 << 20
@@ -161,14 +161,32 @@ def test_download_threshold_auto_means_one_get_on_loopback(cc_settings):
 def test_upload_threshold_auto_means_one_put_on_loopback(cc_settings):
     from cc_backend_s3.settings import S3_MAX_PUT, TransferSettings
 
-    assert cc_settings.get("upload_settings", "mpu_use_threshold") == "auto"
+    assert cc_settings.get("s3", "multipart_threshold") == "auto"
     assert TransferSettings.from_settings(cc_settings).multipart_threshold == 64 << 20
     assert TransferSettings.from_settings(None).multipart_threshold == 64 << 20
     assert TransferSettings.from_settings(None, loopback=True).multipart_threshold == S3_MAX_PUT
     cc_settings.set("upload_settings", "max_put_size", "1000")
     assert TransferSettings.from_settings(cc_settings, loopback=True).multipart_threshold == 1000 << 20
-    cc_settings.set("upload_settings", "mpu_use_threshold", "16")
+    cc_settings.set("s3", "multipart_threshold", "16")
     assert TransferSettings.from_settings(cc_settings, loopback=True).multipart_threshold == 16 << 20
+
+
+def test_thresholds_keep_0_4_keys_parseable_and_read_them_from_a_0_4_file(cc_config_dir):
+    """The file this version writes keeps integers under the keys cottoncandy 0.4 reads and says
+    ``auto`` under [s3]; a file 0.4 wrote (no [s3] thresholds) keeps its thresholds here too."""
+    from cc_core.config import CONFIG_FILE_NAME, load_config
+
+    ours = load_config()
+    for section, key in (("upload_settings", "mpu_use_threshold"), ("download_settings", "mpd_use_threshold")):
+        int(ours.get(section, key))  # 0.4: int(config.get(...)) at import
+    assert TransferSettings.from_settings(ours).multipart_threshold == 64 * MB  # auto, remote
+    assert TransferSettings.from_settings(ours).download_threshold == 32 * MB
+
+    (cc_config_dir / CONFIG_FILE_NAME).write_text(
+        "[upload_settings]\nmpu_use_threshold = 200\n[download_settings]\nmpd_use_threshold = 100\n"
+        "[gdrive]\nsecrets = client_secrets.json\ncredentials = credentials.txt\n")
+    from_04 = TransferSettings.from_settings(load_config())
+    assert from_04.multipart_threshold == 200 * MB and from_04.download_threshold == 100 * MB
 
 
 def test_a_large_upload_to_a_loopback_endpoint_is_one_put(s3_interface):
@@ -181,3 +199,12 @@ def test_a_large_upload_to_a_loopback_endpoint_is_one_put(s3_interface):
     s3_interface.upload_raw_array("big", array)
     assert [c for c in calls if "Multipart" in c or c in ("PutObject", "UploadPart")] == ["PutObject"]
     np.testing.assert_array_equal(s3_interface.download_raw_array("big"), array)
+
+
+def test_an_endpoint_from_the_config_file_counts_as_loopback(cc_settings, moto_endpoint, s3_bucket):
+    from cc_backend_s3.settings import NO_RANGES
+
+    cc_settings.set("login", "endpoint_url", moto_endpoint)
+    cci = cc.get_interface(s3_bucket, ACCESS_KEY, SECRET_KEY, backend="s3", verbose=False, settings=cc_settings)
+    assert cci.backend_interface.url == moto_endpoint
+    assert cci.backend.transfer.download_threshold == NO_RANGES

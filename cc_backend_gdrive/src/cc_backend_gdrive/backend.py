@@ -367,7 +367,7 @@ class GDriveBackend(Backend):
         *,
         progress: Progress = NO_PROGRESS,
         **options: Any,
-    ) -> None:
+    ) -> ObjectInfo:
         properties = encode_properties(metadata, name)
         folder, title = self._split(name)
         payload = self._sized(payload)
@@ -384,6 +384,7 @@ class GDriveBackend(Backend):
                     raise
                 self._folders.forget(folder)
         self._remove_older(parent, title, created)
+        return self._info(name, created)
 
     def _sized(self, payload: Payload) -> Payload:
         """A small stream of unknown size read into memory (multipart uploads need the size)."""

@@ -31,7 +31,7 @@ from cc_core.errors import BucketNotFoundError, CottonCandyError, InvalidNameErr
 from cc_core.payload import DEFAULT_CHUNK_SIZE, Payload
 from cc_core.progress import NO_PROGRESS, Progress
 
-from .client import make_client
+from .client import make_client, resolve_endpoint
 from .metadata import METADATA_LIMIT, decode_metadata, encode_metadata
 from .retry import Retrier, error_code, http_status, translated
 from .settings import TransferSettings, is_loopback
@@ -101,6 +101,7 @@ class S3Backend(Backend):
         if bucket and bucket.lower().startswith("s3://"):
             bucket = bucket[5:].split("/", 1)[0]
         super().__init__(bucket or None, settings=settings)
+        endpoint_url = resolve_endpoint(endpoint_url, settings)
         transfer = {k: options.pop(k) for k in list(options) if k in _TRANSFER_FIELDS}
         if "default_acl" in options:
             transfer.setdefault("acl", options.pop("default_acl"))
@@ -116,6 +117,16 @@ class S3Backend(Backend):
                 raise BucketNotFoundError(
                     self.bucket, "create it with create_bucket() or pass force_bucket_creation=True")
             self.create_bucket(self.bucket)
+
+    # -- cottoncandy 0.4's S3Client attributes (``cci.backend_interface.bucket_name``, ``.url``) --
+    @property
+    def bucket_name(self) -> str | None:
+        return self.bucket
+
+    @property
+    def url(self) -> str:
+        """The endpoint the client talks to (given, configured, or the AWS one boto3 chose)."""
+        return self.client.meta.endpoint_url
 
     # -- helpers ---------------------------------------------------------------------------------
     def describe(self) -> str:
@@ -156,12 +167,13 @@ class S3Backend(Backend):
 
     # -- objects ---------------------------------------------------------------------------------
     def put(self, name: str, payload: Payload, metadata: Mapping[str, str], *, progress: Progress = NO_PROGRESS,
-            **options: Any) -> None:
+            **options: Any) -> ObjectInfo:
         """Upload ``payload``; ``acl=`` and ``threads=`` per call, other options are ignored."""
         target = self._object(name, transfer=self.transfer.with_options(threads=options.get("threads")))
         extra = self._write_args(options.get("acl"))
         extra["Metadata"] = encode_metadata(metadata, where=target.url)
-        target.upload(payload, extra, progress)
+        size, etag = target.upload(payload, extra, progress)
+        return ObjectInfo(name, size, decode_metadata(extra["Metadata"]), None, etag)
 
     def get_into(self, name: str, buffer: memoryview, *, offset: int = 0, progress: Progress = NO_PROGRESS,
                  version: str | None = None) -> int:

@@ -21,6 +21,9 @@ import boto3
 from botocore.client import Config as BotoConfig
 
 _FALSE_VALUES = ("", "false", "none", "auto")
+#: cottoncandy 0.4's default ``[login] endpoint_url``, which its config files carry (and ours, so
+#: that 0.4 can read them): AWS itself. Left to boto3, which picks the bucket's regional endpoint.
+AWS_DEFAULT_ENDPOINTS = ("https://s3.amazonaws.com", "https://s3.amazonaws.com/")
 _cache: dict[Any, Any] = {}
 _cache_lock = threading.Lock()
 _CACHE_SIZE = 32
@@ -47,6 +50,12 @@ def resolve_keys(access_key: str | None, secret_key: str | None, settings: Any) 
     if all(legacy) and not os.environ.get("AWS_ACCESS_KEY_ID"):
         return legacy
     return None, None
+
+
+def resolve_endpoint(endpoint_url: str | None, settings: Any) -> str | None:
+    """The endpoint given, else ``[login] endpoint_url``; None (boto3 decides) for AWS."""
+    endpoint_url = endpoint_url or setting(settings, "login", "endpoint_url")
+    return None if endpoint_url in AWS_DEFAULT_ENDPOINTS else endpoint_url
 
 
 def client_config(user_config: BotoConfig | None, settings: Any, *, threads: int, custom_endpoint: bool) -> BotoConfig:
@@ -85,7 +94,7 @@ def make_client(
     """A (cached) boto3 S3 client; ``client_options`` go to ``boto3.client`` as they are,
     except ``profile_name``, which selects the AWS profile of the session."""
     access_key, secret_key = resolve_keys(access_key, secret_key, settings)
-    endpoint_url = endpoint_url or setting(settings, "login", "endpoint_url")
+    endpoint_url = resolve_endpoint(endpoint_url, settings)
     options = dict(client_options)
     profile = options.pop("profile_name", None)
     config = client_config(user_config, settings, threads=threads, custom_endpoint=bool(endpoint_url))

@@ -24,7 +24,8 @@ CANNED_ACLS = ("private", "public-read", "public-read-write", "authenticated-rea
 @hookimpl
 def cc_register_settings(register: Register) -> None:
     register("basic", "default_acl", "choice", choices=CANNED_ACLS)
-    for section, key in (("upload_settings", "mpu_use_threshold"), ("download_settings", "mpd_use_threshold")):
+    for section, key in (("upload_settings", "mpu_use_threshold"), ("download_settings", "mpd_use_threshold"),
+                         ("s3", "multipart_threshold"), ("s3", "download_threshold")):
         register(section, key, "size", minimum=0, special=("auto",))
     for section, key in (("upload_settings", "mpu_chunksize"), ("upload_settings", "min_mpu_size"),
                          ("upload_settings", "max_put_size"), ("download_settings", "mpd_chunksize")):

@@ -1,10 +1,14 @@
 """Transfer settings of the S3 backend: config file values, overridden per backend or per call.
 
 The config keys are cottoncandy 0.4's (see ``cc_core/defaults.cfg``): ``[basic] threads`` and
-``default_acl``; ``[upload_settings] mpu_use_threshold``, ``mpu_chunksize``, ``min_mpu_size``,
-``max_put_size``, ``max_mpu_parts`` (plain numbers are MB, as in 0.4; ``"512KB"`` style sizes are
-accepted too); ``[download_settings] mpd_use_threshold`` and ``mpd_chunksize``. The retry policy
-reads ``[s3] max_attempts``, ``retry_base_delay`` and ``retry_max_delay`` (seconds) when present.
+``default_acl``; ``[upload_settings] mpu_chunksize``, ``min_mpu_size``, ``max_put_size``,
+``max_mpu_parts`` (plain numbers are MB, as in 0.4; ``"512KB"`` style sizes are accepted too);
+``[download_settings] mpd_chunksize``. The thresholds, which may be ``auto``, are ``[s3]
+multipart_threshold`` and ``download_threshold``: 0.4 reads the config file too and parses its own
+``mpu_use_threshold`` with ``int()``, so ``auto`` cannot go there. 0.4's ``mpu_use_threshold`` and
+``mpd_use_threshold`` count where the user's file or environment sets them but not the [s3] keys
+(a file 0.4 wrote). The retry policy reads ``[s3] max_attempts``, ``retry_base_delay`` and
+``retry_max_delay`` (seconds) when present.
 """
 
 from __future__ import annotations
@@ -83,12 +87,14 @@ class TransferSettings:
             values = {
                 "threads": _number(settings, "basic", "threads", int),
                 "acl": (settings.get("basic", "default_acl", fallback="") or "").strip() or None,
-                "multipart_threshold": _size(settings, "upload_settings", "mpu_use_threshold"),
+                "multipart_threshold": _size(settings, *_threshold_key(
+                    settings, ("s3", "multipart_threshold"), ("upload_settings", "mpu_use_threshold"))),
                 "part_size": _size(settings, "upload_settings", "mpu_chunksize"),
                 "min_part_size": _size(settings, "upload_settings", "min_mpu_size"),
                 "max_parts": _number(settings, "upload_settings", "max_mpu_parts", int),
                 "max_put_size": _size(settings, "upload_settings", "max_put_size"),
-                "download_threshold": _size(settings, "download_settings", "mpd_use_threshold"),
+                "download_threshold": _size(settings, *_threshold_key(
+                    settings, ("s3", "download_threshold"), ("download_settings", "mpd_use_threshold"))),
                 "download_part_size": _size(settings, "download_settings", "mpd_chunksize"),
                 "max_attempts": _number(settings, "s3", "max_attempts", int),
                 "retry_base_delay": _number(settings, "s3", "retry_base_delay", float),
@@ -139,6 +145,14 @@ def is_loopback(endpoint_url: str | None) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _threshold_key(settings: Any, key: tuple[str, str], key_04: tuple[str, str]) -> tuple[str, str]:
+    """Where a threshold is set: ``key``, unless only cottoncandy 0.4's ``key_04`` was chosen by
+    the user (a config file 0.4 wrote, or a variable naming the old key)."""
+    if settings.get(*key, fallback=None) is None or (not settings.is_set(*key) and settings.is_set(*key_04)):
+        return key_04
+    return key
 
 
 def _raw(settings: Any, section: str, key: str) -> str | None:

@@ -87,46 +87,49 @@ class S3Object:
         return translated(bucket=self.bucket, name=self.key, action=action)
 
     # -- uploads ---------------------------------------------------------------------------------
-    def upload(self, payload: Payload, extra: Mapping[str, Any], progress: Progress = NO_PROGRESS) -> None:
-        """Store ``payload`` with the request arguments ``extra`` (Metadata, ACL, ...)."""
+    def upload(self, payload: Payload, extra: Mapping[str, Any], progress: Progress = NO_PROGRESS) -> tuple[int, str | None]:
+        """Store ``payload`` with the request arguments ``extra`` (Metadata, ACL, ...).
+
+        Returns the object's size and the ETag the store answered with."""
         if payload.size is not None:
             progress.set_size(payload.size)
         with self._translated("upload"):
             if payload.buffers is None:
-                self._upload_stream(payload, extra, progress)
-            elif (payload.size or 0) < self.settings.multipart_threshold:
-                self._put(lambda: BufferReader(payload.buffers or []), payload.size or 0, extra)
+                return self._upload_stream(payload, extra, progress)
+            if (payload.size or 0) < self.settings.multipart_threshold:
+                etag = self._put(lambda: BufferReader(payload.buffers or []), payload.size or 0, extra)
                 progress.relative_update(payload.size or 0)
-            else:
-                self._multipart(self._buffer_parts(payload), extra, progress)
+                return payload.size or 0, etag
+            return self._multipart(self._buffer_parts(payload), extra, progress)
 
-    def _put(self, body: Callable[[], BinaryIO], size: int, extra: Mapping[str, Any]) -> None:
-        Retrier(self.settings).call(
+    def _put(self, body: Callable[[], BinaryIO], size: int, extra: Mapping[str, Any]) -> str | None:
+        response = Retrier(self.settings).call(
             lambda: self.client.put_object(Bucket=self.bucket, Key=self.key, Body=body(), ContentLength=size, **extra),
             what=f"Upload of {self.url}",
         )
+        return response.get("ETag")
 
-    def _upload_stream(self, payload: Payload, extra: Mapping[str, Any], progress: Progress) -> None:
+    def _upload_stream(self, payload: Payload, extra: Mapping[str, Any], progress: Progress) -> tuple[int, str | None]:
         stream = payload.stream
         assert stream is not None
         size = payload.size
         if size is not None and size < self.settings.multipart_threshold and _seekable(stream):
             window = StreamWindow(stream, size)
-            self._put(lambda: (window.seek(0), window)[1], size, extra)
+            etag = self._put(lambda: (window.seek(0), window)[1], size, extra)
             progress.relative_update(size)
-            return
+            return size, etag
         part_size = self.settings.upload_part_size(size or 0)
         buffers = _BufferPool(part_size, self.settings.threads + 1)
         first = buffers.take()
         count = _fill(stream, first)
         if count < part_size:  # the whole stream fits one part: one PUT, no multipart
             try:
-                self._put(lambda: BufferReader([first[:count]]), count, extra)
+                etag = self._put(lambda: BufferReader([first[:count]]), count, extra)
             finally:
                 buffers.give(first)
             progress.relative_update(count)
-            return
-        self._multipart(self._stream_parts(stream, buffers, first), extra, progress)
+            return count, etag
+        return self._multipart(self._stream_parts(stream, buffers, first), extra, progress)
 
     def _buffer_parts(self, payload: Payload) -> Iterator[tuple[list[memoryview], Callable[[], None]]]:
         assert payload.size is not None
@@ -147,7 +150,9 @@ class S3Object:
             if count < len(buffer):
                 return
 
-    def _multipart(self, parts: Iterable[tuple[list[memoryview], Callable[[], None]]], extra: Mapping[str, Any], progress: Progress) -> None:
+    def _multipart(self, parts: Iterable[tuple[list[memoryview], Callable[[], None]]], extra: Mapping[str, Any],
+                   progress: Progress) -> tuple[int, str | None]:
+        """A multipart upload of ``parts``; returns the object's size and ETag."""
         retrier = Retrier(self.settings)
         checksum = self._checksum_algorithm()
         create_args = dict(extra)
@@ -157,11 +162,13 @@ class S3Object:
             lambda: self.client.create_multipart_upload(Bucket=self.bucket, Key=self.key, **create_args)["UploadId"],
             what=f"Starting the multipart upload of {self.url}",
         )
+        sizes: list[int] = []
         try:
             tasks = (self._part_task(retrier, upload_id, number, views, release, checksum, progress)
-                     for number, (views, release) in enumerate(parts, start=1))
+                     for number, (views, release) in enumerate(parts, start=1)
+                     if not sizes.append(sum(len(v) for v in views)))
             completed = run_parallel(tasks, self.settings.threads, retrier.cancel)
-            retrier.call(
+            response = retrier.call(
                 lambda: self.client.complete_multipart_upload(
                     Bucket=self.bucket, Key=self.key, UploadId=upload_id, MultipartUpload={"Parts": completed}),
                 what=f"Completing the multipart upload of {self.url}",
@@ -170,6 +177,7 @@ class S3Object:
             retrier.cancel.set()
             self._abort(upload_id, exc)
             raise
+        return sum(sizes), response.get("ETag")
 
     def _part_task(self, retrier: Retrier, upload_id: str, number: int, views: list[memoryview],
                    release: Callable[[], None], checksum: str | None, progress: Progress) -> Callable[[], dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .config import Config, load_config
-from .interface import CCInterface
+from .interface import CCInterface, same_parameter
 
 
 def _setting(settings: Config, section: str, key: str) -> str | None:
@@ -21,6 +21,8 @@ def get_interface(
     force_bucket_creation: bool | None = None,
     verbose: bool = True,
     backend: str | None = None,
+    *,
+    url: str | None = None,
     **kwargs: Any,
 ) -> CCInterface:
     """Get an interface to a bucket on a backend.
@@ -34,7 +36,8 @@ def get_interface(
         Credentials; default ``[login]`` in the config file, then the backend's own chain
         (environment variables, AWS profiles).
     endpoint_url : str, optional
-        Default ``[login] endpoint_url``.
+        Default: the backend's own setting (``[login] endpoint_url`` for S3). ``url=`` (the
+        interface's name for it) works too.
     force_bucket_creation : bool, optional
         Create the bucket if it does not exist; default ``[basic] force_bucket_creation``.
     verbose : bool
@@ -50,6 +53,9 @@ def get_interface(
     -------
     CCInterface
     """
+    endpoint_url = same_parameter("get_interface", "endpoint_url", endpoint_url, "url", url)
+    ACCESS_KEY = same_parameter("get_interface", "ACCESS_KEY", ACCESS_KEY, "access_key", kwargs.pop("access_key", None))
+    SECRET_KEY = same_parameter("get_interface", "SECRET_KEY", SECRET_KEY, "secret_key", kwargs.pop("secret_key", None))
     settings = kwargs.pop("settings", None) or load_config()
     if force_bucket_creation is None:
         force_bucket_creation = settings.getboolean("basic", "force_bucket_creation")
@@ -57,7 +63,7 @@ def get_interface(
         bucket_name or _setting(settings, "basic", "default_bucket"),
         ACCESS_KEY or _setting(settings, "login", "access_key"),
         SECRET_KEY or _setting(settings, "login", "secret_key"),
-        endpoint_url or _setting(settings, "login", "endpoint_url"),
+        endpoint_url,  # the S3 backend reads [login] endpoint_url itself; a Drive backend must not get it
         force_bucket_creation,
         verbose,
         backend,

@@ -118,13 +118,18 @@ class Backend(ABC):
         *,
         progress: Progress = NO_PROGRESS,
         **options: Any,
-    ) -> None:
+    ) -> ObjectInfo | None:
         """Store ``payload`` under ``name`` with ``metadata``, replacing any previous object.
 
         Must be atomic: a reader sees the complete old object or the complete new one, and a
         failure leaves the old object (or nothing) in place, never a partial object.
         ``options`` carries per-call settings a backend may honour (``acl=``, ``threads=``) and
         must ignore when it has no such notion.
+
+        Returns the stored object's :class:`ObjectInfo` as :meth:`head` would give it right after
+        (name, size, metadata, version), from what the write itself told the backend, without
+        another request; ``modified`` may be None. A backend that cannot tell returns None and
+        the caller asks :meth:`head`.
         """
 
     @abstractmethod

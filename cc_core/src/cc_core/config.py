@@ -74,6 +74,7 @@ class Config:
         self._parser = parser
         self._file = file_parser
         self.path = path
+        self._chosen: set[tuple[str, str]] = set()  # (section, key) given to set()
 
     def _environment_value(self, section: str, key: str) -> str | None:
         return os.environ.get(f"CC_{section}_{key}".upper().replace("-", "_"))
@@ -83,6 +84,12 @@ class Config:
         if value is not None:
             return value
         return self._parser.get(section, key, fallback=fallback)
+
+    def is_set(self, section: str, key: str) -> bool:
+        """Whether the user chose this setting (environment, file or :meth:`set`), rather than
+        it coming from the packaged defaults only."""
+        return (self._environment_value(section, key) is not None or (section, key.lower()) in self._chosen
+                or (self._file is not None and self._file.has_option(section, key)))
 
     def getboolean(self, section: str, key: str, fallback: bool = False) -> bool:
         value = self.get(section, key)
@@ -131,6 +138,7 @@ class Config:
         if not self._parser.has_section(section):
             self._parser.add_section(section)
         self._parser.set(section, key, value)
+        self._chosen.add((section, key.lower()))
 
     def as_dict(self, *, redact: bool = True) -> dict[str, dict[str, str]]:
         """All effective settings; secrets replaced by asterisks unless ``redact=False``."""

@@ -59,6 +59,19 @@ class _SourceReader(io.RawIOBase):
         return self._source.readinto(memoryview(buffer).cast("B"))
 
 
+def same_parameter(function: str, name: str, value: Any, alias: str, alias_value: Any) -> Any:
+    """The value of a parameter that cottoncandy 0.4 spelled two ways (``url``/``endpoint_url``,
+    ``ACCESS_KEY``/``access_key``): either name works; both with different values is an error."""
+    if value is None or value == "":
+        return alias_value
+    if alias_value is None or alias_value == "" or alias_value == value:
+        return value
+    raise TypeError(
+        f"{function}() got both {name}= and {alias}= with different values; they are the same "
+        f"parameter under two names: pass only one"
+    )
+
+
 def _is_local_path(bucket_name: str) -> bool:
     """S3 bucket names never contain '/', so a path-like name means the local backend."""
     return bucket_name.startswith(("/", "./", "../", "~")) or os.sep in bucket_name
@@ -74,7 +87,7 @@ class CCInterface:
     ACCESS_KEY, SECRET_KEY : str, optional
         Credentials for backends that need them; default from config, then the environment.
     url : str, optional
-        Endpoint URL (S3-compatible servers).
+        Endpoint URL (S3-compatible servers); ``endpoint_url=`` (get_interface's name) works too.
     force_bucket_creation : bool
         Create the bucket (folder) if it does not exist.
     verbose : bool
@@ -105,6 +118,9 @@ class CCInterface:
         plugin_manager: PluginManager | None = None,
         **kwargs: Any,
     ) -> None:
+        url = same_parameter("CCInterface", "url", url, "endpoint_url", kwargs.pop("endpoint_url", None))
+        ACCESS_KEY = same_parameter("CCInterface", "ACCESS_KEY", ACCESS_KEY, "access_key", kwargs.pop("access_key", None))
+        SECRET_KEY = same_parameter("CCInterface", "SECRET_KEY", SECRET_KEY, "secret_key", kwargs.pop("secret_key", None))
         self.settings = settings or load_config()
         self.plugins = plugin_manager or get_plugin_manager()
         self.plugins.check_config(self.settings)  # bad values fail here, before any work; typos warn once
@@ -132,6 +148,17 @@ class CCInterface:
         self.pipeline = Pipeline(self.plugins.registry, self.settings, always=transforms)
         self._codecs: dict[str, Any] = {}
         self._other_buckets: dict[str, Backend] = {}
+
+    #: Seconds cottoncandy 0.4's test suites sleep after each write (``time.sleep(cci.wait_time)``)
+    #: to let an eventually consistent store catch up. cottoncandy never waits on it: every backend
+    #: here reads its own writes (S3 has been strongly consistent since December 2020).
+    wait_time: float = 0.0
+
+    @property
+    def backend_interface(self) -> Backend:
+        """The backend object, under cottoncandy 0.4's name: ``.path`` of the local backend
+        (``cottoncandy.localclient.LocalClient``), ``.bucket_name`` and ``.url`` of S3's."""
+        return self.backend
 
     def _open_backend(self, bucket: str | None, force_bucket_creation: bool = False) -> Backend:
         return self._backend_class(
@@ -219,16 +246,20 @@ class CCInterface:
         threads: int | None = None,
         progress: Progress = NO_PROGRESS,
         **codec_options: Any,
-    ) -> None:
-        """Encode ``value`` with a registered object codec and store it as ``name``."""
+    ) -> ObjectInfo:
+        """Encode ``value`` with a registered object codec and store it as ``name``.
+
+        Returns the stored object's info: ``name``, ``size`` (bytes stored), ``metadata``,
+        ``version`` (ETag, Drive file id, local inode:size) as :meth:`get_object` gives it.
+        """
         backend, name, _ = self._locate(name)
         codec_object: ObjectCodec = self._codec(codec)
         encoded = codec_object.encode(value, **codec_options)
         chain = self.pipeline.chain(transforms)
         extra = user_metadata(metadata or {}, encoded.metadata)
         with self._progress(progress, f"upload {name}") as progress:
-            self.pipeline.write(backend, name, encoded, chain, codec, extra, progress=progress,
-                                **self._put_options(acl, threads))
+            return self.pipeline.write(backend, name, encoded, chain, codec, extra, progress=progress,
+                                       **self._put_options(acl, threads))
 
     def get_value(self, name: str, codec: str, *, progress: Progress = NO_PROGRESS, **codec_options: Any) -> Any:
         """Read ``name`` with ``codec`` (the codec the object names must agree)."""
@@ -342,14 +373,15 @@ class CCInterface:
         transforms: TransformSpec = None,
         progress: Progress = NO_PROGRESS,
         **metadata: Any,
-    ) -> None:
-        """Store bytes, an array's buffer or a file object's content as one object."""
+    ) -> ObjectInfo:
+        """Store bytes, an array's buffer or a file object's content as one object; returns its
+        info (see :meth:`put_value`)."""
         backend, name, _ = self._locate(object_name)
         encoded = Encoded(Payload.of(body))
         chain = self.pipeline.chain(transforms)
         with self._progress(progress, f"upload {name}") as progress:
-            self.pipeline.write(backend, name, encoded, chain, None, user_metadata(metadata, {}),
-                                progress=progress, **self._put_options(acl, threads))
+            return self.pipeline.write(backend, name, encoded, chain, None, user_metadata(metadata, {}),
+                                       progress=progress, **self._put_options(acl, threads))
 
     upload_stream = upload_object
 
@@ -369,8 +401,8 @@ class CCInterface:
         backend, name, _ = self._locate(object_name, bucket_name)
         return backend.head(name)
 
-    def upload_json(self, object_name: str, ddict: Any, acl: str | None = None, threads: int | None = 1, *, progress: Progress = NO_PROGRESS, **metadata: Any) -> None:
-        self.upload_object(object_name, json.dumps(ddict).encode("utf-8"), acl, threads, progress=progress, **metadata)
+    def upload_json(self, object_name: str, ddict: Any, acl: str | None = None, threads: int | None = 1, *, progress: Progress = NO_PROGRESS, **metadata: Any) -> ObjectInfo:
+        return self.upload_object(object_name, json.dumps(ddict).encode("utf-8"), acl, threads, progress=progress, **metadata)
 
     def download_json(self, object_name: str, threads: int | None = 1, *, progress: Progress = NO_PROGRESS) -> Any:
         data = self.download_object(object_name, progress=progress)
@@ -379,8 +411,8 @@ class CCInterface:
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise MetadataError(f"Object {object_name!r} is not JSON: {exc}") from None
 
-    def upload_pickle(self, object_name: str, data_object: Any, acl: str | None = None, threads: int | None = None, *, progress: Progress = NO_PROGRESS, **metadata: Any) -> None:
-        self.upload_object(object_name, pickle.dumps(data_object, protocol=pickle.HIGHEST_PROTOCOL), acl, threads, progress=progress, **metadata)
+    def upload_pickle(self, object_name: str, data_object: Any, acl: str | None = None, threads: int | None = None, *, progress: Progress = NO_PROGRESS, **metadata: Any) -> ObjectInfo:
+        return self.upload_object(object_name, pickle.dumps(data_object, protocol=pickle.HIGHEST_PROTOCOL), acl, threads, progress=progress, **metadata)
 
     def download_pickle(self, object_name: str, threads: int | None = None, *, progress: Progress = NO_PROGRESS) -> Any:
         """Unpickle an object. Unpickling runs code: only read pickles you wrote yourself.
@@ -403,11 +435,11 @@ class CCInterface:
         *,
         progress: Progress = NO_PROGRESS,
         **metadata: Any,
-    ) -> None:
-        """Upload a file from disk (streamed, never read whole into memory)."""
+    ) -> ObjectInfo:
+        """Upload a file from disk (streamed, never read whole into memory); returns its info."""
         acl = (ExtraArgs or {}).get("ACL")
         with open(flname, "rb") as file:
-            self.upload_object(object_name or os.fspath(flname), Payload(stream=file, size=os.fstat(file.fileno()).st_size),
+            return self.upload_object(object_name or os.fspath(flname), Payload(stream=file, size=os.fstat(file.fileno()).st_size),
                                acl, threads, progress=progress, **metadata)
 
     def upload_from_directory(
@@ -502,8 +534,10 @@ class CCInterface:
         transforms: TransformSpec = None,
         progress: Progress = NO_PROGRESS,
         **metadata: Any,
-    ) -> None:
+    ) -> ObjectInfo:
         """Upload an array's raw bytes (optionally compressed) with dtype/shape/order metadata.
+
+        Returns the stored object's info (see :meth:`put_value`).
 
         Parameters
         ----------
@@ -519,8 +553,8 @@ class CCInterface:
             compression = "gzip" if metadata.pop("gzip") else False
         if transforms is None and isinstance(array, np.ndarray):
             transforms = self.pipeline.compression_for(compression, array.nbytes)
-        self.put_value(object_name, array, "raw", transforms=transforms, metadata=metadata, acl=acl,
-                       threads=threads, progress=progress)
+        return self.put_value(object_name, array, "raw", transforms=transforms, metadata=metadata, acl=acl,
+                              threads=threads, progress=progress)
 
     def download_raw_array(
         self, object_name: str, buffersize: int | None = None, threads: int | None = None, *, progress: Progress = NO_PROGRESS, **kwargs: Any
@@ -533,8 +567,8 @@ class CCInterface:
         return self.get_value(object_name, "raw", progress=progress)
 
     # -- formats provided by codec plugins -----------------------------------------------------
-    def upload_npy_array(self, object_name: str, array: np.ndarray, acl: str | None = None, threads: int | None = None, *, progress: Progress = NO_PROGRESS, **metadata: Any) -> None:
-        self.put_value(object_name, array, "npy", metadata=metadata, acl=acl, threads=threads, progress=progress)
+    def upload_npy_array(self, object_name: str, array: np.ndarray, acl: str | None = None, threads: int | None = None, *, progress: Progress = NO_PROGRESS, **metadata: Any) -> ObjectInfo:
+        return self.put_value(object_name, array, "npy", metadata=metadata, acl=acl, threads=threads, progress=progress)
 
     def download_npy_array(self, object_name: str, threads: int | None = None, *, progress: Progress = NO_PROGRESS) -> np.ndarray:
         return self.get_value(object_name, "npy", progress=progress)

@@ -264,7 +264,8 @@ class Pipeline:
         *,
         progress: Progress = NO_PROGRESS,
         **put_options: Any,
-    ) -> None:
+    ) -> ObjectInfo:
+        """Encode, transform and store an object; returns what the backend stored."""
         metadata = dict(encoded.metadata)
         if codec:
             metadata[CODEC_KEY] = codec
@@ -295,7 +296,8 @@ class Pipeline:
                        Payload(stream=ChecksumReader(payload.stream, metadata), size=payload.size))  # type: ignore[arg-type]
         elif payload.buffers is not None:
             metadata[CHECKSUM_KEY] = checksum_of(payload.buffers)
-        backend.put(name, payload, metadata, progress=progress, **put_options)
+        stored = backend.put(name, payload, metadata, progress=progress, **put_options)
+        return stored if stored is not None else backend.head(name)
 
     # -- reading -------------------------------------------------------------------------------
     def source(self, backend: Backend, info: ObjectInfo, *, progress: Progress = NO_PROGRESS) -> DirectSource | StreamSource:

@@ -90,6 +90,11 @@ class LocalBackend(Backend):
                 str(self.root), f"the folder cannot be created ({error.strerror}); give a folder you can write to"
             ) from None
 
+    @property
+    def path(self) -> str:
+        """The root folder, as cottoncandy 0.4's ``LocalClient.path`` (``cci.backend_interface.path``)."""
+        return str(self.root)
+
     def describe(self) -> str:
         return f"file://{self.root}"
 
@@ -116,7 +121,7 @@ class LocalBackend(Backend):
         *,
         progress: Progress = NO_PROGRESS,
         **options: Any,
-    ) -> None:
+    ) -> ObjectInfo:
         path = self._path(name)
         self._clear_empty_folder(name, path)
         if payload.size is not None:
@@ -126,7 +131,10 @@ class LocalBackend(Backend):
             with open(data_temp, "rb") as written:
                 stamp = time.time_ns()  # a unique version even where the inode number is reused
                 os.utime(written.fileno(), ns=(stamp, stamp))
-                record = {**metadata, VERSION_KEY: _version_of(written)}
+                version, stat = _version_of(written), os.fstat(written.fileno())
+            stored = ObjectInfo(name, stat.st_size, dict(metadata), datetime.fromtimestamp(stat.st_mtime, timezone.utc),
+                                version)
+            record = {**metadata, VERSION_KEY: version}
             encoded = json.dumps(record).encode("utf-8")
             meta_path = path.with_name(path.name + META_SUFFIX)
             meta_temp = self._write_temp(name, meta_path, lambda f: f.write(encoded))
@@ -153,6 +161,7 @@ class LocalBackend(Backend):
             raise
         if self.fsync:
             _fsync_folder(path.parent)
+        return stored
 
     def _clear_empty_folder(self, name: str, path: Path) -> None:
         """Make way for object ``name`` where an empty folder of that name was left; refuse where the

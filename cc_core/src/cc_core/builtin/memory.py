@@ -64,12 +64,14 @@ class MemoryBackend(Backend):
         except KeyError:
             raise ObjectNotFoundError(name, f"memory://{bucket or self.bucket}") from None
 
-    def put(self, name: str, payload: Payload, metadata: Mapping[str, str], *, progress: Progress = NO_PROGRESS, **options: Any) -> None:
+    def put(self, name: str, payload: Payload, metadata: Mapping[str, str], *, progress: Progress = NO_PROGRESS, **options: Any) -> ObjectInfo:
         data = payload.tobytes()
         progress.set_size(len(data))
         progress.relative_update(len(data))
+        modified = datetime.now(timezone.utc)
         with _lock:
-            self._objects()[name] = (data, dict(metadata), datetime.now(timezone.utc))
+            self._objects()[name] = (data, dict(metadata), modified)
+        return ObjectInfo(name, len(data), dict(metadata), modified)
 
     def get_into(self, name: str, buffer: memoryview, *, offset: int = 0, progress: Progress = NO_PROGRESS) -> int:
         data = self._entry(name)[0]

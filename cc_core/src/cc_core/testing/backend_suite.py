@@ -40,6 +40,16 @@ class BackendConformance:
         assert {k: info.metadata[k] for k in metadata} == metadata
         assert backend.get("a/b/object") == b"0123456789"
 
+    def test_put_returns_what_head_then_says(self, backend: Backend) -> None:
+        """``put`` returns the stored object's info (None is allowed: the caller then heads it)."""
+        for payload in (Payload([b"0123", b"456789"]), Payload(stream=io.BytesIO(b"streamed " * 100), size=None)):
+            stored = backend.put("put/info", payload, {"note": "hello"})
+            if stored is None:
+                continue
+            info = backend.head("put/info")
+            assert (stored.name, stored.size, dict(stored.metadata)) == (info.name, info.size, dict(info.metadata))
+            assert stored.version == info.version
+
     def test_overwrite_replaces_data_and_metadata(self, backend: Backend) -> None:
         _put(backend, "x", b"old data", {"version": "1"})
         _put(backend, "x", b"new", {"version": "2"})
