@@ -213,13 +213,13 @@ class Legacy03Keys:
         if wrapped is None:
             if self.aes_key is None:
                 raise MasterKeyError(
-                    "is encrypted with cottoncandy 0.3's AES key, which is not configured: put it in "
-                    "[encryption] key (base64, as 0.3 kept it) or pass encryption='AES', encryptionKey=KEY"
+                    "needs cottoncandy 0.3's AES key, which is not configured: put it in [encryption] key "
+                    "(base64, as 0.3 kept it) or pass encryption='AES', encryptionKey=KEY"
                 )
             return self.aes_key
         if self.rsa_key is None:
             raise MasterKeyError(
-                "is encrypted with cottoncandy 0.3's RSA method: pass encryption='RSA', "
+                "needs cottoncandy 0.3's RSA private key: pass encryption='RSA', "
                 "encryptionKey='PATH/OF/PRIVATE_KEY.pem' (the key file 0.3 used)"
             )
         from cryptography.hazmat.primitives import hashes
@@ -279,16 +279,56 @@ def decrypt_aes(chunks: Iterable[Buffer], key: bytes) -> Iterator[bytes]:
             f"({stored + len(pending) + (IV_SIZE if decryptor else 0)} bytes); it is truncated or damaged"
         )
     held += decryptor.finalize()
-    (length,) = struct.unpack("<Q", held[-LENGTH_FIELD_SIZE:])
+    length = _check_tail(held, stored)
+    yield held[: len(held) - (stored - length)]
+
+
+def check_key(tail: bytes, size: int, key: bytes) -> None:
+    """Check ``key`` against a 0.3 AES object's last two blocks before reading the rest.
+
+    ``tail`` is the object's last 32 stored bytes (the previous block, or the IV, then the last
+    block) and ``size`` its stored size. The last block holds the spaces of padding and the length
+    field: a wrong key fails here, before a decompressor sees any garbage.
+
+    Raises
+    ------
+    DecryptionError
+        The size is not an IV plus whole blocks, or the last block is not consistent with it.
+    """
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    if size < IV_SIZE + BLOCK_SIZE or (size - IV_SIZE) % BLOCK_SIZE or len(tail) != 2 * BLOCK_SIZE:
+        raise DecryptionError(
+            f"is not a cottoncandy 0.3 AES object: its body is not a 16-byte IV and whole AES blocks "
+            f"({size} bytes); it is truncated or damaged"
+        )
+    decryptor = Cipher(algorithms.AES(key), modes.CBC(tail[:BLOCK_SIZE])).decryptor()
+    last = decryptor.update(tail[BLOCK_SIZE:]) + decryptor.finalize()
+    _check_tail(last, size - IV_SIZE)
+
+
+def _check_tail(decrypted: bytes, stored: int) -> int:
+    """The plaintext length a 0.3 stream of ``stored`` bytes (after the IV) ends with, checked.
+
+    ``decrypted`` is the stream's end: at least the last block; the spaces it holds are checked.
+    """
+    (length,) = struct.unpack("<Q", decrypted[-LENGTH_FIELD_SIZE:])
     padding_size = BLOCK_SIZE - (length + LENGTH_FIELD_SIZE) % BLOCK_SIZE
     tail = padding_size + LENGTH_FIELD_SIZE
-    if length + tail != stored or held[-tail:-LENGTH_FIELD_SIZE] != b" " * padding_size:
+    spaces = decrypted[max(0, len(decrypted) - tail) : -LENGTH_FIELD_SIZE]
+    if length + tail != stored or spaces != b" " * len(spaces):
         raise DecryptionError(
             "does not decrypt as a cottoncandy 0.3 AES object: its padding and length field are "
             "inconsistent. The key is the wrong key, or the object is damaged (0.3's format is "
             "unauthenticated, so which one cannot be told)"
         )
-    yield held[:-tail]
+    return length
+
+
+def backend_tail(backend: Backend, info: ObjectInfo, version: Mapping[str, str]) -> bytes:
+    """The last 32 stored bytes of an object (fewer when it is smaller), one ranged read."""
+    first = max(0, info.size - 2 * BLOCK_SIZE)
+    return b"".join(bytes(c) for c in backend.iter_chunks(info.name, byte_range=(first, info.size), **version))
 
 
 def warn_unauthenticated(name: str, target: str) -> None:
@@ -366,22 +406,21 @@ class Legacy03Pipeline(Pipeline):
         return is_03_object(info.metadata) and self.reader.keys.can_read(info.metadata)
 
     def source(self, backend: Backend, info: ObjectInfo, *, progress: Progress = NO_PROGRESS) -> Any:
-        if not self.reads_as_03(info):
-            try:
-                return super().source(backend, info, progress=progress)
-            except IntegrityError as exc:
-                if is_03_object(info.metadata) and "stored without" in str(exc):
-                    raise IntegrityError(f"{exc}. If cottoncandy 0.3's get_encrypted_interface wrote it: "
-                                         f"{self._key_advice(info.metadata)}") from None
-                raise
-        return self.source_03(backend, info, progress=progress)
-
-    def _key_advice(self, metadata: Mapping[str, str]) -> str:
+        if not is_03_object(info.metadata):
+            return super().source(backend, info, progress=progress)
+        keys = self.reader.keys
+        if keys.can_read(info.metadata):
+            return self.source_03(backend, info, progress=progress)
         try:
-            self.reader.keys.data_key(metadata)
+            keys.data_key(info.metadata)
         except MasterKeyError as exc:
-            return str(exc).removeprefix("is encrypted with ")
-        return ""
+            if keys.any:  # 0.3's objects are expected here: say which key this one needs
+                raise MasterKeyError(f"Object {info.name!r} {exc}") from None
+            advice = str(exc)
+        try:
+            return super().source(backend, info, progress=progress)
+        except IntegrityError as exc:  # not encrypted, or by 0.3: say both
+            raise IntegrityError(f"{exc}. If cottoncandy 0.3's get_encrypted_interface wrote it, it {advice}") from None
 
     def source_03(self, backend: Backend, info: ObjectInfo, *, progress: Progress = NO_PROGRESS,
                   decompress: bool = True) -> StreamSource:
@@ -396,15 +435,17 @@ class Legacy03Pipeline(Pipeline):
             chain = [self.transform(name) for name in names]
         except KeyError as exc:
             raise MetadataError(f"Object {info.name!r} was compressed with {names}, and {exc}") from None
-        progress.set_size(info.size)
         version = {} if info.version is None else {"version": info.version}
-        stored = Verifier(info.name, info.metadata, info.size).chunks(
-            backend.iter_chunks(info.name, chunk_size=DECODE_CHUNK_SIZE, progress=progress, **version))
         try:
-            chunks: Iterator[Any] = iter(self.reader.decode_object(stored, info.metadata))
+            data_key = self.reader.keys.data_key(info.metadata)
+            check_key(backend_tail(backend, info, version), info.size, data_key)
         except CottonCandyError as exc:
             _name(exc, info.name)
             raise
+        progress.set_size(info.size)
+        stored = Verifier(info.name, info.metadata, info.size).chunks(
+            backend.iter_chunks(info.name, chunk_size=DECODE_CHUNK_SIZE, progress=progress, **version))
+        chunks: Iterator[Any] = iter(decrypt_aes(stored, data_key))
         for transform in reversed(chain):
             chunks = iter(transform.decode(chunks))
         return StreamSource(info.name, chunks, stored)
