@@ -401,10 +401,6 @@ class Legacy03Pipeline(Pipeline):
         assert isinstance(transform, Legacy03Transform)
         return transform
 
-    def reads_as_03(self, info: ObjectInfo) -> bool:
-        """Whether ``info`` is taken for a 0.3 object: no ``cc-*`` metadata, and a key for its method."""
-        return is_03_object(info.metadata) and self.reader.keys.can_read(info.metadata)
-
     def source(self, backend: Backend, info: ObjectInfo, *, progress: Progress = NO_PROGRESS) -> Any:
         if not is_03_object(info.metadata):
             return super().source(backend, info, progress=progress)
