@@ -73,6 +73,21 @@ def test_secrets_are_redacted(cc_config_dir, monkeypatch):
     assert "secret_key = ********" in result.stdout
 
 
+def test_03_encryption_key_is_redacted(cc_config_dir):
+    """cottoncandy 0.3 kept its AES key, base64, as ``[encryption] key``: never shown in clear."""
+    path = cc_config_dir / "options.cfg"
+    path.write_text("[encryption]\nmethod = AES\nkey = c2VjcmV0LWFlcy1rZXktMTYtYnl0ZXMhIQ==\n")
+    path.chmod(0o600)
+    config = load_config()
+    assert config.as_dict()["encryption"]["key"] == "********"
+    assert config.as_dict()["encryption"]["method"] == "AES"
+    assert config.as_dict(redact=False)["encryption"]["key"] == "c2VjcmV0LWFlcy1rZXktMTYtYnl0ZXMhIQ=="
+    result = subprocess.run([sys.executable, "-m", "cc_core.cli", "config"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0
+    assert "c2VjcmV0LWFlcy1rZXktMTYtYnl0ZXMhIQ" not in result.stdout + result.stderr
+    assert "key = ********" in result.stdout and "method = AES" in result.stdout
+
+
 def test_sizes_parse_with_units(cc_config_dir):
     config = load_config()
     config.set("compression", "threshold", "2GB")

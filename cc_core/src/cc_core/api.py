@@ -72,6 +72,12 @@ def get_interface(
     )
 
 
+#: cottoncandy 0.3's values of ``encryption=``: its objects are read with ``encryptionKey=``, new
+#: objects are written with the current cipher.
+_03_METHODS = ("AES", "RSA")
+_CURRENT_CIPHER = "aes-gcm"
+
+
 def get_encrypted_interface(
     bucket_name: str | None = None,
     ACCESS_KEY: str | None = None,
@@ -80,8 +86,9 @@ def get_encrypted_interface(
     force_bucket_creation: bool | None = None,
     verbose: bool = True,
     backend: str | None = None,
-    encryption: str = "aes-gcm",
+    encryption: str = _CURRENT_CIPHER,
     key: Any = None,
+    encryptionKey: Any = None,
     **kwargs: Any,
 ) -> CCInterface:
     """An interface that encrypts every object before it leaves the machine.
@@ -92,12 +99,34 @@ def get_encrypted_interface(
     transform (for ``aes-gcm``: 32 bytes, the text of a key file, or a ``cc_crypto`` key object),
     preferred over the configured one. A passed key is not pickled with the interface: workers
     that unpickle it use the key from their own config, environment or key file.
+
+    cottoncandy 0.3's arguments keep their meaning for reading: ``encryption='AES'`` with
+    ``encryptionKey=`` 0.3's AES key (default: ``[encryption] key`` of 0.3's ``options.cfg``), or
+    ``encryption='RSA'`` with ``encryptionKey=`` the path of 0.3's RSA private key file, read the
+    objects 0.3 encrypted (with a warning: 0.3's format is unauthenticated). New objects are always
+    written with ``aes-gcm`` and the master key, never in 0.3's format. A 0.3 key that cannot be
+    used is an error here, not at the first download.
     """
+    method = encryption.strip().upper() if isinstance(encryption, str) else encryption
+    if method in _03_METHODS:
+        encryption = _CURRENT_CIPHER
+    else:
+        method = None
+        if encryptionKey not in (None, False):
+            raise TypeError(
+                "encryptionKey= is cottoncandy 0.3's argument: pass it with encryption='AES' (0.3's AES "
+                "key) or encryption='RSA' (the path of 0.3's RSA key file) to read 0.3's objects. The key "
+                "of the current format is key= (see 'cottoncandy key --help')"
+            )
     transforms = list(kwargs.pop("transforms", ())) + [encryption]
     interface = get_interface(bucket_name, ACCESS_KEY, SECRET_KEY, endpoint_url, force_bucket_creation,
                               verbose, backend, transforms=transforms, **kwargs)
     if key is not None:
         interface.pipeline.configure_transform(encryption, key=key)
+    cipher = interface.plugins.registry.resolve("transform", encryption)  # a missing plugin fails now
+    prepare = getattr(cipher, "prepare_interface", None)  # e.g. aes-gcm: also read 0.3's objects
+    if prepare is not None:
+        prepare(interface, legacy_method=method, legacy_key=encryptionKey)
     return interface
 
 

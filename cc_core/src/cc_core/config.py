@@ -26,6 +26,8 @@ from .errors import ConfigError
 CONFIG_FILE_NAME = "options.cfg"
 CONFIG_DIR_VARIABLE = "CC_CONFIG_DIR"
 _SECRET_WORDS = ("secret", "password", "passphrase", "token", "access_key", "master_key", "private")
+# Settings secret by their section, whose key name alone says nothing: cottoncandy 0.3's AES key.
+_SECRET_SETTINGS = {("encryption", "key")}
 REDACTED = "********"
 
 
@@ -35,9 +37,17 @@ def config_dir() -> Path:
     return Path(override).expanduser() if override else Path(platformdirs.user_config_dir("cottoncandy"))
 
 
-def is_secret(key: str) -> bool:
-    """Whether a setting's value must never be shown."""
-    return any(word in key.lower() for word in _SECRET_WORDS)
+def is_secret(key: str, section: str = "") -> bool:
+    """Whether a setting's value must never be shown.
+
+    Parameters
+    ----------
+    key : str
+        The setting's (or option's) name.
+    section : str
+        The config section it is in, when it is a setting (``[encryption] key`` is secret).
+    """
+    return (section.lower(), key.lower()) in _SECRET_SETTINGS or any(word in key.lower() for word in _SECRET_WORDS)
 
 
 def create_private_file(path: Path, content: bytes) -> bool:
@@ -146,7 +156,7 @@ class Config:
         for name in self.sections():
             values = self.section(name)
             if redact:
-                values = {k: (REDACTED if v and is_secret(k) else v) for k, v in values.items()}
+                values = {k: (REDACTED if v and is_secret(k, name) else v) for k, v in values.items()}
             result[name] = values
         return result
 

@@ -19,6 +19,7 @@ _EXPORTS = {
     "PassphraseKey": "keys", "ScryptCost": "keys", "parse_key": "keys", "MasterKeyCreatedWarning": "keys",
     "DecryptionError": "errors", "KeyMismatchError": "errors", "MasterKeyError": "errors",
     "MasterKeyMissingError": "errors", "NotEncryptedError": "errors", "UnsupportedFormatError": "errors",
+    "Legacy03Transform": "legacy03", "UnauthenticatedObjectWarning": "legacy03",
 }
 
 __all__ = sorted(_EXPORTS)

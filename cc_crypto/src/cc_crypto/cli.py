@@ -1,4 +1,5 @@
-"""``cottoncandy key ...``: show, generate, export and import the encryption master key.
+"""``cottoncandy key ...``: show, generate, export and import the encryption master key, and
+migrate cottoncandy 0.3's encrypted objects to the current format.
 
 No command ever overwrites a key file: losing a master key loses every object encrypted with it.
 """
@@ -6,11 +7,14 @@ No command ever overwrites a key file: losing a master key loses every object en
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from cc_core.backend import ObjectInfo
 from cc_core.config import load_config
+from cc_core.errors import CottonCandyError
 
 from .errors import MasterKeyError
 from .keys import (
@@ -126,9 +130,78 @@ def command_import(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def command_migrate(arguments: argparse.Namespace) -> int:
+    """Re-encrypt cottoncandy 0.3's objects under a target in the current format; report each one."""
+    from cc_core.targets import TargetResolver
+
+    from .legacy03 import TRANSFORM_NAME, Legacy03Pipeline, is_03_object
+    from .migrate import migrate_object
+    from .transform import AesGcmTransform
+
+    settings = load_config()
+    resolver = TargetResolver(settings, verbose=False, endpoint_url=arguments.endpoint_url)
+    try:
+        target = resolver.open(arguments.target)
+        interface = target.interface
+        pipeline = Legacy03Pipeline(interface.plugins.registry, settings, always=[AesGcmTransform.name])
+        pipeline.configure_transform(TRANSFORM_NAME, method="RSA" if arguments.rsa_key else "AES",
+                                     key=arguments.rsa_key)
+        keys = pipeline.reader.keys
+        if target.is_object():
+            objects = [interface.backend.head(target.key)]
+        else:
+            prefix = target.key + "/" if target.key else ""
+            # listings may omit metadata: each object is recognised by its own head
+            objects = [interface.backend.head(e.name) for e in interface.backend.list(prefix) if isinstance(e, ObjectInfo)]
+        records = []
+        for info in objects:
+            record = {"name": target.show(info.name), "status": "skipped", "method": None, "transforms": None,
+                      "error": None}
+            records.append(record)
+            if not is_03_object(info.metadata):
+                record["error"] = "not a 0.3 object: written by this version"
+                continue
+            record["method"] = keys.method_of(info.metadata)
+            if not keys.can_read(info.metadata):
+                record["status"], record["error"] = "failed", _missing_key_advice(record["method"])
+                continue
+            try:
+                done = migrate_object(pipeline, interface.backend, info, dry_run=arguments.dry_run)
+            except CottonCandyError as exc:
+                record["status"], record["error"] = "failed", str(exc)
+                continue
+            record["status"] = "would migrate" if arguments.dry_run else "migrated"
+            record["transforms"] = done.transforms
+    finally:
+        resolver.close()
+    counts = {status: sum(r["status"] == status for r in records) for status in ("migrated", "would migrate", "skipped", "failed")}
+    if arguments.json:
+        print(json.dumps({"objects": records, "counts": counts}, indent=2))
+    else:
+        for record in records:
+            if record["status"] == "failed":
+                print(f"FAILED    {record['name']}: {record['error']}", file=sys.stderr)
+            elif record["status"] == "skipped":
+                print(f"skipped   {record['name']} ({record['error']})")
+            else:
+                print(f"{record['status']}  {record['name']} (0.3 {record['method']} -> {record['transforms']})")
+        done_word = "would be migrated" if arguments.dry_run else "migrated"
+        print(f"{counts['would migrate'] if arguments.dry_run else counts['migrated']} {done_word}, "
+              f"{counts['skipped']} skipped, {counts['failed']} failed"
+              + (" (left as they were: a plain object of cottoncandy 0.4 fails too, it was never encrypted)"
+                 if counts["failed"] else ""))
+    return 1 if counts["failed"] else 0
+
+
+def _missing_key_advice(method: str) -> str:
+    if method == "RSA":
+        return "a 0.3 RSA object: give 0.3's RSA private key file with --rsa-key FILE"
+    return "a 0.3 AES object, and 0.3's AES key is not configured: set [encryption] key (base64) or CC_ENCRYPTION_KEY"
+
+
 def add_commands(subparsers: Any) -> None:
     """Add ``cottoncandy key`` and its subcommands."""
-    key = subparsers.add_parser("key", help="encryption master key: show its id, generate, export, import")
+    key = subparsers.add_parser("key", help="encryption master key: show its id, generate, export, import; migrate 0.3 objects")
     commands = key.add_subparsers(dest="key_command", metavar="KEY_COMMAND")
     key.set_defaults(handler=lambda arguments: (key.print_help(), 2)[1])
 
@@ -149,3 +222,16 @@ def add_commands(subparsers: Any) -> None:
     load = commands.add_parser("import", help=f"import a key file: the master key if there is none, else into {EXTRA_KEYS_FOLDER}/ to decrypt with")
     load.add_argument("file", help="a key file written by 'cottoncandy key export' ('-' = standard input)")
     load.set_defaults(handler=command_import)
+
+    migrate = commands.add_parser(
+        "migrate", help="re-encrypt cottoncandy 0.3's encrypted objects in place in the current format",
+        description="Re-encrypt every object cottoncandy 0.3's get_encrypted_interface wrote under TARGET "
+                    "with aes-gcm and your master key. Each object is read and checked whole before it is "
+                    "written back under its name; an object that fails is left as it was and reported. "
+                    "0.3's AES key comes from [encryption] key (or CC_ENCRYPTION_KEY).")
+    migrate.add_argument("target", metavar="TARGET", help="an object or folder: s3://bucket/prefix, a local path, ...")
+    migrate.add_argument("--rsa-key", metavar="FILE", help="0.3's RSA private key file, for objects 0.3 encrypted with 'RSA'")
+    migrate.add_argument("--dry-run", action="store_true", help="read and check every object, write nothing")
+    migrate.add_argument("--endpoint-url", metavar="URL", help="S3-compatible server (default: [login] endpoint_url)")
+    migrate.add_argument("--json", action="store_true", help="print JSON for scripts")
+    migrate.set_defaults(handler=command_migrate)

@@ -14,6 +14,8 @@ from cc_core.hookspecs import Register, hookimpl
 def cc_register_transforms(register: Register) -> None:
     register("aes-gcm", "cc_crypto.transform:AesGcmTransform", install="pip install 'cottoncandy[crypto]'",
              description="client-side envelope encryption: AES-256-GCM segments, keys wrapped by your master key")
+    register("cottoncandy-0.3", "cc_crypto.legacy03:Legacy03Transform", install="pip install 'cottoncandy[crypto]'",
+             description="read-only: decrypts what cottoncandy 0.3's get_encrypted_interface wrote (AES-CBC, RSA)")
 
 
 @hookimpl

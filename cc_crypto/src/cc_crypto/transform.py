@@ -71,6 +71,17 @@ class AesGcmTransform(Transform):
             segment_size = config.getint("encryption", "segment_size", fallback=DEFAULT_SEGMENT_SIZE) if config else DEFAULT_SEGMENT_SIZE
         return cls(KeyRing.from_config(config, key), segment_size=segment_size)
 
+    @classmethod
+    def prepare_interface(cls, interface: Any, *, legacy_method: str | None = None, legacy_key: Any = None) -> None:
+        """Called by ``get_encrypted_interface``: let the interface read cottoncandy 0.3's objects too.
+
+        ``legacy_method`` and ``legacy_key`` are 0.3's ``encryption`` and ``encryptionKey``; see
+        :func:`cc_crypto.legacy03.enable`.
+        """
+        from .legacy03 import enable
+
+        enable(interface, legacy_method, legacy_key)
+
     def encryption_key(self) -> MasterKey:
         """The master key new objects are encrypted with (generated into the key file if needed)."""
         return self.keyring.encryption_key()
