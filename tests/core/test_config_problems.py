@@ -78,8 +78,13 @@ def test_typos_warn_once_with_the_nearest_name(cc_config_dir, tmp_path, monkeypa
 def test_settings_of_every_installed_plugin_are_known(cc_config_dir):
     from cc_core.config import packaged_defaults
 
-    write(cc_config_dir, packaged_defaults().replace("[gdrive]\n", "[gdrive]\ntrash = True\n")
-          + "\n[s3]\nmax_attempts = 3\nretry_base_delay = 0.5\n")
+    additions = {"[gdrive]": "trash = True", "[s3]": "max_attempts = 3\nretry_base_delay = 0.5",
+                 "[encryption]": "method = AES\nkey = False\nscrypt_log_n = 15"}  # the last two: 0.3's
+    content = packaged_defaults()
+    for header, lines in additions.items():
+        assert header + "\n" in content
+        content = content.replace(header + "\n", f"{header}\n{lines}\n")
+    write(cc_config_dir, content)
     assert get_plugin_manager().config_problems(load_config()) == []
 
 

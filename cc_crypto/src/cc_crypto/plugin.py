@@ -28,6 +28,7 @@ def cc_register_commands(subparsers: Any) -> None:
 @hookimpl
 def cc_register_settings(register: Register) -> None:
     register("encryption", "segment_size", "size", minimum=1 << 10, maximum=1 << 30)
-    for key in ("master_key", "passphrase", "key_file"):
+    for key in ("master_key", "passphrase", "key_file", "key"):  # key: cottoncandy 0.3's AES key
         register("encryption", key)
     register("encryption", "scrypt_log_n", "int", minimum=10, maximum=30)
+    register("encryption", "method", "choice", choices=("AES", "RSA", "False"))  # cottoncandy 0.3's
