@@ -17,9 +17,16 @@ from typing import Any
 from .backend import Backend, ObjectInfo
 from .codec import Encoded
 from .errors import ConfigError, CottonCandyError, IntegrityError, MetadataError
-from .integrity import CHECKSUM_METADATA_SIZE, ChecksummedPayload, ChecksumReader, Verifier, checksum_of
+from .integrity import (
+    CHECKSUM_METADATA_SIZE,
+    ChecksummedPayload,
+    ChecksumReader,
+    Verifier,
+    check_metadata,
+    checksum_of,
+    seal,
+)
 from .metadata import (
-    CHECKSUM_KEY,
     CODEC_KEY,
     LEGACY_COMPRESSION_KEY,
     TRANSFORMS_KEY,
@@ -288,18 +295,25 @@ class Pipeline:
                 payload = Payload(list(chunks))
             else:  # memory stays bounded by a few chunks, whatever the object's size
                 payload = Payload(stream=_ChunkReader(iter(chunks)), size=size)  # type: ignore[arg-type]
+        # every object gets cc-digest over its deciding metadata, recorded with (after) its checksum
         if any(t.kind == ENCRYPTION for t in chain):
-            pass  # authenticated encryption checks every segment already, ranged reads included
+            seal(metadata)  # no checksum: authenticated encryption checks every segment, ranged reads too
         elif backend.capabilities.metadata_after_data:  # digested as the backend writes it
             payload = (ChecksummedPayload(payload, metadata) if payload.buffers is not None else
                        Payload(stream=ChecksumReader(payload.stream, metadata), size=payload.size))  # type: ignore[arg-type]
         elif payload.buffers is not None:
-            metadata[CHECKSUM_KEY] = checksum_of(payload.buffers)
+            seal(metadata, checksum_of(payload.buffers))
+        else:
+            seal(metadata)
         backend.put(name, payload, metadata, progress=progress, **put_options)
 
     # -- reading -------------------------------------------------------------------------------
     def source(self, backend: Backend, info: ObjectInfo, *, progress: Progress = NO_PROGRESS) -> DirectSource | StreamSource:
-        """The decoded bytes of an object whose ``info`` (from ``head``) is known."""
+        """The decoded bytes of an object whose ``info`` (from ``head``) is known.
+
+        Its deciding metadata is checked against its ``cc-digest`` first, before any byte is read.
+        """
+        check_metadata(info.name, info.metadata)
         names = chain_names(info.metadata)
         self._check_always(info.name, names)
         if not names:

@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from cc_core import names
 from cc_core.errors import CottonCandyError, MetadataError
+from cc_core.integrity import check_metadata
 from cc_core.metadata import chain_names
 from cc_core.payload import Buffer
 from cc_core.transform import ENCRYPTION, Transform
@@ -122,6 +123,7 @@ def read_range(interface: Any, object_name: str, start: int, stop: int | None = 
     name = names.object_name(object_name)
     backend = interface.backend
     info = backend.head(name)
+    check_metadata(name, info.metadata)
     chain = chain_names(info.metadata)
     if [n.lower() for n in chain] != [AesGcmTransform.name]:
         raise MetadataError(
