@@ -19,6 +19,8 @@ CHECKSUM_KEY = "cc-checksum"
 #: ``<algorithm>:<hex digest>`` of the deciding metadata, checksum included (see :func:`deciding_metadata`).
 DIGEST_KEY = "cc-digest"
 RESERVED_PREFIX = "cc-"
+#: The ``cc-codec`` of pickles (``upload_pickle``); no registered codec reads them, only ``download_pickle``.
+PICKLE_CODEC = "pickle"
 LEGACY_COMPRESSION_KEY = "compression"
 LEGACY_GZIP_KEY = "gzip"
 _NO_COMPRESSION = ("", "false", "none")
