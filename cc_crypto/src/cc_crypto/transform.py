@@ -87,6 +87,10 @@ class AesGcmTransform(Transform):
     def decode(self, chunks: Iterable[Buffer]) -> Iterator[Buffer]:
         return decrypt_stream(chunks, self.keyring.find)
 
+    def decoded_size_bound(self, size: int) -> int:
+        """Encryption only adds bytes (a header and a tag per segment)."""
+        return size
+
     def plaintext_range(self, read: Callable[[int, int], bytes], object_size: int, start: int,
                         stop: int | None = None) -> bytes:
         """Plaintext bytes ``[start, stop)`` of a stored object, reading only the segments needed.

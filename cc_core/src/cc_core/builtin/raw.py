@@ -35,6 +35,17 @@ def writable_bytes(array: np.ndarray) -> memoryview:
     return memoryview(flat.view(np.uint8))
 
 
+def new_array(shape: tuple[int, ...], dtype: np.dtype, order: str, name: str) -> np.ndarray:
+    """``np.empty`` for an object's array; a size no memory can hold is an error naming the object."""
+    try:
+        return np.empty(shape, dtype=dtype, order=order)
+    except (MemoryError, ValueError) as exc:
+        raise MetadataError(
+            f"Object {name!r} describes an array of shape {shape} and dtype {dtype}, which cannot be "
+            f"allocated here ({exc}); if its metadata is right, read it on a machine with more memory"
+        ) from None
+
+
 def array_metadata(array: np.ndarray, order: str) -> dict[str, str]:
     metadata = {
         "dtype": array.dtype.str,
@@ -101,13 +112,9 @@ class RawCodec(ObjectCodec):
 
     def decode(self, metadata: Mapping[str, str], source: ByteSource, **options: Any) -> np.ndarray:
         dtype, shape, order = parse_array_metadata(metadata, source.name)
-        expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-        if source.size is not None and source.size != expected:
-            raise MetadataError(
-                f"Object {source.name!r} holds {source.size} bytes but its metadata describes "
-                f"{expected} bytes (shape {shape} of {dtype}); the object or its metadata is damaged"
-            )
-        array = np.empty(shape, dtype=dtype, order=order)
+        expected = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        source.expect(expected, f"shape {shape} of {dtype}")
+        array = new_array(shape, dtype, order, source.name)
         received = source.readinto(writable_bytes(array)) if expected else 0
         if received != expected or source.readinto(memoryview(bytearray(1))):
             raise IntegrityError(
