@@ -120,12 +120,23 @@ def test_a_hostile_scrypt_cost_is_refused_before_scrypt_runs(tmp_path, cc_settin
     with pytest.raises(CottonCandyError, match="'hostile'.*scrypt.*scrypt_max_factor"):
         cci.download_object("hostile")
     assert time.perf_counter() - started < 1.0
-    monkeypatch.setenv("CC_ENCRYPTION_SCRYPT_MAX_FACTOR", "1000000")  # the user raises the bound
-    cheap = cc.get_encrypted_interface(str(tmp_path / "store"), backend="local", settings=cc_settings, verbose=False)
-    cheap.backend.put("costlier", Payload([_with_cost(stored, 12, 8, 1)]), dict(info.metadata))
-    with pytest.raises(CottonCandyError, match="'costlier'") as raised:  # runs scrypt: then fails to unwrap
-        cheap.download_object("costlier")
-    assert "scrypt_max_factor" not in str(raised.value)
+    cci.backend.put("costlier", Payload([_with_cost(stored, 17, 8, 2)]), dict(info.metadata))  # 8x the default
+    with pytest.raises(CottonCandyError, match="'costlier'.*8 times.*scrypt_max_factor"):
+        cci.download_object("costlier")
+    monkeypatch.setenv("CC_ENCRYPTION_SCRYPT_MAX_FACTOR", "0.5")
+    with pytest.raises(CottonCandyError, match="at least 1"):
+        cc.get_encrypted_interface(str(tmp_path / "store"), backend="local", settings=cc_settings,
+                                   verbose=False).download_object("sealed")
+    monkeypatch.setenv("CC_ENCRYPTION_SCRYPT_MAX_FACTOR", "1")  # bound = the default cost (15, 8, 1)
+    strict = cc.get_encrypted_interface(str(tmp_path / "store"), backend="local", settings=cc_settings, verbose=False)
+    strict.backend.put("doubled", Payload([_with_cost(stored, 15, 8, 2)]), dict(info.metadata))
+    with pytest.raises(CottonCandyError, match="'doubled'.*scrypt_max_factor"):
+        strict.download_object("doubled")
+    monkeypatch.setenv("CC_ENCRYPTION_SCRYPT_MAX_FACTOR", "2")  # the user raises the bound: scrypt runs
+    raised = cc.get_encrypted_interface(str(tmp_path / "store"), backend="local", settings=cc_settings, verbose=False)
+    with pytest.raises(CottonCandyError, match="'doubled'") as caught:  # the cost bytes changed: no key matches
+        raised.download_object("doubled")
+    assert "scrypt_max_factor" not in str(caught.value)
 
 
 def test_objects_at_the_default_cost_read_with_a_cheaper_configured_cost(tmp_path, cc_settings, monkeypatch):
