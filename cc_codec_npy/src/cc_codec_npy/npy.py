@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from cc_core.builtin.raw import array_layout, new_array, writable_bytes
+from cc_core.builtin.raw import array_layout, new_array, refuse_unstorable, writable_bytes
 from cc_core.codec import ByteSource, Encoded, ObjectCodec
 from cc_core.errors import IntegrityError, InvalidArrayError, MetadataError
 from cc_core.payload import Payload, byte_view
@@ -51,8 +51,7 @@ class NpyCodec(ObjectCodec):
     name = "npy"
 
     def encode(self, value: Any, **options: Any) -> Encoded:
-        if not isinstance(value, np.ndarray):
-            raise InvalidArrayError(f"upload_npy_array needs a numpy array, not {type(value).__name__}")
+        refuse_unstorable(value, "upload_npy_array")
         if value.dtype.hasobject:
             raise InvalidArrayError(
                 f"Arrays of dtype {value.dtype} hold Python objects, which npy stores as pickles; "
