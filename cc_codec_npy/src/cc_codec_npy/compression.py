@@ -23,10 +23,14 @@ from typing import Any
 from cc_core.builtin.compression import OUTPUT_STEP, StreamCompression
 from cc_core.errors import IntegrityError, InvalidArrayError
 from cc_core.payload import Buffer
-from cc_core.transform import COMPRESSION, DecodeReader, Transform
+from cc_core.transform import COMPRESSION, DecodeReader, Transform, limit_output
 
 READ_STEP = 1 << 20
 ZSTD_HEADER_MAX = 18  # ZSTD_FRAMEHEADERSIZE_MAX
+#: zstd's largest ratio: an RLE block, 3 header bytes and 1 byte, decodes to at most 128 KiB.
+ZSTD_MAX_RATIO = (128 << 10) // 4
+#: LZ4's largest ratio (a block of one repeated byte), rounded up.
+LZ4_MAX_RATIO = 256
 BLOCK_FORMAT_LIMIT = 0x7E000000  # LZ4_MAX_INPUT_SIZE; blosc's limit is slightly larger
 
 
@@ -138,6 +142,15 @@ class ZstdTransform(NumcodecsCompression):
     def decode(self, chunks: Iterable[Buffer]) -> "ZstdReader":
         return ZstdReader(chunks)
 
+    def decoded_size_bound(self, size: int) -> int:
+        return ZSTD_MAX_RATIO * size
+
+    def decode_limited(self, chunks: Iterable[Buffer], limit: int) -> DecodeReader:
+        """Read the frame header now: a content size other than ``limit`` is refused before decoding."""
+        reader = ZstdReader(chunks)
+        reader.check_content_size(limit)
+        return limit_output(reader, limit, self.name)  # type: ignore[return-value]
+
 
 class ZstdReader(DecodeReader):
     """One zstd frame decompressed straight into the reader's buffer (an array's own memory).
@@ -164,6 +177,16 @@ class ZstdReader(DecodeReader):
             raise IntegrityError(f"The zstd stream is corrupt: {exc}") from None
         self._expected = None if content_size == zstandard.CONTENTSIZE_UNKNOWN else content_size
         self._reader = zstandard.ZstdDecompressor().stream_reader(self._input, read_size=READ_STEP)
+
+    def check_content_size(self, promised: int) -> None:
+        """Raise IntegrityError unless the frame header's content size (when it has one) is ``promised``."""
+        if self._reader is None:
+            self._start()
+        if self._expected is not None and self._expected != promised:
+            raise IntegrityError(
+                f"The zstd frame header says it holds {self._expected} bytes, but the object's metadata "
+                f"describes {promised}: the object or its metadata is damaged"
+            )
 
     def readinto(self, buffer: memoryview) -> int:
         import zstandard
@@ -205,21 +228,30 @@ class LZ4Transform(NumcodecsCompression):
         yield lz4.compress(data, 1 if self.level is None else self.level)
 
     def decode(self, chunks: Iterable[Buffer]) -> Iterator[Buffer]:
+        yield from self.decode_limited(chunks, None)
+
+    def decoded_size_bound(self, size: int) -> int:
+        return LZ4_MAX_RATIO * size
+
+    def decode_limited(self, chunks: Iterable[Buffer], limit: int | None) -> Iterator[Buffer]:
+        """The block's header holds its decoded size: one other than ``limit`` is refused before
+        the block is decompressed (in one piece, so the header's claim is memory)."""
         from numcodecs import lz4
 
         data = _joined(chunks, "lz4")
         if len(data) < 4:
             raise IntegrityError("The lz4 block is shorter than its 4-byte header: the object is truncated")
         (expected,) = struct.unpack("<I", data[:4])
+        _check_header_size("lz4 block", expected, limit)
         if expected == 0:
-            return
+            return iter(())
         try:
             out = lz4.decompress(data)
         except (RuntimeError, ValueError) as exc:
             raise IntegrityError(f"The lz4 block is truncated or corrupt: {exc}") from None
         if len(out) != expected:
             raise IntegrityError(f"The lz4 block decodes to {len(out)} bytes, but its header says {expected}")
-        yield from _slices(out)
+        return _slices(out)
 
 
 class BloscTransform(NumcodecsCompression):
@@ -240,6 +272,11 @@ class BloscTransform(NumcodecsCompression):
         yield codec.encode(_joined(chunks, "blosc"))
 
     def decode(self, chunks: Iterable[Buffer]) -> Iterator[Buffer]:
+        yield from self.decode_limited(chunks, None)
+
+    def decode_limited(self, chunks: Iterable[Buffer], limit: int | None) -> Iterator[Buffer]:
+        """The frame's header holds its decoded size: one other than ``limit`` is refused before
+        the frame is decompressed (in one piece)."""
         from numcodecs import blosc
 
         data = _joined(chunks, "blosc")
@@ -251,10 +288,19 @@ class BloscTransform(NumcodecsCompression):
                 f"The blosc frame holds {len(data)} bytes, but its header says {compressed}: "
                 "the object is truncated or damaged"
             )
+        _check_header_size("blosc frame", expected, limit)
         if expected == 0:
-            return
+            return iter(())
         try:
             out = blosc.decompress(data)
         except (RuntimeError, ValueError) as exc:
             raise IntegrityError(f"The blosc frame is corrupt: {exc}") from None
-        yield from _slices(out)
+        return _slices(out)
+
+
+def _check_header_size(what: str, header_size: int, promised: int | None) -> None:
+    if promised is not None and header_size != promised:
+        raise IntegrityError(
+            f"The {what} says it holds {header_size} bytes, but the object's metadata describes {promised}: "
+            "the object or its metadata is damaged"
+        )

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from cc_core.builtin.raw import array_layout, writable_bytes
+from cc_core.builtin.raw import array_layout, new_array, refuse_unstorable, writable_bytes
 from cc_core.codec import ByteSource, Encoded, ObjectCodec
 from cc_core.errors import IntegrityError, InvalidArrayError, MetadataError
 from cc_core.payload import Payload, byte_view
@@ -51,8 +51,7 @@ class NpyCodec(ObjectCodec):
     name = "npy"
 
     def encode(self, value: Any, **options: Any) -> Encoded:
-        if not isinstance(value, np.ndarray):
-            raise InvalidArrayError(f"upload_npy_array needs a numpy array, not {type(value).__name__}")
+        refuse_unstorable(value, "upload_npy_array")
         if value.dtype.hasobject:
             raise InvalidArrayError(
                 f"Arrays of dtype {value.dtype} hold Python objects, which npy stores as pickles; "
@@ -74,7 +73,9 @@ class NpyCodec(ObjectCodec):
                 raise IntegrityError(f"Object {source.name!r} ends inside its npy header: it is truncated")
             block += more
         shape, fortran_order, dtype = _parse_header(bytes(block[:header_end]), source.name)
-        array = np.empty(shape, dtype=dtype, order="F" if fortran_order else "C")
+        source.expect(header_end + int(np.prod(shape, dtype=object)) * dtype.itemsize,
+                      f"an npy header of shape {shape} and dtype {dtype}")
+        array = new_array(shape, dtype, "F" if fortran_order else "C", source.name)
         target = writable_bytes(array) if array.size else memoryview(bytearray(0))
         early = memoryview(block)[header_end:]
         if len(early) > len(target):
@@ -98,7 +99,7 @@ def _read_whole(source: ByteSource, size: int) -> np.ndarray:
     if header_end > size:
         raise IntegrityError(f"Object {source.name!r} ends inside its npy header: it is truncated")
     shape, fortran_order, dtype = _parse_header(bytes(stored[:header_end]), source.name)
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = int(np.prod(shape, dtype=object)) * dtype.itemsize
     _check_body(source.name, size - header_end, expected, shape, dtype)
     return np.ndarray(shape, dtype=dtype, buffer=stored, offset=header_end, order="F" if fortran_order else "C")
 

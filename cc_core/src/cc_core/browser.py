@@ -26,7 +26,7 @@ from typing import Any
 
 from . import names
 from .backend import ObjectInfo, Prefix
-from .metadata import codec_name
+from .metadata import PICKLE_CODEC, codec_name
 
 _MB = 2**20
 _HIDDEN_PREFIX = ".cc-"  # cottoncandy's own sidecar objects inside groups
@@ -261,7 +261,7 @@ class Dataset(_Node):
         codec = codec_name(self.info.metadata)
         if codec == "raw":
             return self._interface.download_raw_array(self._path)
-        if codec is not None:
+        if codec is not None and codec != PICKLE_CODEC:  # pickles are never unpickled implicitly
             return self._interface.get_value(self._path, codec)
         if self._path.endswith(".json"):
             return self._interface.download_json(self._path)

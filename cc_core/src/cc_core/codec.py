@@ -35,10 +35,15 @@ class ByteSource(Protocol):
     ``readinto(buffer)`` fills ``buffer`` as far as the data goes and returns the count; the
     pipeline writes straight into the caller's buffer when no transform is in the way.
     ``read()`` returns all remaining bytes. ``name`` is the object's name, for messages.
+    ``expect(size, what)`` says, before a codec allocates memory for what the metadata (or a
+    header in the data) claims, how many bytes it will read: it raises a MetadataError naming the
+    object when the stored object cannot hold that many, and has decoding stop at that size.
     """
 
     name: str
     size: int | None
+
+    def expect(self, size: int, what: str = "") -> None: ...
 
     def readinto(self, buffer: memoryview) -> int: ...
 

@@ -12,23 +12,36 @@ memory). A streamed upload to a backend that needs the metadata first (S3, Drive
 and neither does an encrypted object: its cipher authenticates every segment, ranged reads too.
 Every read that reaches the end of an object with a checksum verifies it; objects without one
 (written by cottoncandy 0.4, or streamed to S3) are read as they are.
+
+The checksum covers the bytes only; ``cc-digest = "xxh3-64:<16 hex digits>"`` covers how they
+become a value: the XXH3-64 of a canonical encoding (sorted, compact JSON) of the object's
+deciding metadata (:func:`cc_core.metadata.deciding_metadata`: codec, transform chain, dtype,
+shape, order, the codecs' own ``cc-*`` fields) *including* ``cc-checksum``, so the digest is bound
+to the bytes through it. Every object written gets one, encrypted objects too (they have no
+checksum; the digest then binds the deciding fields to each other). It is checked from the
+metadata alone, before any byte is read (:func:`check_metadata`). An object without ``cc-digest``
+(0.4's, or written before the digest existed) is read as before. Like the checksum, it detects
+edits and damage, not a forger, who can recompute it.
 """
 
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import Any, BinaryIO
 
 import xxhash
 
 from .errors import IntegrityError, MetadataError
-from .metadata import CHECKSUM_KEY
+from .metadata import CHECKSUM_KEY, DIGEST_KEY, deciding_metadata
 from .payload import DEFAULT_CHUNK_SIZE, Buffer, Payload
 
 ALGORITHM = "xxh3-64"
-#: Bytes a checksum adds to an object's metadata (key plus value), for metadata limits.
-CHECKSUM_METADATA_SIZE = len(CHECKSUM_KEY) + len(ALGORITHM) + 1 + 16
+#: Bytes the checksum and the digest add to an object's metadata (keys plus values), for limits.
+CHECKSUM_METADATA_SIZE = len(CHECKSUM_KEY) + len(DIGEST_KEY) + 2 * (len(ALGORITHM) + 1 + 16)
+#: Prefixed to the canonical metadata before hashing: a new encoding gets a new label.
+_DIGEST_DOMAIN = b"cottoncandy/metadata-digest/v1\n"
 
 
 def _label(digest: Any) -> str:
@@ -41,6 +54,52 @@ def checksum_of(buffers: Iterable[Buffer]) -> str:
     for buffer in buffers:
         digest.update(buffer)
     return _label(digest)
+
+
+def metadata_digest(metadata: Mapping[str, str]) -> str:
+    """The ``cc-digest`` value of ``metadata``: XXH3-64 of its deciding keys as sorted, compact JSON."""
+    canonical = json.dumps(deciding_metadata(metadata), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return f"{ALGORITHM}:{xxhash.xxh3_64_hexdigest(_DIGEST_DOMAIN + canonical.encode('ascii'))}"
+
+
+def seal(metadata: MutableMapping[str, str], checksum: str | None = None) -> None:
+    """Record ``checksum`` (when the bytes have one) and then the digest of the deciding metadata.
+
+    Call it last, once every deciding key is in ``metadata``: the digest covers them as they are.
+    """
+    if checksum is not None:
+        metadata[CHECKSUM_KEY] = checksum
+    metadata[DIGEST_KEY] = metadata_digest(metadata)
+
+
+def check_metadata(name: str, metadata: Mapping[str, str]) -> None:
+    """Refuse an object whose deciding metadata is not what was written, before reading its bytes.
+
+    Raises
+    ------
+    IntegrityError
+        The metadata was edited (or damaged) since the object was written.
+    MetadataError
+        The digest is of an algorithm this version does not know.
+    """
+    recorded = next((v for k, v in metadata.items() if k.lower() == DIGEST_KEY), None)
+    if recorded is None:
+        return  # written by cottoncandy 0.4, or by this project before the digest existed
+    algorithm, _, value = recorded.strip().lower().partition(":")
+    if algorithm != ALGORITHM or len(value) != 16:
+        raise MetadataError(
+            f"Object {name!r} records metadata digest {recorded!r}, which this cottoncandy cannot check "
+            f"(it knows {ALGORITHM}); upgrade cc-core to read it"
+        )
+    computed = metadata_digest(metadata)
+    if computed != f"{algorithm}:{value}":
+        fields = ", ".join(sorted(deciding_metadata(metadata)))
+        raise IntegrityError(
+            f"Object {name!r} has metadata that is not what was written with it (digest {recorded} recorded, "
+            f"{computed} computed over {fields}): a field that decides how its bytes are read (dtype, shape, "
+            "order, codec, transforms, checksum) was changed or damaged. Restore the object or its metadata "
+            "from a good copy; cottoncandy will not guess"
+        )
 
 
 class ChecksummedPayload(Payload):
@@ -59,7 +118,7 @@ class ChecksummedPayload(Payload):
         for chunk in super().chunks(chunk_size):
             digest.update(chunk)
             yield chunk
-        self._metadata[CHECKSUM_KEY] = _label(digest)
+        seal(self._metadata, _label(digest))
 
 
 class ChecksumReader(io.RawIOBase):
@@ -70,7 +129,7 @@ class ChecksumReader(io.RawIOBase):
     stream : binary file object
         Read sequentially, once.
     metadata : mutable mapping
-        Receives ``cc-checksum`` when ``stream`` is exhausted (the backend reads the metadata
+        Receives ``cc-checksum`` and ``cc-digest`` when ``stream`` is exhausted (the backend reads the metadata
         after the data: see ``Capabilities.metadata_after_data``).
     """
 
@@ -87,7 +146,7 @@ class ChecksumReader(io.RawIOBase):
         if block:
             self._digest.update(block)
         elif size != 0:
-            self._metadata[CHECKSUM_KEY] = _label(self._digest)
+            seal(self._metadata, _label(self._digest))
         return block
 
     def readinto(self, buffer: Any) -> int:  # type: ignore[override]

@@ -25,7 +25,7 @@ from .codec import Encoded, LayoutCodec, ObjectCodec
 from .config import Config, is_secret, load_config
 from .errors import (CottonCandyError, IntegrityError, InvalidNameError, MetadataError, ObjectChangedError,
                      ObjectExistsError, ObjectNotFoundError)
-from .metadata import codec_name, user_metadata
+from .metadata import CODEC_KEY, PICKLE_CODEC, RESERVED_PREFIX, codec_name, user_metadata
 from . import copying, names
 from .patterns import has_magic, literal_prefix, matches
 from .payload import Payload
@@ -252,11 +252,16 @@ class CCInterface:
         Returns the stored object's info: ``name``, ``size`` (bytes stored), ``metadata``,
         ``version`` (ETag, Drive file id, local inode:size) as :meth:`get_object` gives it.
         """
-        backend, name, _ = self._locate(name)
         codec_object: ObjectCodec = self._codec(codec)
-        encoded = codec_object.encode(value, **codec_options)
+        return self._put_encoded(name, codec_object.encode(value, **codec_options), codec, transforms, metadata or {},
+                                 acl, threads, progress)
+
+    def _put_encoded(self, name: str, encoded: Encoded, codec: str | None, transforms: TransformSpec,
+                     metadata: Mapping[str, Any], acl: str | None, threads: int | None, progress: Progress) -> ObjectInfo:
+        """Store ``encoded`` as ``name``, recording ``codec`` (None: plain bytes) with it; returns its info."""
+        backend, name, _ = self._locate(name)
         chain = self.pipeline.chain(transforms)
-        extra = user_metadata(metadata or {}, encoded.metadata)
+        extra = user_metadata(metadata, encoded.metadata)
         with self._progress(progress, f"upload {name}") as progress:
             return self.pipeline.write(backend, name, encoded, chain, codec, extra, progress=progress,
                                        **self._put_options(acl, threads))
@@ -376,12 +381,8 @@ class CCInterface:
     ) -> ObjectInfo:
         """Store bytes, an array's buffer or a file object's content as one object; returns its
         info (see :meth:`put_value`)."""
-        backend, name, _ = self._locate(object_name)
-        encoded = Encoded(Payload.of(body))
-        chain = self.pipeline.chain(transforms)
-        with self._progress(progress, f"upload {name}") as progress:
-            return self.pipeline.write(backend, name, encoded, chain, None, user_metadata(metadata, {}),
-                                       progress=progress, **self._put_options(acl, threads))
+        return self._put_encoded(object_name, Encoded(Payload.of(body)), None, transforms, metadata, acl, threads,
+                                 progress)
 
     upload_stream = upload_object
 
@@ -412,18 +413,38 @@ class CCInterface:
             raise MetadataError(f"Object {object_name!r} is not JSON: {exc}") from None
 
     def upload_pickle(self, object_name: str, data_object: Any, acl: str | None = None, threads: int | None = None, *, progress: Progress = NO_PROGRESS, **metadata: Any) -> ObjectInfo:
-        return self.upload_object(object_name, pickle.dumps(data_object, protocol=pickle.HIGHEST_PROTOCOL), acl, threads, progress=progress, **metadata)
+        """Store ``pickle.dumps(data_object)``, marked ``cc-codec: pickle`` (0.4 reads it as a pickle too)."""
+        encoded = Encoded(Payload([pickle.dumps(data_object, protocol=pickle.HIGHEST_PROTOCOL)]))
+        return self._put_encoded(object_name, encoded, PICKLE_CODEC, None, metadata, acl, threads, progress)
 
     def download_pickle(self, object_name: str, threads: int | None = None, *, progress: Progress = NO_PROGRESS) -> Any:
-        """Unpickle an object. Unpickling runs code: only read pickles you wrote yourself.
+        """Unpickle an object written by :meth:`upload_pickle`. Unpickling runs code: only read
+        pickles you wrote yourself.
 
-        ``[basic] allow_pickle = False`` refuses it; nothing else in cottoncandy ever unpickles.
+        Objects that record another codec, or none (bytes written by ``upload_object`` or
+        ``upload_from_file``, which someone else may have chosen), are refused before unpickling;
+        so are objects without any metadata, as cottoncandy 0.4 wrote pickles, except on a plain
+        interface. ``[basic] allow_pickle = False`` refuses every pickle; nothing else in
+        cottoncandy ever unpickles.
         """
         if not self.settings.getboolean("basic", "allow_pickle", fallback=True):
             raise CottonCandyError(
                 "download_pickle is switched off ([basic] allow_pickle = False): unpickling runs code"
             )
-        return pickle.loads(self.download_object(object_name, progress=progress))
+
+        def unpickle(info: ObjectInfo, source: Any) -> Any:
+            written_by = info.metadata.get(CODEC_KEY)
+            from_04 = not self.pipeline.always and not any(k.lower().startswith(RESERVED_PREFIX) for k in info.metadata)
+            if written_by != PICKLE_CODEC and not from_04:
+                raise MetadataError(
+                    f"Object {info.name!r} was not written by upload_pickle (its codec: {written_by or 'none, plain bytes'}"
+                    f"{'; pickles without metadata are read only by an unencrypted interface' if self.pipeline.always else ''}). "
+                    "Unpickling runs code, so download_pickle reads only pickles; read this object with "
+                    "download_object or the download method that wrote it"
+                )
+            return pickle.loads(source.read())
+
+        return self._read(object_name, unpickle, progress)
 
     # -- files and folders ---------------------------------------------------------------------
     def upload_from_file(

@@ -16,10 +16,18 @@ CODEC_KEY = "cc-codec"
 TRANSFORMS_KEY = "cc-transforms"
 #: ``<algorithm>:<hex digest>`` of the stored bytes (see :mod:`cc_core.integrity`).
 CHECKSUM_KEY = "cc-checksum"
+#: ``<algorithm>:<hex digest>`` of the deciding metadata, checksum included (see :func:`deciding_metadata`).
+DIGEST_KEY = "cc-digest"
 RESERVED_PREFIX = "cc-"
+#: The ``cc-codec`` of pickles (``upload_pickle``); no registered codec reads them, only ``download_pickle``.
+PICKLE_CODEC = "pickle"
 LEGACY_COMPRESSION_KEY = "compression"
 LEGACY_GZIP_KEY = "gzip"
 _NO_COMPRESSION = ("", "false", "none")
+#: Keys without the ``cc-`` prefix that decide how an object's bytes become a value: the names
+#: cottoncandy 0.4 wrote, which cannot change. Every other deciding key a codec or transform
+#: writes must start with ``cc-`` (reserved, so user metadata never collides with it).
+LEGACY_DECIDING_KEYS = ("dtype", "shape", "order", LEGACY_COMPRESSION_KEY, LEGACY_GZIP_KEY)
 
 
 def chain_names(metadata: Mapping[str, str]) -> list[str]:
@@ -32,6 +40,21 @@ def chain_names(metadata: Mapping[str, str]) -> list[str]:
     if metadata.get(LEGACY_GZIP_KEY, "").strip().lower() == "true":
         return ["gzip"]
     return []
+
+
+def deciding_metadata(metadata: Mapping[str, str]) -> dict[str, str]:
+    """The part of ``metadata`` that decides how the stored bytes become a value.
+
+    Every ``cc-*`` key but ``cc-digest`` itself (codec, transform chain, checksum of the bytes,
+    a codec's own fields such as ``cc-dtype``) and the 0.4 names in :data:`LEGACY_DECIDING_KEYS`.
+    Keys are lower-cased, as S3 returns them; user metadata is not included, so users may edit it.
+    """
+    deciding = {}
+    for key, value in metadata.items():
+        lowered = key.lower()
+        if (lowered.startswith(RESERVED_PREFIX) and lowered != DIGEST_KEY) or lowered in LEGACY_DECIDING_KEYS:
+            deciding[lowered] = value
+    return deciding
 
 
 def codec_name(metadata: Mapping[str, str]) -> str | None:

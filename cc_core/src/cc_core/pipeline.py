@@ -17,9 +17,16 @@ from typing import Any
 from .backend import Backend, ObjectInfo
 from .codec import Encoded
 from .errors import ConfigError, CottonCandyError, IntegrityError, MetadataError
-from .integrity import CHECKSUM_METADATA_SIZE, ChecksummedPayload, ChecksumReader, Verifier, checksum_of
+from .integrity import (
+    CHECKSUM_METADATA_SIZE,
+    ChecksummedPayload,
+    ChecksumReader,
+    Verifier,
+    check_metadata,
+    checksum_of,
+    seal,
+)
 from .metadata import (
-    CHECKSUM_KEY,
     CODEC_KEY,
     LEGACY_COMPRESSION_KEY,
     TRANSFORMS_KEY,
@@ -57,6 +64,14 @@ class DirectSource:
         self._verifier = Verifier(info.name, info.metadata, info.size)
         self._on_read = {"on_read": self._verifier.update} if backend.capabilities.read_callback else {}
 
+    def expect(self, size: int, what: str = "") -> None:
+        """The codec will read ``size`` bytes: refuse unless the object holds exactly that many."""
+        if size != self.size:
+            raise MetadataError(
+                f"Object {self.name!r} holds {self.size} bytes but its metadata describes {size} bytes"
+                f"{f' ({what})' if what else ''}; the object or its metadata is damaged"
+            )
+
     def readinto(self, buffer: memoryview) -> int:
         assert self.size is not None
         wanted = min(len(buffer), self.size - self._offset)
@@ -93,17 +108,53 @@ class StreamSource:
     the bytes are written once. ``stored`` is the iterator of stored chunks at the start of the
     chain: a transform may stop pulling once its format says it is done, so at the end it is
     drained (and so verified) too. Errors raised while decoding get the object's ``name``.
+
+    With ``chain`` (transforms in write order), ``chunks`` are the chunks the chain decodes, and the
+    chain is built on the first read, or by :meth:`expect`, which first checks the codec's claim
+    against ``bound`` (the most bytes the stored object can decode to, None if unknown) and then
+    has the last transform stop at the size promised.
     """
 
-    def __init__(self, name: str, chunks: Iterator[Any], stored: Iterator[Any] | None = None) -> None:
+    def __init__(self, name: str, chunks: Iterator[Any], stored: Iterator[Any] | None = None, *,
+                 chain: Sequence[Transform] = (), bound: int | None = None) -> None:
         self.name = name
         self.size: int | None = None
-        self._chunks = chunks
+        self.bound = bound
+        self._input = chunks
+        self._chain = list(chain)
+        self._chunks: Iterator[Any] | None = None if self._chain else chunks
         self._reader = chunks if isinstance(chunks, DecodeReader) else None
         self._stored = stored
         self._pending = memoryview(b"")
 
+    def expect(self, size: int, what: str = "") -> None:
+        """The codec will read ``size`` bytes (what the metadata describes, ``what``): refuse a claim
+        the stored object cannot hold, before the codec allocates memory for it, and decode no more."""
+        if self.bound is not None and size > self.bound:
+            chain = ",".join(t.name for t in self._chain)
+            raise MetadataError(
+                f"Object {self.name!r} cannot hold what its metadata describes: {size} bytes"
+                f"{f' ({what})' if what else ''}, where its stored bytes decode through {chain} to at most "
+                f"{self.bound}; the object or its metadata is damaged"
+            )
+        if self._chunks is None:
+            self._decoded(limit=size)
+
+    def _decoded(self, limit: int | None = None) -> Iterator[Any]:
+        """The decoded chunks, the chain started on first use (``limit``: what the codec expects)."""
+        if self._chunks is None:
+            with _naming_errors(self.name):
+                chunks: Iterator[Any] = self._input
+                for transform in reversed(self._chain[1:]):
+                    chunks = iter(transform.decode(chunks))
+                first = self._chain[0]
+                chunks = iter(first.decode(chunks) if limit is None else first.decode_limited(chunks, limit))
+            self._chunks = chunks
+            self._reader = chunks if isinstance(chunks, DecodeReader) else None
+        return self._chunks
+
     def readinto(self, buffer: memoryview) -> int:
+        self._decoded()
         with _naming_errors(self.name):
             filled = 0
             while filled < len(buffer):
@@ -124,7 +175,7 @@ class StreamSource:
 
     def read(self) -> bytes:
         with _naming_errors(self.name):
-            rest = [bytes(self._pending)] + [bytes(chunk) for chunk in self._chunks]
+            rest = [bytes(self._pending)] + [bytes(chunk) for chunk in self._decoded()]
             self._pending = memoryview(b"")
             self._drain_stored()
             return b"".join(rest)
@@ -132,7 +183,7 @@ class StreamSource:
     def verify(self) -> None:
         """Decode what the consumer left unread and check the stored bytes' checksum."""
         with _naming_errors(self.name):
-            for _ in self._chunks:
+            for _ in self._decoded():
                 pass
             self._drain_stored()
 
@@ -144,7 +195,7 @@ class StreamSource:
 
     def _next(self) -> memoryview | None:
         if not len(self._pending):
-            chunk = next(self._chunks, None)
+            chunk = next(self._decoded(), None)
             if chunk is None:
                 return None
             self._pending = memoryview(chunk).cast("B")
@@ -289,19 +340,26 @@ class Pipeline:
                 payload = Payload(list(chunks))
             else:  # memory stays bounded by a few chunks, whatever the object's size
                 payload = Payload(stream=_ChunkReader(iter(chunks)), size=size)  # type: ignore[arg-type]
+        # every object gets cc-digest over its deciding metadata, recorded with (after) its checksum
         if any(t.kind == ENCRYPTION for t in chain):
-            pass  # authenticated encryption checks every segment already, ranged reads included
+            seal(metadata)  # no checksum: authenticated encryption checks every segment, ranged reads too
         elif backend.capabilities.metadata_after_data:  # digested as the backend writes it
             payload = (ChecksummedPayload(payload, metadata) if payload.buffers is not None else
                        Payload(stream=ChecksumReader(payload.stream, metadata), size=payload.size))  # type: ignore[arg-type]
         elif payload.buffers is not None:
-            metadata[CHECKSUM_KEY] = checksum_of(payload.buffers)
+            seal(metadata, checksum_of(payload.buffers))
+        else:
+            seal(metadata)
         stored = backend.put(name, payload, metadata, progress=progress, **put_options)
         return stored if stored is not None else backend.head(name)
 
     # -- reading -------------------------------------------------------------------------------
     def source(self, backend: Backend, info: ObjectInfo, *, progress: Progress = NO_PROGRESS) -> DirectSource | StreamSource:
-        """The decoded bytes of an object whose ``info`` (from ``head``) is known."""
+        """The decoded bytes of an object whose ``info`` (from ``head``) is known.
+
+        Its deciding metadata is checked against its ``cc-digest`` first, before any byte is read.
+        """
+        check_metadata(info.name, info.metadata)
         names = chain_names(info.metadata)
         self._check_always(info.name, names)
         if not names:
@@ -318,10 +376,10 @@ class Pipeline:
             info.name, chunk_size=DECODE_CHUNK_SIZE, progress=progress, **_version_option(info)))
         if info.size >= PREFETCH_FROM:  # the next chunk is read while this one is decoded
             stored = prefetched(stored)
-        chunks: Iterator[Any] = stored
+        bound: int | None = info.size
         for transform in reversed(chain):
-            chunks = iter(transform.decode(chunks))
-        return StreamSource(info.name, chunks, stored)
+            bound = None if bound is None else transform.decoded_size_bound(bound)
+        return StreamSource(info.name, stored, stored, chain=chain, bound=bound)
 
     def _check_always(self, name: str, names: Sequence[str]) -> None:
         """Refuse an object that was stored without a transform this interface always applies."""

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .errors import IntegrityError
 from .payload import Buffer
 
 COMPRESSION = "compression"
@@ -80,6 +81,26 @@ class Transform(ABC):
         Return a :class:`DecodeReader` when the format can decode into a caller's buffer.
         """
 
+    def decoded_size_bound(self, size: int) -> int | None:
+        """The most bytes ``size`` encoded bytes can decode to (a format's largest ratio), or None
+        when the format sets no useful bound.
+
+        The pipeline compares what an object's metadata claims with this bound, through the whole
+        chain, before a codec allocates memory for the claim.
+        """
+        return None
+
+    def decode_limited(self, chunks: Iterable[Buffer], limit: int) -> Iterator[Buffer]:
+        """:meth:`decode` for a stream that must decode to ``limit`` bytes, what the object's
+        metadata promises: raise :class:`cc_core.errors.IntegrityError` once the output exceeds it.
+
+        The pipeline calls this one for the last transform it decodes when the codec has said how
+        many bytes it expects. This default counts the output (so a stream that decodes in bounded
+        steps stops one step past the limit); override it when the format records its decoded size
+        up front (check it before decoding anything) or decodes in one piece.
+        """
+        return limit_output(self.decode(chunks), limit, self.name)
+
     def __repr__(self) -> str:
         return f"<transform {self.name}>"
 
@@ -114,3 +135,41 @@ class DecodeReader(ABC):
         if not count:
             raise StopIteration
         return chunk[:count]
+
+
+def _too_long(name: str, limit: int) -> IntegrityError:
+    return IntegrityError(f"The {name} stream decodes to more than the {limit} bytes its object's metadata "
+                          "describes: the object or its metadata is damaged")
+
+
+class _LimitedReader(DecodeReader):
+    """A :class:`DecodeReader` that refuses to produce more than ``limit`` bytes."""
+
+    def __init__(self, reader: DecodeReader, limit: int, name: str) -> None:
+        self._reader = reader
+        self._left = limit
+        self._limit = limit
+        self._name = name
+
+    def readinto(self, buffer: memoryview) -> int:
+        count = self._reader.readinto(buffer[: self._left + 1])
+        self._left -= count
+        if self._left < 0:
+            raise _too_long(self._name, self._limit)
+        return count
+
+
+def limit_output(decoded: Iterator[Buffer], limit: int, name: str) -> Iterator[Buffer]:
+    """``decoded`` (chunks or a :class:`DecodeReader`), stopped with IntegrityError past ``limit`` bytes."""
+    if isinstance(decoded, DecodeReader):
+        return _LimitedReader(decoded, limit, name)
+    return _limited_chunks(decoded, limit, name)
+
+
+def _limited_chunks(decoded: Iterable[Buffer], limit: int, name: str) -> Iterator[Buffer]:
+    produced = 0
+    for chunk in decoded:
+        produced += memoryview(chunk).nbytes
+        if produced > limit:
+            raise _too_long(name, limit)
+        yield chunk

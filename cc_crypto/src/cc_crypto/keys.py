@@ -45,6 +45,9 @@ PASSPHRASE_VARIABLE = "CC_ENCRYPTION_PASSPHRASE"
 SCRYPT_SALT_SIZE = 16
 # Refuse scrypt costs above 1 GiB of memory: a damaged or hostile header must not exhaust memory.
 SCRYPT_MAX_MEMORY = 1 << 30
+#: A reader runs scrypt at most this many times the work of its own cost (or the default cost,
+#: whichever is higher) before anything is authenticated; ``[encryption] scrypt_max_factor``.
+SCRYPT_MAX_FACTOR = 4
 _BACKUP_ADVICE = (
     "BACK IT UP: every object encrypted with it is unreadable, by you as well, without it. "
     "Run 'cottoncandy key export BACKUP_FILE' and keep the copy somewhere safe and private."
@@ -242,6 +245,11 @@ class ScryptCost:
         memory = 128 * self.r * (1 << self.log_n)
         return 10 <= self.log_n <= 24 and 1 <= self.r <= 64 and 1 <= self.p <= 16 and memory <= SCRYPT_MAX_MEMORY
 
+    @property
+    def work(self) -> int:
+        """scrypt's time and (for p = 1) memory grow with N * r * p."""
+        return (1 << self.log_n) * self.r * self.p
+
     def __str__(self) -> str:
         return f"log2 N={self.log_n}, r={self.r}, p={self.p}"
 
@@ -258,13 +266,18 @@ class PassphraseKey(MasterKey):
     kind = "passphrase"
 
     def __init__(self, passphrase: str | bytes, *, cost: ScryptCost = ScryptCost(), salt: bytes | None = None,
-                 source: str = "passed in") -> None:
+                 source: str = "passed in", max_factor: float = SCRYPT_MAX_FACTOR) -> None:
         if not passphrase:
             raise MasterKeyError(f"The encryption passphrase is empty ({source})")
         if not cost.acceptable():
             raise MasterKeyError(f"scrypt cost {cost} is out of range: use log2 N 10-24, r 1-64, p 1-16, at most 1 GiB ({source})")
+        if not max_factor >= 1:
+            raise MasterKeyError(f"[encryption] scrypt_max_factor must be at least 1, not {max_factor}")
         self._passphrase = passphrase.encode("utf-8") if isinstance(passphrase, str) else bytes(passphrase)
         self._cost = cost
+        # objects written at the default cost stay readable with a cheaper configured one
+        self._reference = max(cost, ScryptCost(), key=lambda c: c.work)
+        self._max_factor = max_factor
         self._salt = salt
         self._derived: dict[bytes, SymmetricKey] = {}
         self.source = source
@@ -276,6 +289,13 @@ class PassphraseKey(MasterKey):
             salt, cost = split_scrypt_parameters(parameters)
             if not cost.acceptable():
                 raise DecryptionError(f"is damaged: its header asks for scrypt cost {cost}, beyond what cc-crypto runs")
+            if cost.work > self._max_factor * self._reference.work:  # before scrypt runs: nothing is authenticated yet
+                raise DecryptionError(
+                    f"asks in its header for scrypt cost {cost}, {cost.work / self._reference.work:g} times the cost "
+                    f"of {self._reference}; a damaged or hostile header could make every read spend minutes and "
+                    f"GiBs, so it is refused. If you wrote it with that cost, raise [encryption] scrypt_max_factor "
+                    f"(now {self._max_factor:g}) or set [encryption] scrypt_log_n to the cost you use"
+                )
             secret = scrypt(self._passphrase, salt, DATA_KEY_SIZE, N=1 << cost.log_n, r=cost.r, p=cost.p)
             self._derived[parameters] = SymmetricKey(secret, source=self.source)
         return self._derived[parameters]
@@ -432,7 +452,9 @@ class KeyRing:
         if passphrase:
             log_n = _setting(config, "scrypt_log_n")
             cost = ScryptCost(log_n=int(log_n)) if log_n else ScryptCost()
-            given.append(PassphraseKey(passphrase, cost=cost, source=f"{PASSPHRASE_VARIABLE} or [encryption] passphrase"))
+            factor = _setting(config, "scrypt_max_factor")
+            given.append(PassphraseKey(passphrase, cost=cost, source=f"{PASSPHRASE_VARIABLE} or [encryption] passphrase",
+                                       max_factor=float(factor) if factor else SCRYPT_MAX_FACTOR))
         folder = key_folder(config)
         return cls(given, key_file=key_file_path(config, folder), extra_folder=folder / EXTRA_KEYS_FOLDER)
 

@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from cc_core import names
 from cc_core.errors import CottonCandyError, MetadataError
+from cc_core.integrity import check_metadata
 from cc_core.metadata import chain_names
 from cc_core.payload import Buffer
 from cc_core.transform import ENCRYPTION, Transform
@@ -97,6 +98,10 @@ class AesGcmTransform(Transform):
     def decode(self, chunks: Iterable[Buffer]) -> Iterator[Buffer]:
         return decrypt_stream(chunks, self.keyring.find)
 
+    def decoded_size_bound(self, size: int) -> int:
+        """Encryption only adds bytes (a header and a tag per segment)."""
+        return size
+
     def plaintext_range(self, read: Callable[[int, int], bytes], object_size: int, start: int,
                         stop: int | None = None) -> bytes:
         """Plaintext bytes ``[start, stop)`` of a stored object, reading only the segments needed.
@@ -133,6 +138,7 @@ def read_range(interface: Any, object_name: str, start: int, stop: int | None = 
     name = names.object_name(object_name)
     backend = interface.backend
     info = backend.head(name)
+    check_metadata(name, info.metadata)
     chain = chain_names(info.metadata)
     if [n.lower() for n in chain] != [AesGcmTransform.name]:
         raise MetadataError(

@@ -15,9 +15,10 @@ from typing import Any, Callable
 
 from ..errors import IntegrityError
 from ..payload import Buffer
-from ..transform import COMPRESSION, Transform
+from ..transform import COMPRESSION, Transform, limit_output
 
 OUTPUT_STEP = 8 * 1024 * 1024
+DEFLATE_MAX_RATIO = 1032
 
 
 class StreamCompression(Transform):
@@ -51,21 +52,28 @@ class StreamCompression(Transform):
         yield compressor.flush()
 
     def decode(self, chunks: Iterable[Buffer]) -> Iterator[Buffer]:
+        return self._decode(chunks, OUTPUT_STEP)
+
+    def decode_limited(self, chunks: Iterable[Buffer], limit: int) -> Iterator[Buffer]:
+        """Decompress at most ``limit + 1`` bytes per step, so a small promise stops a bomb early."""
+        return limit_output(self._decode(chunks, min(OUTPUT_STEP, limit + 1)), limit, self.name)
+
+    def _decode(self, chunks: Iterable[Buffer], step: int) -> Iterator[Buffer]:
         decompressor = self._decompressor()
         for chunk in chunks:
-            yield from self._drain(decompressor, chunk)
-        yield from self._drain(decompressor, b"")
+            yield from self._drain(decompressor, chunk, step)
+        yield from self._drain(decompressor, b"", step)
         if not decompressor.eof:
             raise IntegrityError(f"The {self.name} stream ends early: the object is truncated")
 
-    def _drain(self, decompressor: Any, data: Buffer) -> Iterator[Buffer]:
+    def _drain(self, decompressor: Any, data: Buffer, step: int) -> Iterator[Buffer]:
         try:
             while True:
-                out = decompressor.decompress(data, OUTPUT_STEP)
+                out = decompressor.decompress(data, step)
                 if out:
                     yield out
                 data = self._pending(decompressor)
-                if not data and (not out or decompressor.eof or len(out) < OUTPUT_STEP):
+                if not data and (not out or decompressor.eof or len(out) < step):
                     return
         except (zlib.error, OSError, lzma.LZMAError, EOFError) as exc:
             raise IntegrityError(f"The {self.name} stream is corrupt: {exc}") from None
@@ -89,6 +97,11 @@ class _ZlibFamily(StreamCompression):
         return decompressor.unconsumed_tail
 
 
+    def decoded_size_bound(self, size: int) -> int:
+        """Deflate's largest ratio: a 258-byte match in 2 bits, 1032 bytes per stored byte."""
+        return DEFLATE_MAX_RATIO * size
+
+
 class GzipTransform(_ZlibFamily):
     """gzip streams (cottoncandy 0.4's default compression, written here at level 6)."""
 
@@ -109,17 +122,17 @@ class _BoundedDecompressor(StreamCompression):
 
     factory: Callable[[], Any]
 
-    def _drain(self, decompressor: Any, data: Buffer) -> Iterator[Buffer]:
+    def _drain(self, decompressor: Any, data: Buffer, step: int) -> Iterator[Buffer]:
         if decompressor.eof:
             if len(data):
                 raise IntegrityError(f"The {self.name} stream has data after its end: the object is damaged")
             return
         try:
-            out = decompressor.decompress(data, OUTPUT_STEP)
+            out = decompressor.decompress(data, step)
             if out:
                 yield out
             while not decompressor.eof and not decompressor.needs_input:
-                out = decompressor.decompress(b"", OUTPUT_STEP)
+                out = decompressor.decompress(b"", step)
                 if out:
                     yield out
         except (OSError, lzma.LZMAError, EOFError, ValueError) as exc:

@@ -35,6 +35,17 @@ def writable_bytes(array: np.ndarray) -> memoryview:
     return memoryview(flat.view(np.uint8))
 
 
+def new_array(shape: tuple[int, ...], dtype: np.dtype, order: str, name: str) -> np.ndarray:
+    """``np.empty`` for an object's array; a size no memory can hold is an error naming the object."""
+    try:
+        return np.empty(shape, dtype=dtype, order=order)
+    except (MemoryError, ValueError) as exc:
+        raise MetadataError(
+            f"Object {name!r} describes an array of shape {shape} and dtype {dtype}, which cannot be "
+            f"allocated here ({exc}); if its metadata is right, read it on a machine with more memory"
+        ) from None
+
+
 def array_metadata(array: np.ndarray, order: str) -> dict[str, str]:
     metadata = {
         "dtype": array.dtype.str,
@@ -77,10 +88,30 @@ def parse_array_metadata(metadata: Mapping[str, str], name: str = "") -> tuple[n
 
 
 def _as_descr(description: Any) -> Any:
-    """JSON turns descr tuples into lists; numpy wants tuples back."""
-    if isinstance(description, list):
-        return [tuple(_as_descr(item) for item in field) if isinstance(field, list) else field for field in description]
-    return description
+    """JSON turns descr tuples into lists; numpy wants tuples back: each field, a titled field's
+    ``(title, name)``, a sub-array's shape, and nested structures the same way."""
+    if not isinstance(description, list):
+        return description
+    fields = []
+    for name, kind, *shape in description:
+        fields.append((tuple(name) if isinstance(name, list) else name, _as_descr(kind),
+                       *(tuple(s) if isinstance(s, list) else s for s in shape)))
+    return fields
+
+
+def refuse_unstorable(value: Any, method: str) -> None:
+    """Raise InvalidArrayError for a value that ``method`` cannot store exactly (any array codec).
+
+    Object dtypes are refused by each codec, which says what it would have done with them.
+    """
+    if not isinstance(value, np.ndarray):
+        raise InvalidArrayError(f"{method} needs a numpy array, not {type(value).__name__}")
+    if isinstance(value, np.ma.MaskedArray):
+        raise InvalidArrayError(
+            f"{method} cannot store a masked array: its bytes hold the data only, and the mask would be "
+            "lost. Store value.data and value.mask as two arrays (e.g. dict2cloud(name, {'data': value.data, "
+            "'mask': np.ma.getmaskarray(value)})), or value.filled(fill_value) if a fill value will do"
+        )
 
 
 class RawCodec(ObjectCodec):
@@ -89,8 +120,7 @@ class RawCodec(ObjectCodec):
     name = "raw"
 
     def encode(self, value: Any, **options: Any) -> Encoded:
-        if not isinstance(value, np.ndarray):
-            raise InvalidArrayError(f"upload_raw_array needs a numpy array, not {type(value).__name__}")
+        refuse_unstorable(value, "upload_raw_array")
         if value.dtype.hasobject:
             raise InvalidArrayError(
                 f"Arrays of dtype {value.dtype} hold Python objects, not bytes, and cannot be stored "
@@ -101,13 +131,9 @@ class RawCodec(ObjectCodec):
 
     def decode(self, metadata: Mapping[str, str], source: ByteSource, **options: Any) -> np.ndarray:
         dtype, shape, order = parse_array_metadata(metadata, source.name)
-        expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-        if source.size is not None and source.size != expected:
-            raise MetadataError(
-                f"Object {source.name!r} holds {source.size} bytes but its metadata describes "
-                f"{expected} bytes (shape {shape} of {dtype}); the object or its metadata is damaged"
-            )
-        array = np.empty(shape, dtype=dtype, order=order)
+        expected = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        source.expect(expected, f"shape {shape} of {dtype}")
+        array = new_array(shape, dtype, order, source.name)
         received = source.readinto(writable_bytes(array)) if expected else 0
         if received != expected or source.readinto(memoryview(bytearray(1))):
             raise IntegrityError(
