@@ -13,6 +13,7 @@ object's ETag so that a concurrent overwrite is detected instead of mixing two v
 from __future__ import annotations
 
 import queue
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -35,6 +36,10 @@ _FALLBACK_WINDOW = 1 << 20
 
 class ObjectReplacedError(ObjectChangedError, TransferError):
     """The object was overwritten during a read pinned to its ETag; the interface reads it again."""
+
+
+class RangeMismatchError(ShortReadError):
+    """A ranged GET was answered with bytes that do not cover the range asked for (retried)."""
 
 
 def _cancelled_check(cancel: threading.Event) -> Callable[[], None]:
@@ -238,6 +243,8 @@ class S3Object:
             return 0
         etag = etag or response.get("ETag")
         end = min(offset + wanted, _total_size(response, offset))
+        if response.get("RangeIgnored"):  # the whole object is coming in this answer: no more ranges
+            first_size = end - offset
         step = self.settings.download_part_size
         ranges = [(offset, min(offset + first_size, end))]
         ranges += [(start, min(start + step, end)) for start in range(offset + first_size, end, step)]
@@ -260,13 +267,53 @@ class S3Object:
         byte_range = f"bytes={start}-{'' if stop is None else stop - 1}"
         condition = {"IfMatch": etag} if etag else {}
         try:
-            return self.client.get_object(Bucket=self.bucket, Key=self.key, Range=byte_range, **condition)
+            response = self.client.get_object(Bucket=self.bucket, Key=self.key, Range=byte_range, **condition)
         except boto_errors.ClientError as exc:
             if error_code(exc) == "InvalidRange":
                 return None
             if error_code(exc) in ("PreconditionFailed", "412"):
                 raise ObjectReplacedError(f"{self.url} was overwritten while it was being read; read it again") from None
             raise
+        return self._served(response, start, stop)
+
+    def _served(self, response: dict[str, Any], start: int, stop: int | None) -> dict[str, Any] | None:
+        """``response`` as the answer to the range ``[start, stop)`` it was sent for.
+
+        HTTP lets a server or proxy ignore ``Range`` (200 with the whole body), and a broken one
+        may answer another range. An answer that starts before ``start`` is read from ``start``
+        (the bytes before are skipped) and its ``ContentLength``/``ContentRange`` are those of the
+        range asked for, with ``RangeIgnored`` set for a 200 (the caller then reads the rest from
+        this answer instead of asking for more ranges); one that starts after it, or ends before
+        the range (or the object) does, is a :class:`RangeMismatchError`, which is retried.
+        """
+        body = response["Body"]
+        length = int(response["ContentLength"])
+        header = response.get("ContentRange") or ""
+        match = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+|\*)", header.strip())
+        if match:
+            first, last = int(match.group(1)), int(match.group(2))
+            total = int(match.group(3)) if match.group(3) != "*" else None
+        elif response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 200 and not header:
+            first, last, total = 0, length - 1, length
+            response["RangeIgnored"] = True
+        else:
+            first, last, total = -1, -1, None
+        wanted_stop = stop if total is None else total if stop is None else min(stop, total)
+        if total is not None and start >= total:
+            body.close()
+            return None  # what S3 answers with InvalidRange
+        if first < 0 or first > start or wanted_stop is None or last + 1 < wanted_stop:
+            body.close()
+            asked = f"bytes={start}-{'' if stop is None else stop - 1}"
+            raise RangeMismatchError(
+                f"{self.url}: asked for {asked}, the server answered Content-Range {header or '(none)'} "
+                f"with status {response.get('ResponseMetadata', {}).get('HTTPStatusCode')}")
+        if start > first:
+            _skip(body, start - first, self.url)
+        response["ContentLength"] = wanted_stop - start
+        response["ContentRange"] = f"bytes {start}-{wanted_stop - 1}/{total if total is not None else '*'}"
+        response["Surplus"] = last + 1 > wanted_stop
+        return response
 
     def _fetch(self, retrier: Retrier, response: Any, start: int, stop: int, target: memoryview, etag: str | None) -> int:
         """Read ``[start, stop)`` into ``target`` from ``response``, or from new GETs on retry."""
@@ -283,6 +330,8 @@ class S3Object:
             except BaseException:
                 current["Body"].close()
                 raise
+            if current.get("Surplus"):  # the server sent more than this range: drop the rest
+                current["Body"].close()
             return count
 
         return retrier.call(attempt, what=f"Download of bytes {start}-{stop} of {self.url}")
@@ -484,11 +533,20 @@ def _seekable(stream: BinaryIO) -> bool:
 
 
 def _total_size(response: Mapping[str, Any], offset: int) -> int:
-    content_range = response.get("ContentRange") or ""
-    _, _, total = content_range.rpartition("/")
-    if total.isdigit():
-        return int(total)
-    return offset + int(response["ContentLength"])  # a server that ignored Range sent it all
+    """The object's size from a checked answer (see :meth:`S3Object._served`)."""
+    _, _, total = (response.get("ContentRange") or "").rpartition("/")
+    return int(total) if total.isdigit() else offset + int(response["ContentLength"])
+
+
+def _skip(body: Any, count: int, url: str) -> None:
+    """Read and drop ``count`` bytes of a response body."""
+    scratch = memoryview(bytearray(min(count, _FALLBACK_WINDOW)))
+    while count:
+        got = read_body(body, scratch[: min(count, len(scratch))])
+        if not got:
+            body.close()
+            raise ShortReadError(f"{url}: the answer ended {count} bytes before the range asked for")
+        count -= got
 
 
 def _nothing() -> None:
