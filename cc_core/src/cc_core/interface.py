@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import mmap
 import os
 import pickle
 import tempfile
@@ -51,7 +52,7 @@ class CloudStream:
 
 
 class _SourceReader(io.RawIOBase):
-    """A raw file object over a pipeline source."""
+    """A raw file object over a pipeline source (read whole, it is read in one go)."""
 
     def __init__(self, source: Any) -> None:
         self._source = source
@@ -61,6 +62,9 @@ class _SourceReader(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:  # type: ignore[override]
         return self._source.readinto(memoryview(buffer).cast("B"))
+
+    def readall(self) -> bytes:
+        return self._source.read()
 
 
 def _is_local_path(bucket_name: str) -> bool:
@@ -361,7 +365,7 @@ class CCInterface:
         backend, name, _ = self._locate(object_name)
         info = backend.head(name)
         progress = automatic_progress(progress, settings=self.settings, verbose=self.verbose, description=f"download {name}")
-        source = self.pipeline.source(backend, info, progress=progress)
+        source = self.pipeline.source(backend, info, progress=progress, streamed=True)
         return CloudStream(io.BufferedReader(_SourceReader(source), 1 << 20), info.metadata)  # type: ignore[arg-type]
 
     def download_object(self, object_name: str, threads: int | None = None, *, progress: Progress = NO_PROGRESS) -> bytes:
@@ -459,9 +463,7 @@ class CCInterface:
             descriptor, temp = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".cc-part", dir=destination.parent)
             try:
                 with os.fdopen(descriptor, "wb") as file:
-                    buffer = memoryview(bytearray(min(info.size, 8 << 20) or 1))
-                    while count := source.readinto(buffer):
-                        file.write(buffer[:count])
+                    _write_source(source, file)
                 os.replace(temp, destination)
             except BaseException:
                 Path(temp).unlink(missing_ok=True)
@@ -688,6 +690,42 @@ class CCInterface:
             raise CottonCandyError(f"{name!r} is a folder of {len(under)} objects; pass recursive=True to remove them all")
         backend.delete_many(under)
         return under
+
+
+def _write_source(source: Any, file: BinaryIO) -> None:
+    """Write a pipeline source's bytes to an empty ``file``.
+
+    Stored bytes that need no decoding (a source of known size) land in the file's pages through
+    a memory map, in one ``readinto``: the backend reads them as it reads an array (parallel
+    ranges, straight from the socket). Decoded bytes are written as the chain produces them.
+    """
+    if source.size is None:
+        while (chunk := source.next_chunk()) is not None:
+            file.write(chunk)
+            source.consume(len(chunk))
+        return
+    if not source.size:
+        return
+    try:
+        os.ftruncate(file.fileno(), source.size)
+        mapped = mmap.mmap(file.fileno(), source.size)
+    except (OSError, ValueError):  # a file system without shared mappings: write from a buffer
+        os.ftruncate(file.fileno(), 0)
+        buffer = memoryview(bytearray(min(source.size, 64 << 20)))
+        while count := source.readinto(buffer):
+            file.write(buffer[:count])
+        return
+    view = memoryview(mapped)
+    try:
+        filled = 0
+        while filled < len(view) and (count := source.readinto(view[filled:])):
+            filled += count
+    finally:
+        try:
+            view.release()
+            mapped.close()
+        except BufferError:  # parts of it are still held by a failure's traceback: closed with them
+            pass
 
 
 def _replaced(backend: Backend, info: ObjectInfo) -> bool:

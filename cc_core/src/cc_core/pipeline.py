@@ -298,11 +298,18 @@ class Pipeline:
         backend.put(name, payload, metadata, progress=progress, **put_options)
 
     # -- reading -------------------------------------------------------------------------------
-    def source(self, backend: Backend, info: ObjectInfo, *, progress: Progress = NO_PROGRESS) -> DirectSource | StreamSource:
-        """The decoded bytes of an object whose ``info`` (from ``head``) is known."""
+    def source(self, backend: Backend, info: ObjectInfo, *, progress: Progress = NO_PROGRESS,
+               streamed: bool = False) -> DirectSource | StreamSource:
+        """The decoded bytes of an object whose ``info`` (from ``head``) is known.
+
+        Bytes that need no decoding are read with ``get_into`` into the consumer's buffer (one
+        call: parallel ranges for a large object), unless ``streamed``: a consumer that reads
+        piece by piece (a file object) gets them from one streamed GET instead of a request per
+        piece.
+        """
         names = chain_names(info.metadata)
         self._check_always(info.name, names)
-        if not names:
+        if not names and not streamed:
             progress.set_size(info.size)
             return DirectSource(backend, info, progress)
         try:
@@ -319,7 +326,10 @@ class Pipeline:
         chunks: Iterator[Any] = stored
         for transform in reversed(chain):
             chunks = iter(transform.decode(chunks))
-        return StreamSource(info.name, chunks, stored)
+        source = StreamSource(info.name, chunks, stored)
+        if not chain:
+            source.size = info.size
+        return source
 
     def _check_always(self, name: str, names: Sequence[str]) -> None:
         """Refuse an object that was stored without a transform this interface always applies."""
