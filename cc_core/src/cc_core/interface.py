@@ -13,7 +13,7 @@ import json
 import mmap
 import os
 import pickle
-import tempfile
+import secrets
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -460,7 +460,7 @@ class CCInterface:
         destination.parent.mkdir(parents=True, exist_ok=True)
 
         def write_file(info: ObjectInfo, source: Any) -> None:
-            descriptor, temp = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".cc-part", dir=destination.parent)
+            descriptor, temp = _temporary_file(destination)
             try:
                 with os.fdopen(descriptor, "wb") as file:
                     _write_source(source, file)
@@ -690,6 +690,19 @@ class CCInterface:
             raise CottonCandyError(f"{name!r} is a folder of {len(under)} objects; pass recursive=True to remove them all")
         backend.delete_many(under)
         return under
+
+
+def _temporary_file(destination: Path) -> tuple[int, str]:
+    """A new file beside ``destination`` to write it in, with the mode any tool gives a new file
+    (0666 less the umask; ``tempfile.mkstemp`` would make it 0600): ``(descriptor, path)``."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        path = destination.parent / f".{destination.name}.{secrets.token_hex(4)}.cc-part"
+        try:
+            return os.open(path, flags, 0o666), str(path)
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"No free temporary name beside {destination}")
 
 
 def _write_source(source: Any, file: BinaryIO) -> None:
