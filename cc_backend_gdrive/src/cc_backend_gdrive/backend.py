@@ -384,6 +384,10 @@ class GDriveBackend(Backend):
                 if attempt or not media.restartable():
                     raise
                 self._folders.forget(folder)
+        recorded = encode_properties(metadata, name)
+        if recorded != properties:  # a streamed payload's checksum, known once it was read
+            self._call(lambda files: files.patch(fileId=created["id"], body={"properties": recorded}, fields="id"),
+                       "update of the properties", self._drive_path(name))
         self._remove_older(parent, title, created)
 
     def _sized(self, payload: Payload) -> Payload:

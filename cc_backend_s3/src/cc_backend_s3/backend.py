@@ -159,9 +159,8 @@ class S3Backend(Backend):
             **options: Any) -> None:
         """Upload ``payload``; ``acl=`` and ``threads=`` per call, other options are ignored."""
         target = self._object(name, transfer=self.transfer.with_options(threads=options.get("threads")))
-        extra = self._write_args(options.get("acl"))
-        extra["Metadata"] = encode_metadata(metadata, where=target.url)
-        target.upload(payload, extra, progress)
+        encode_metadata(metadata, where=target.url)  # refused before anything is sent
+        target.upload(payload, self._write_args(options.get("acl")), progress, metadata)
 
     def get_into(self, name: str, buffer: memoryview, *, offset: int = 0, progress: Progress = NO_PROGRESS,
                  version: str | None = None) -> int:

@@ -23,9 +23,11 @@ import numpy as np
 from botocore import exceptions as boto_errors
 
 from cc_core.errors import ObjectChangedError, TransferError
+from cc_core.integrity import ChecksumReader
 from cc_core.payload import BufferReader, Payload, SeekableReader
 from cc_core.progress import NO_PROGRESS, Progress
 
+from .metadata import encode_metadata
 from .retry import Retrier, ShortReadError, TransferCancelled, error_code, is_transient, translated
 from .settings import TransferSettings
 
@@ -92,46 +94,84 @@ class S3Object:
         return translated(bucket=self.bucket, name=self.key, action=action)
 
     # -- uploads ---------------------------------------------------------------------------------
-    def upload(self, payload: Payload, extra: Mapping[str, Any], progress: Progress = NO_PROGRESS) -> None:
-        """Store ``payload`` with the request arguments ``extra`` (Metadata, ACL, ...)."""
+    def upload(self, payload: Payload, extra: Mapping[str, Any], progress: Progress = NO_PROGRESS,
+               metadata: Mapping[str, str] | None = None) -> None:
+        """Store ``payload`` with ``metadata`` and the request arguments ``extra`` (ACL, ...).
+
+        ``metadata`` is read when the request that carries it is sent. A streamed payload's
+        checksum arrives in it once the stream has been read: a single PUT of a seekable file
+        digests the file first (one read through the page cache: a few ms per 100 MiB); a
+        multipart upload, whose metadata goes with its first request, digests the parts as they
+        are read and records the checksum afterwards with a server-side self-copy.
+        """
+        metadata = metadata if metadata is not None else {}
         if payload.size is not None:
             progress.set_size(payload.size)
         with self._translated("upload"):
             if payload.buffers is None:
-                self._upload_stream(payload, extra, progress)
+                sent, response = self._upload_stream(payload, extra, metadata, progress)
             elif (payload.size or 0) < self.settings.multipart_threshold:
-                self._put(lambda: BufferReader(payload.buffers or []), payload.size or 0, extra)
+                sent = self._with_metadata(extra, metadata)
+                response = self._put(lambda: BufferReader(payload.buffers or []), payload.size or 0, sent)
                 progress.relative_update(payload.size or 0)
             else:
-                self._multipart(self._buffer_parts(payload), extra, progress)
+                sent = self._with_metadata(extra, metadata)
+                response = self._multipart(self._buffer_parts(payload), sent, progress)
+            if set(metadata) - set(sent["Metadata"]):  # known only once the bytes were read
+                self._replace_metadata(response["ETag"], self._with_metadata(extra, metadata))
 
-    def _put(self, body: Callable[[], BinaryIO], size: int, extra: Mapping[str, Any]) -> None:
-        Retrier(self.settings).call(
+    def _with_metadata(self, extra: Mapping[str, Any], metadata: Mapping[str, str]) -> dict[str, Any]:
+        return {**extra, "Metadata": encode_metadata(metadata, where=self.url)}
+
+    def _put(self, body: Callable[[], BinaryIO], size: int, extra: Mapping[str, Any]) -> dict[str, Any]:
+        return Retrier(self.settings).call(
             lambda: self.client.put_object(Bucket=self.bucket, Key=self.key, Body=body(), ContentLength=size, **extra),
             what=f"Upload of {self.url}",
         )
 
-    def _upload_stream(self, payload: Payload, extra: Mapping[str, Any], progress: Progress) -> None:
+    def _upload_stream(self, payload: Payload, extra: Mapping[str, Any], metadata: Mapping[str, str],
+                       progress: Progress) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Upload a streamed payload; returns the arguments sent (with the metadata) and the answer."""
         stream = payload.stream
         assert stream is not None
         size = payload.size
         if size is not None and size < self.settings.multipart_threshold and _seekable(stream):
+            if isinstance(stream, ChecksumReader):
+                stream.digest_ahead()
             window = StreamWindow(stream, size)
-            self._put(lambda: (window.seek(0), window)[1], size, extra)
+            sent = self._with_metadata(extra, metadata)
+            response = self._put(lambda: (window.seek(0), window)[1], size, sent)
             progress.relative_update(size)
-            return
+            return sent, response
         part_size = self.settings.upload_part_size(size or 0)
         buffers = _BufferPool(part_size, self.settings.threads + 1)
         first = buffers.take()
         count = _fill(stream, first)
         if count < part_size:  # the whole stream fits one part: one PUT, no multipart
+            sent = self._with_metadata(extra, metadata)
             try:
-                self._put(lambda: BufferReader([first[:count]]), count, extra)
+                response = self._put(lambda: BufferReader([first[:count]]), count, sent)
             finally:
                 buffers.give(first)
             progress.relative_update(count)
+            return sent, response
+        sent = self._with_metadata(extra, metadata)
+        return sent, self._multipart(self._stream_parts(stream, buffers, first), sent, progress)
+
+    def _replace_metadata(self, etag: str, extra: Mapping[str, Any]) -> None:
+        """Give the object just written (``etag``) the metadata ``extra["Metadata"]`` by copying
+        it onto itself; a version written meanwhile by someone else is left as it is."""
+        retrier = Retrier(self.settings)
+        head = retrier.call(lambda: self.client.head_object(Bucket=self.bucket, Key=self.key),
+                            what=f"Reading {self.url}")
+        if head.get("ETag") != etag:
             return
-        self._multipart(self._stream_parts(stream, buffers, first), extra, progress)
+        if head.get("ContentType"):
+            extra = {"ContentType": head["ContentType"], **extra}
+        checksum = self._checksum_algorithm()
+        if checksum:  # a whole-object checksum of the copy, not the parts' composite one
+            extra = {"ChecksumAlgorithm": checksum, **extra}
+        self._copy({"Bucket": self.bucket, "Key": self.key}, head, extra, directive="REPLACE")
 
     def _buffer_parts(self, payload: Payload) -> Iterator[tuple[list[memoryview], Callable[[], None]]]:
         assert payload.size is not None
@@ -152,7 +192,8 @@ class S3Object:
             if count < len(buffer):
                 return
 
-    def _multipart(self, parts: Iterable[tuple[list[memoryview], Callable[[], None]]], extra: Mapping[str, Any], progress: Progress) -> None:
+    def _multipart(self, parts: Iterable[tuple[list[memoryview], Callable[[], None]]], extra: Mapping[str, Any],
+                   progress: Progress) -> dict[str, Any]:
         retrier = Retrier(self.settings)
         checksum = self._checksum_algorithm()
         create_args = dict(extra)
@@ -166,7 +207,7 @@ class S3Object:
             tasks = (self._part_task(retrier, upload_id, number, views, release, checksum, progress)
                      for number, (views, release) in enumerate(parts, start=1))
             completed = run_parallel(tasks, self.settings.threads, retrier.cancel)
-            retrier.call(
+            return retrier.call(
                 lambda: self.client.complete_multipart_upload(
                     Bucket=self.bucket, Key=self.key, UploadId=upload_id, MultipartUpload={"Parts": completed}),
                 what=f"Completing the multipart upload of {self.url}",
@@ -386,14 +427,20 @@ class S3Object:
         with source._translated("copy"):
             head = retrier.call(lambda: self.client.head_object(Bucket=source_bucket, Key=source_key),
                                 what=f"Reading {source.url}")
-        copy_source = {"Bucket": source_bucket, "Key": source_key}
         with self._translated("copy"):
-            if head["ContentLength"] <= self.settings.max_put_size:
-                retrier.call(lambda: self.client.copy_object(
-                    Bucket=self.bucket, Key=self.key, CopySource=copy_source, MetadataDirective="COPY",
-                    CopySourceIfMatch=head["ETag"], **extra), what=f"Copy of {source.url} to {self.url}")
-            else:
-                self._multipart_copy(copy_source, head, extra)
+            self._copy({"Bucket": source_bucket, "Key": source_key}, head, extra, directive="COPY")
+
+    def _copy(self, copy_source: dict[str, str], head: Mapping[str, Any], extra: Mapping[str, Any], *,
+              directive: str) -> None:
+        """Server-side copy of the version ``head`` describes; ``directive`` REPLACE takes the
+        metadata from ``extra``, COPY keeps the source's."""
+        if head["ContentLength"] <= self.settings.max_put_size:
+            Retrier(self.settings).call(lambda: self.client.copy_object(
+                Bucket=self.bucket, Key=self.key, CopySource=copy_source, MetadataDirective=directive,
+                CopySourceIfMatch=head["ETag"], **extra),
+                what=f"Copy of s3://{copy_source['Bucket']}/{copy_source['Key']} to {self.url}")
+        else:
+            self._multipart_copy(copy_source, head, extra)
 
     def _multipart_copy(self, copy_source: dict[str, str], head: Mapping[str, Any], extra: Mapping[str, Any]) -> None:
         size = int(head["ContentLength"])

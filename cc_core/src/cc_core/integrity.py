@@ -68,25 +68,58 @@ class ChecksumReader(io.RawIOBase):
     Parameters
     ----------
     stream : binary file object
-        Read sequentially, once.
+        Read sequentially; when it is seekable, so is this reader (a backend may read it again
+        from the start, to resend it: each complete pass from the start records the checksum).
     metadata : mutable mapping
         Receives ``cc-checksum`` when ``stream`` is exhausted (the backend reads the metadata
-        after the data: see ``Capabilities.metadata_after_data``).
+        after the data, see ``Capabilities.metadata_after_data``, or records it afterwards).
+    size : int, optional
+        The bytes the stream holds: reaching them records the checksum without a further read.
     """
 
-    def __init__(self, stream: BinaryIO, metadata: MutableMapping[str, str]) -> None:
+    def __init__(self, stream: BinaryIO, metadata: MutableMapping[str, str], size: int | None = None) -> None:
         self._stream = stream
         self._metadata = metadata
-        self._digest = xxhash.xxh3_64()
+        self._size = size
+        self._seekable = _seekable(stream)
+        self._origin = stream.tell() if self._seekable else 0
+        self._position = 0
+        self._digest: Any = xxhash.xxh3_64()
+        self._digested = 0  # bytes from the start digested in order; the digest is void if -1
 
     def readable(self) -> bool:
         return True
 
+    def seekable(self) -> bool:
+        return self._seekable
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if not self._seekable:
+            raise io.UnsupportedOperation("seek")
+        if whence == io.SEEK_CUR:
+            offset += self._position
+        elif whence == io.SEEK_END:
+            offset += self._stream.seek(0, io.SEEK_END) - self._origin
+        self._position = self._stream.seek(self._origin + offset) - self._origin
+        return self._position
+
     def read(self, size: int | None = -1) -> bytes:  # type: ignore[override]
+        if self._seekable:
+            self._stream.seek(self._origin + self._position)
         block = self._stream.read(-1 if size is None else size)
-        if block:
+        if self._position == 0:  # a pass from the start: digest afresh
+            self._digest, self._digested = xxhash.xxh3_64(), 0
+        if self._digested == self._position and block:
             self._digest.update(block)
-        elif size != 0:
+            self._digested += len(block)
+        elif block:
+            self._digested = -1  # read out of order: this pass does not count
+        self._position += len(block)
+        at_end = (not block and size != 0) or (self._size is not None and self._position >= self._size)
+        if at_end and self._digested == self._position:
             self._metadata[CHECKSUM_KEY] = _label(self._digest)
         return block
 
@@ -94,6 +127,22 @@ class ChecksumReader(io.RawIOBase):
         block = self.read(len(memoryview(buffer).cast("B")))
         memoryview(buffer).cast("B")[: len(block)] = block
         return len(block)
+
+    def digest_ahead(self) -> None:
+        """Read a seekable stream through once now, recording its checksum, and rewind it: for a
+        backend that must send the metadata before the bytes, when that one pass costs less than
+        recording the checksum afterwards (S3: a single PUT of a file, against a server-side copy)."""
+        self.seek(0)
+        while self.read(1 << 20):
+            pass
+        self.seek(0)
+
+
+def _seekable(stream: Any) -> bool:
+    try:
+        return bool(stream.seekable()) and stream.tell() >= 0
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 class Verifier:

@@ -290,11 +290,12 @@ class Pipeline:
                 payload = Payload(stream=_ChunkReader(iter(chunks)), size=size)  # type: ignore[arg-type]
         if any(t.kind == ENCRYPTION for t in chain):
             pass  # authenticated encryption checks every segment already, ranged reads included
-        elif backend.capabilities.metadata_after_data:  # digested as the backend writes it
-            payload = (ChecksummedPayload(payload, metadata) if payload.buffers is not None else
-                       Payload(stream=ChecksumReader(payload.stream, metadata), size=payload.size))  # type: ignore[arg-type]
+        elif backend.capabilities.metadata_after_data and payload.buffers is not None:  # digested as written
+            payload = ChecksummedPayload(payload, metadata)
         elif payload.buffers is not None:
             metadata[CHECKSUM_KEY] = checksum_of(payload.buffers)
+        else:  # digested as the stream passes; a backend that sent the metadata first records it after
+            payload = Payload(stream=ChecksumReader(payload.stream, metadata, payload.size), size=payload.size)  # type: ignore[arg-type]
         backend.put(name, payload, metadata, progress=progress, **put_options)
 
     # -- reading -------------------------------------------------------------------------------
