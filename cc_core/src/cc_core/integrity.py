@@ -7,11 +7,12 @@ extra bytes), it is not a cryptographic signature (encryption authenticates its 
 
 Coverage: the digest is computed before the bytes are sent when the stored bytes are in memory
 (arrays, npy, json, pickles, bytes, compressed objects), and while they pass for streamed uploads
-to backends that store the metadata after the data (``Capabilities.metadata_after_data``: local,
-memory). A streamed upload to a backend that needs the metadata first (S3, Drive) carries none,
-and neither does an encrypted object: its cipher authenticates every segment, ranged reads too.
-Every read that reaches the end of an object with a checksum verifies it; objects without one
-(written by cottoncandy 0.4, or streamed to S3) are read as they are.
+(:class:`ChecksumReader`): backends that store the metadata after the data
+(``Capabilities.metadata_after_data``: local, memory) find it in the metadata at the end; those
+that send the metadata first record it afterwards (S3: a self-copy, Drive: a properties update).
+An encrypted object carries none: its cipher authenticates every segment, ranged reads too. Every
+read that reaches the end of an object with a checksum verifies it; objects without one (written
+by cottoncandy 0.4) are read as they are.
 """
 
 from __future__ import annotations
