@@ -162,6 +162,28 @@ class OursSingleGet(OursRaw):
                    "one GET per download, as the floor (moto re-reads the whole object for every ranged GET)")
 
 
+class OursToFile(OursRaw):
+    id = "cc-file-s3"
+    upload_options = {"compression": False}
+    description = ("upload_raw_array(compression=False) / download_to_file, then np.memmap of the file "
+                   "(the bytes are read once, by the download)")
+
+    def download(self, name: str, like: np.ndarray) -> np.ndarray:
+        target = self.local_folder() / name.replace("/", "_")
+        self.cci.download_to_file(name, target)
+        return np.memmap(target, dtype=like.dtype, mode="r", shape=like.shape)
+
+
+class OursStream(OursRaw):
+    id = "cc-stream-s3"
+    upload_options = {"compression": False}
+    description = "upload_raw_array(compression=False) / download_stream(name).content.read(), np.frombuffer"
+
+    def download(self, name: str, like: np.ndarray) -> np.ndarray:
+        data = self.cci.download_stream(name).content.read()
+        return np.frombuffer(data, dtype=like.dtype).reshape(like.shape)
+
+
 class OursZstd(OursRaw):
     id = "cc-zstd-s3"
     needs = (("transform", "zstd"),)
@@ -313,9 +335,10 @@ class ZarrZstd(Zarr):
     description = "zarr 3 on an s3fs FsspecStore, default chunks, ZstdCodec(level=1)"
 
 
-_S3 = [BotoFloor, OursRaw, OursSingleGet, OursZstd, OursNpy, OursDask, OursEncrypted,
+_S3 = [BotoFloor, OursRaw, OursSingleGet, OursToFile, OursStream, OursZstd, OursNpy, OursDask, OursEncrypted,
        Cc04Default, Cc04Raw, Cc04Dask, ZarrRaw, ZarrZstd]
-_LOCAL = [NumpyFloor] + [_on_local(cls) for cls in _S3 if not cls.floor and not getattr(cls, "backend_options", None)]
+_LOCAL = [NumpyFloor] + [_on_local(cls) for cls in _S3 if not cls.floor and not getattr(cls, "backend_options", None)
+                         and cls not in (OursToFile, OursStream)]
 for _cls in _LOCAL:
     if _cls.id.startswith("zarr"):
         _cls.description = _cls.description.replace("an s3fs FsspecStore", "a LocalStore")

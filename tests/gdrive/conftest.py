@@ -73,6 +73,7 @@ def drive_options(fake_drive, drive_auth_files) -> dict[str, Any]:
     with fake_drive.lock:
         fake_drive.faults.clear()
         fake_drive.log.clear()
+        fake_drive.ignore_range, fake_drive.range_shift = False, 0
     return {"endpoint_url": fake_drive.url, **drive_auth_files, **TUNING}
 
 

@@ -143,6 +143,10 @@ class FakeDrive:
         now = self._tick()
         self.root_id = "root" + uuid.uuid4().hex[:12]
         self.files[self.root_id] = DriveFile(self.root_id, "My Drive", FOLDER, [], now, now)
+        #: Range handling of media downloads: ``ignore_range`` answers 200 with the whole file (as
+        #: HTTP allows); ``range_shift`` moves the start of the range served by that many bytes.
+        self.ignore_range = False
+        self.range_shift = 0
         self._server: ThreadingHTTPServer | None = None
         self.url = ""
 
@@ -172,6 +176,7 @@ class FakeDrive:
             self.uploads.clear()
             self.faults.clear()
             self.log.clear()
+            self.ignore_range, self.range_shift = False, 0
 
     # -- test helpers ----------------------------------------------------------------------------
     def inject(self, kind: str, *, method: str | None = None, path: str | None = None, times: int = 1,
@@ -609,12 +614,12 @@ class _Handler(BaseHTTPRequestHandler):
             raise DriveError(403, "fileNotDownloadable", "Only files with binary content can be downloaded")
         content = record.content
         requested = self.headers.get("Range")
-        if not requested:
+        if not requested or self.fake.ignore_range:
             return 200, {"Content-Type": "application/octet-stream"}, content
         match = re.fullmatch(r"bytes=(\d+)-(\d*)", requested.strip())
         if not match:
             raise DriveError(400, "badRequest", f"Invalid Range {requested!r}")
-        start = int(match.group(1))
+        start = max(0, int(match.group(1)) + self.fake.range_shift)
         stop = min(int(match.group(2)) + 1 if match.group(2) else len(content), len(content))
         if start >= len(content):
             raise DriveError(416, "requestedRangeNotSatisfiable", "Request range not satisfiable",

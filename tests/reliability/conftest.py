@@ -22,7 +22,7 @@ from .faultproxy import FaultProxy  # noqa: E402
 TRANSFER = {
     "min_part_size": SMALL_PART, "part_size": SMALL_PART, "multipart_threshold": 2 * SMALL_PART,
     "download_threshold": 2 * SMALL_PART, "download_part_size": SMALL_PART, "threads": 2,
-    "max_attempts": 4, "retry_base_delay": 0.01, "retry_max_delay": 0.05,
+    "max_attempts": 4, "timeout_attempts": 4, "retry_base_delay": 0.01, "retry_max_delay": 0.05,
 }
 
 

@@ -16,7 +16,11 @@ rule fires ``times`` times (``None``: on every matching request). Actions:
 - ``reset_response``: the same, but end with a TCP reset (RST) instead of a close;
 - ``delay``: forward, wait ``seconds`` before relaying the response (a stalled server);
 - ``flip_response``: forward, and flip one bit of the response body's byte number ``after``
-  (damage on the wire that TCP did not catch).
+  (damage on the wire that TCP did not catch);
+- ``ignore_range``: forward without the request's ``Range`` header, so the server answers 200 with
+  the whole body (a server or proxy that ignores ranges, as HTTP allows);
+- ``shift_range``: forward with the ``Range`` start moved by ``after`` bytes (negative: earlier),
+  so the answer's ``Content-Range`` is not the one asked for.
 
 Every request is logged as a :class:`Seen` (method, target, headers, the fault applied), so tests
 can assert which requests were made and which were hit. Traffic never leaves the loopback
@@ -163,6 +167,8 @@ class FaultProxy:
             if name.strip().lower() not in ("connection", "expect", "keep-alive"):
                 header_lines.append(line)
         fault = self._choose(method, target, headers)
+        if fault is not None and fault.action in ("ignore_range", "shift_range"):
+            header_lines = _rewrite_range(header_lines, fault)
         if headers.get("expect", "").lower() == "100-continue":
             client.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
         if fault is not None and fault.action == "cut_request":
@@ -214,6 +220,21 @@ def _relay(server: socket.socket, client: socket.socket, fault: Fault | None) ->
         block = b""
         if stop is not None and offset >= stop:
             return
+
+
+def _rewrite_range(header_lines: list[bytes], fault: Fault) -> list[bytes]:
+    """The request's header lines with ``Range`` dropped (``ignore_range``) or its start moved."""
+    rewritten = []
+    for line in header_lines:
+        name, _, value = line.decode("latin-1").partition(":")
+        if name.strip().lower() != "range":
+            rewritten.append(line)
+        elif fault.action == "shift_range":
+            match = re.fullmatch(r"bytes=(\d+)-(\d*)", value.strip())
+            assert match, f"cannot shift Range {value.strip()!r}"
+            start = max(0, int(match.group(1)) + fault.after)
+            rewritten.append(f"{name}: bytes={start}-{match.group(2)}\r\n".encode("latin-1"))
+    return rewritten
 
 
 def _read_body(reader, headers: dict[str, str]) -> bytes:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import pathlib
+import re
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -383,6 +384,10 @@ class GDriveBackend(Backend):
                 if attempt or not media.restartable():
                     raise
                 self._folders.forget(folder)
+        recorded = encode_properties(metadata, name)
+        if recorded != properties:  # a streamed payload's checksum, known once it was read
+            self._call(lambda files: files.patch(fileId=created["id"], body={"properties": recorded}, fields="id"),
+                       "update of the properties", self._drive_path(name))
         self._remove_older(parent, title, created)
         return self._info(name, created)
 
@@ -461,13 +466,23 @@ class GDriveBackend(Backend):
 
         def fetch() -> bytes:
             request = self._client.files().get_media(fileId=file_id)
-            request.headers["range"] = f"bytes={start}-{start + length - 1}"
+            asked = f"bytes={start}-{start + length - 1}"
+            request.headers["range"] = asked
+            answer: dict[str, Any] = {}
+            decode = request.postproc
+
+            def keep_headers(response: Any, content: bytes) -> Any:
+                answer.update(response)
+                return decode(response, content)
+
+            request.postproc = keep_headers
             try:
-                return request.execute(http=self._client.http())
+                data = request.execute(http=self._client.http())
             except HttpError as error:
                 if status_of(error) == 416:  # the range starts at or after the end
                     return b""
                 raise
+            return _served(data, answer, start, length, asked)
 
         try:
             data = self._retry.call(fetch, "download", self._drive_path(name))
@@ -477,8 +492,6 @@ class GDriveBackend(Backend):
                     f"Object {name!r} in {self.describe()} was replaced while being read; read it again"
                 ) from None
             raise ObjectNotFoundError(name, self.describe()) from None
-        if len(data) > length:  # a server that ignored the range sent the whole file
-            data = data[start : start + length]
         return data
 
     def get_into(
@@ -672,6 +685,35 @@ def _roll_up(entries: list[ObjectInfo | Prefix], prefix: str, delimiter: str) ->
             seen.add(entry.name[: cut + len(delimiter)])
             rolled.append(Prefix(entry.name[: cut + len(delimiter)]))
     return rolled
+
+
+class RangeMismatchError(ConnectionError):
+    """A ranged download was answered with bytes that do not cover the range asked for (retried)."""
+
+
+def _served(data: bytes, answer: Mapping[str, Any], start: int, length: int, asked: str) -> bytes:
+    """Bytes ``[start, start + length)`` of a media answer to the range ``asked`` (fewer at the end).
+
+    HTTP lets a server or proxy ignore ``Range`` (200 with the whole file) and a broken one may
+    answer another range: an answer that starts at or before ``start`` is cut to the range asked
+    for, one that starts after it or ends too early is a :class:`RangeMismatchError`.
+    """
+    header = str(answer.get("content-range", ""))
+    status = int(answer.get("status", 0) or 0)
+    match = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+|\*)", header.strip())
+    if match:
+        first, total = int(match.group(1)), match.group(3)
+        end = first + len(data)
+        size = int(total) if total.isdigit() else None
+    elif status == 200 and not header:
+        first, end, size = 0, len(data), len(data)
+    else:
+        first, end, size = -1, -1, None
+    stop = start + length if size is None else min(start + length, size)
+    if first < 0 or first > start or end < stop:
+        raise RangeMismatchError(f"asked for {asked}, the server answered Content-Range {header or '(none)'} "
+                                 f"with status {status}")
+    return data[start - first : stop - first]
 
 
 class _SessionExpired(ConnectionError):

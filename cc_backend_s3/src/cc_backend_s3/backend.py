@@ -170,10 +170,9 @@ class S3Backend(Backend):
             **options: Any) -> ObjectInfo:
         """Upload ``payload``; ``acl=`` and ``threads=`` per call, other options are ignored."""
         target = self._object(name, transfer=self.transfer.with_options(threads=options.get("threads")))
-        extra = self._write_args(options.get("acl"))
-        extra["Metadata"] = encode_metadata(metadata, where=target.url)
-        size, etag = target.upload(payload, extra, progress)
-        return ObjectInfo(name, size, decode_metadata(extra["Metadata"]), None, etag)
+        encode_metadata(metadata, where=target.url)  # refused before anything is sent
+        size, etag = target.upload(payload, self._write_args(options.get("acl")), progress, metadata)
+        return ObjectInfo(name, size, decode_metadata(encode_metadata(metadata, where=target.url)), None, etag)
 
     def get_into(self, name: str, buffer: memoryview, *, offset: int = 0, progress: Progress = NO_PROGRESS,
                  version: str | None = None) -> int:

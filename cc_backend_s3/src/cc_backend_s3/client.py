@@ -69,8 +69,10 @@ def client_config(user_config: BotoConfig | None, settings: Any, *, threads: int
     ours: dict[str, Any] = {
         "retries": {"total_max_attempts": 1},
         "max_pool_connections": max(10, 2 * threads),
-        "connect_timeout": 5,
-        "read_timeout": 60,
+        "connect_timeout": 3,
+        # between two reads of an answer, not for the whole answer; S3 answers within milliseconds
+        # and keeps long operations (copies, completions) alive with whitespace
+        "read_timeout": 10,
     }
     if custom_endpoint:
         ours["s3"] = {"addressing_style": "path"}

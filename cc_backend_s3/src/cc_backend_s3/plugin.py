@@ -32,5 +32,6 @@ def cc_register_settings(register: Register) -> None:
         register(section, key, "size", minimum=1)
     register("upload_settings", "max_mpu_parts", "int", minimum=1, maximum=10_000)
     register("s3", "max_attempts", "int", minimum=1, maximum=100)
+    register("s3", "timeout_attempts", "int", minimum=1, maximum=100)
     register("s3", "retry_base_delay", "float", minimum=0)
     register("s3", "retry_max_delay", "float", minimum=0)

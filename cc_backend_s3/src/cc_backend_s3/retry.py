@@ -13,6 +13,7 @@ botocore's own retries are switched off in the client this backend builds (unles
 from __future__ import annotations
 
 import http.client
+import logging
 import random
 import threading
 import time
@@ -24,6 +25,7 @@ from botocore import exceptions as boto_errors
 from urllib3 import exceptions as urllib3_errors
 
 from cc_core.errors import BucketNotFoundError, CottonCandyError, ObjectNotFoundError, TransferError
+from cc_core.progressbar import in_terminal
 
 from .settings import TransferSettings
 
@@ -50,6 +52,10 @@ _NETWORK_ERRORS = (
     urllib3_errors.ProtocolError, urllib3_errors.ReadTimeoutError, urllib3_errors.NewConnectionError,
     http.client.IncompleteRead, http.client.RemoteDisconnected, ConnectionError, TimeoutError,
 )
+_TIMEOUT_ERRORS = (boto_errors.ReadTimeoutError, boto_errors.ConnectTimeoutError, urllib3_errors.ReadTimeoutError,
+                   TimeoutError)
+_TIMEOUT_CODES = frozenset({"RequestTimeout", "RequestTimeoutException"})
+_log = logging.getLogger("cc_backend_s3")
 _CONNECT_ERRORS = (boto_errors.EndpointConnectionError, boto_errors.ConnectTimeoutError, urllib3_errors.NewConnectionError)
 
 
@@ -117,15 +123,28 @@ class Retrier:
                 return request()
             except Exception as exc:
                 attempt += 1
-                if not is_transient(exc) or attempt >= self.settings.max_attempts:
+                timed_out = _timed_out(exc)
+                attempts = min(self.settings.max_attempts, self.settings.timeout_attempts) if timed_out \
+                    else self.settings.max_attempts
+                if not is_transient(exc) or attempt >= attempts:
                     if is_transient(exc):
-                        hint = ("check endpoint_url and the network" if isinstance(exc, _CONNECT_ERRORS)
+                        hint = ("check endpoint_url and the network" if isinstance(exc, _CONNECT_ERRORS) or timed_out
                                 else "the store or the network kept failing; try again later")
                         raise TransferError(f"{what} failed after {attempt} attempts: {describe(exc)}; {hint}") from exc
                     raise
                 ceiling = min(self.settings.retry_max_delay, self.settings.retry_base_delay * 2 ** (attempt - 1))
-                if self.cancel.wait(random.uniform(0, ceiling)):
+                delay = random.uniform(0, ceiling)
+                if timed_out:  # the user has waited a timeout already: say why nothing happens
+                    _log.log(logging.WARNING if in_terminal() else logging.INFO,
+                             "cottoncandy: %s timed out (%s); retry %d of %d in %.1f s",
+                             what, describe(exc), attempt, attempts - 1, delay)
+                if self.cancel.wait(delay):
                     raise TransferCancelled(f"{what}: cancelled") from exc
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """A timeout: the endpoint took a connection or a request and did not answer in time."""
+    return isinstance(exc, _TIMEOUT_ERRORS) or error_code(exc) in _TIMEOUT_CODES
 
 
 def describe(exc: BaseException) -> str:

@@ -8,7 +8,8 @@ multipart_threshold`` and ``download_threshold``: 0.4 reads the config file too 
 ``mpu_use_threshold`` with ``int()``, so ``auto`` cannot go there. 0.4's ``mpu_use_threshold`` and
 ``mpd_use_threshold`` count where the user's file or environment sets them but not the [s3] keys
 (a file 0.4 wrote). The retry policy reads ``[s3] max_attempts``, ``retry_base_delay`` and
-``retry_max_delay`` (seconds) when present.
+``retry_max_delay`` (seconds), and ``timeout_attempts`` (tries of a request that timed out)
+when present.
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ class TransferSettings:
         Bytes per ranged GET.
     max_attempts : int
         Tries per request (or part, or range) before a transient error is reported.
+    timeout_attempts : int
+        Tries of a request that timed out (an endpoint that accepts and does not answer): with
+        the client's 3 s connect and 10 s read timeouts, silence ends within 40 s.
     retry_base_delay, retry_max_delay : float
         Exponential backoff with full jitter: the n-th retry waits up to
         ``min(retry_max_delay, retry_base_delay * 2**n)`` seconds.
@@ -70,6 +74,7 @@ class TransferSettings:
     download_threshold: int = 32 * MB
     download_part_size: int = 16 * MB
     max_attempts: int = 5
+    timeout_attempts: int = 3
     retry_base_delay: float = 0.2
     retry_max_delay: float = 5.0
 
@@ -97,6 +102,7 @@ class TransferSettings:
                     settings, ("s3", "download_threshold"), ("download_settings", "mpd_use_threshold"))),
                 "download_part_size": _size(settings, "download_settings", "mpd_chunksize"),
                 "max_attempts": _number(settings, "s3", "max_attempts", int),
+                "timeout_attempts": _number(settings, "s3", "timeout_attempts", int),
                 "retry_base_delay": _number(settings, "s3", "retry_base_delay", float),
                 "retry_max_delay": _number(settings, "s3", "retry_max_delay", float),
             }
@@ -120,7 +126,8 @@ class TransferSettings:
         return result
 
     def check(self) -> None:
-        for name in ("threads", "part_size", "min_part_size", "max_parts", "download_part_size", "max_attempts"):
+        for name in ("threads", "part_size", "min_part_size", "max_parts", "download_part_size", "max_attempts",
+                     "timeout_attempts"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"S3 transfer setting {name} = {getattr(self, name)!r} must be at least 1")
         if self.multipart_threshold < 0 or self.download_threshold < 0:

@@ -13,6 +13,7 @@ object's ETag so that a concurrent overwrite is detected instead of mixing two v
 from __future__ import annotations
 
 import queue
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -22,9 +23,11 @@ import numpy as np
 from botocore import exceptions as boto_errors
 
 from cc_core.errors import ObjectChangedError, TransferError
+from cc_core.integrity import ChecksumReader
 from cc_core.payload import BufferReader, Payload, SeekableReader
 from cc_core.progress import NO_PROGRESS, Progress
 
+from .metadata import encode_metadata
 from .retry import Retrier, ShortReadError, TransferCancelled, error_code, is_transient, translated
 from .settings import TransferSettings
 
@@ -35,6 +38,10 @@ _FALLBACK_WINDOW = 1 << 20
 
 class ObjectReplacedError(ObjectChangedError, TransferError):
     """The object was overwritten during a read pinned to its ETag; the interface reads it again."""
+
+
+class RangeMismatchError(ShortReadError):
+    """A ranged GET was answered with bytes that do not cover the range asked for (retried)."""
 
 
 def _cancelled_check(cancel: threading.Event) -> Callable[[], None]:
@@ -87,49 +94,93 @@ class S3Object:
         return translated(bucket=self.bucket, name=self.key, action=action)
 
     # -- uploads ---------------------------------------------------------------------------------
-    def upload(self, payload: Payload, extra: Mapping[str, Any], progress: Progress = NO_PROGRESS) -> tuple[int, str | None]:
-        """Store ``payload`` with the request arguments ``extra`` (Metadata, ACL, ...).
+    def upload(self, payload: Payload, extra: Mapping[str, Any], progress: Progress = NO_PROGRESS,
+               metadata: Mapping[str, str] | None = None) -> tuple[int, str | None]:
+        """Store ``payload`` with ``metadata`` and the request arguments ``extra`` (ACL, ...).
 
-        Returns the object's size and the ETag the store answered with."""
+        ``metadata`` is read when the request that carries it is sent. A streamed payload's
+        checksum arrives in it once the stream has been read: a single PUT of a seekable file
+        digests the file first (one read through the page cache: a few ms per 100 MiB); a
+        multipart upload, whose metadata goes with its first request, digests the parts as they
+        are read and records the checksum afterwards with a server-side self-copy.
+
+        Returns the object's size and the ETag the store answered with (the self-copy's, if one
+        was made).
+        """
+        metadata = metadata if metadata is not None else {}
         if payload.size is not None:
             progress.set_size(payload.size)
         with self._translated("upload"):
             if payload.buffers is None:
-                return self._upload_stream(payload, extra, progress)
-            if (payload.size or 0) < self.settings.multipart_threshold:
-                etag = self._put(lambda: BufferReader(payload.buffers or []), payload.size or 0, extra)
-                progress.relative_update(payload.size or 0)
-                return payload.size or 0, etag
-            return self._multipart(self._buffer_parts(payload), extra, progress)
+                size, sent, response = self._upload_stream(payload, extra, metadata, progress)
+            elif (payload.size or 0) < self.settings.multipart_threshold:
+                size, sent = payload.size or 0, self._with_metadata(extra, metadata)
+                response = self._put(lambda: BufferReader(payload.buffers or []), size, sent)
+                progress.relative_update(size)
+            else:
+                sent = self._with_metadata(extra, metadata)
+                size, response = self._multipart(self._buffer_parts(payload), sent, progress)
+            etag = response.get("ETag")
+            if set(metadata) - set(sent["Metadata"]):  # known only once the bytes were read
+                etag = self._replace_metadata(etag, self._with_metadata(extra, metadata))
+            return size, etag
 
-    def _put(self, body: Callable[[], BinaryIO], size: int, extra: Mapping[str, Any]) -> str | None:
-        response = Retrier(self.settings).call(
+    def _with_metadata(self, extra: Mapping[str, Any], metadata: Mapping[str, str]) -> dict[str, Any]:
+        return {**extra, "Metadata": encode_metadata(metadata, where=self.url)}
+
+    def _put(self, body: Callable[[], BinaryIO], size: int, extra: Mapping[str, Any]) -> dict[str, Any]:
+        return Retrier(self.settings).call(
             lambda: self.client.put_object(Bucket=self.bucket, Key=self.key, Body=body(), ContentLength=size, **extra),
             what=f"Upload of {self.url}",
         )
         return response.get("ETag")
 
-    def _upload_stream(self, payload: Payload, extra: Mapping[str, Any], progress: Progress) -> tuple[int, str | None]:
+    def _upload_stream(self, payload: Payload, extra: Mapping[str, Any], metadata: Mapping[str, str],
+                       progress: Progress) -> tuple[int, dict[str, Any], dict[str, Any]]:
+        """Upload a streamed payload; returns its size, the arguments sent (with the metadata) and
+        the answer."""
         stream = payload.stream
         assert stream is not None
         size = payload.size
         if size is not None and size < self.settings.multipart_threshold and _seekable(stream):
+            if isinstance(stream, ChecksumReader):
+                stream.digest_ahead()
             window = StreamWindow(stream, size)
-            etag = self._put(lambda: (window.seek(0), window)[1], size, extra)
+            sent = self._with_metadata(extra, metadata)
+            response = self._put(lambda: (window.seek(0), window)[1], size, sent)
             progress.relative_update(size)
-            return size, etag
+            return size, sent, response
         part_size = self.settings.upload_part_size(size or 0)
         buffers = _BufferPool(part_size, self.settings.threads + 1)
         first = buffers.take()
         count = _fill(stream, first)
         if count < part_size:  # the whole stream fits one part: one PUT, no multipart
+            sent = self._with_metadata(extra, metadata)
             try:
-                etag = self._put(lambda: BufferReader([first[:count]]), count, extra)
+                response = self._put(lambda: BufferReader([first[:count]]), count, sent)
             finally:
                 buffers.give(first)
             progress.relative_update(count)
-            return count, etag
-        return self._multipart(self._stream_parts(stream, buffers, first), extra, progress)
+            return count, sent, response
+        sent = self._with_metadata(extra, metadata)
+        size, response = self._multipart(self._stream_parts(stream, buffers, first), sent, progress)
+        return size, sent, response
+
+    def _replace_metadata(self, etag: str | None, extra: Mapping[str, Any]) -> str | None:
+        """Give the object just written (``etag``) the metadata ``extra["Metadata"]`` by copying
+        it onto itself; a version written meanwhile by someone else is left as it is. Returns the
+        ETag of the object as it now is (``etag`` when another writer came first)."""
+        retrier = Retrier(self.settings)
+        head = retrier.call(lambda: self.client.head_object(Bucket=self.bucket, Key=self.key),
+                            what=f"Reading {self.url}")
+        if head.get("ETag") != etag:
+            return etag
+        if head.get("ContentType"):
+            extra = {"ContentType": head["ContentType"], **extra}
+        checksum = self._checksum_algorithm()
+        if checksum:  # a whole-object checksum of the copy, not the parts' composite one
+            extra = {"ChecksumAlgorithm": checksum, **extra}
+        return self._copy({"Bucket": self.bucket, "Key": self.key}, head, extra, directive="REPLACE")
 
     def _buffer_parts(self, payload: Payload) -> Iterator[tuple[list[memoryview], Callable[[], None]]]:
         assert payload.size is not None
@@ -151,8 +202,8 @@ class S3Object:
                 return
 
     def _multipart(self, parts: Iterable[tuple[list[memoryview], Callable[[], None]]], extra: Mapping[str, Any],
-                   progress: Progress) -> tuple[int, str | None]:
-        """A multipart upload of ``parts``; returns the object's size and ETag."""
+                   progress: Progress) -> tuple[int, dict[str, Any]]:
+        """A multipart upload of ``parts``; returns the object's size and the store's answer."""
         retrier = Retrier(self.settings)
         checksum = self._checksum_algorithm()
         create_args = dict(extra)
@@ -177,7 +228,7 @@ class S3Object:
             retrier.cancel.set()
             self._abort(upload_id, exc)
             raise
-        return sum(sizes), response.get("ETag")
+        return sum(sizes), response
 
     def _part_task(self, retrier: Retrier, upload_id: str, number: int, views: list[memoryview],
                    release: Callable[[], None], checksum: str | None, progress: Progress) -> Callable[[], dict[str, Any]]:
@@ -246,6 +297,8 @@ class S3Object:
             return 0
         etag = etag or response.get("ETag")
         end = min(offset + wanted, _total_size(response, offset))
+        if response.get("RangeIgnored"):  # the whole object is coming in this answer: no more ranges
+            first_size = end - offset
         step = self.settings.download_part_size
         ranges = [(offset, min(offset + first_size, end))]
         ranges += [(start, min(start + step, end)) for start in range(offset + first_size, end, step)]
@@ -268,13 +321,53 @@ class S3Object:
         byte_range = f"bytes={start}-{'' if stop is None else stop - 1}"
         condition = {"IfMatch": etag} if etag else {}
         try:
-            return self.client.get_object(Bucket=self.bucket, Key=self.key, Range=byte_range, **condition)
+            response = self.client.get_object(Bucket=self.bucket, Key=self.key, Range=byte_range, **condition)
         except boto_errors.ClientError as exc:
             if error_code(exc) == "InvalidRange":
                 return None
             if error_code(exc) in ("PreconditionFailed", "412"):
                 raise ObjectReplacedError(f"{self.url} was overwritten while it was being read; read it again") from None
             raise
+        return self._served(response, start, stop)
+
+    def _served(self, response: dict[str, Any], start: int, stop: int | None) -> dict[str, Any] | None:
+        """``response`` as the answer to the range ``[start, stop)`` it was sent for.
+
+        HTTP lets a server or proxy ignore ``Range`` (200 with the whole body), and a broken one
+        may answer another range. An answer that starts before ``start`` is read from ``start``
+        (the bytes before are skipped) and its ``ContentLength``/``ContentRange`` are those of the
+        range asked for, with ``RangeIgnored`` set for a 200 (the caller then reads the rest from
+        this answer instead of asking for more ranges); one that starts after it, or ends before
+        the range (or the object) does, is a :class:`RangeMismatchError`, which is retried.
+        """
+        body = response["Body"]
+        length = int(response["ContentLength"])
+        header = response.get("ContentRange") or ""
+        match = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+|\*)", header.strip())
+        if match:
+            first, last = int(match.group(1)), int(match.group(2))
+            total = int(match.group(3)) if match.group(3) != "*" else None
+        elif response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 200 and not header:
+            first, last, total = 0, length - 1, length
+            response["RangeIgnored"] = True
+        else:
+            first, last, total = -1, -1, None
+        wanted_stop = stop if total is None else total if stop is None else min(stop, total)
+        if total is not None and start >= total:
+            body.close()
+            return None  # what S3 answers with InvalidRange
+        if first < 0 or first > start or wanted_stop is None or last + 1 < wanted_stop:
+            body.close()
+            asked = f"bytes={start}-{'' if stop is None else stop - 1}"
+            raise RangeMismatchError(
+                f"{self.url}: asked for {asked}, the server answered Content-Range {header or '(none)'} "
+                f"with status {response.get('ResponseMetadata', {}).get('HTTPStatusCode')}")
+        if start > first:
+            _skip(body, start - first, self.url)
+        response["ContentLength"] = wanted_stop - start
+        response["ContentRange"] = f"bytes {start}-{wanted_stop - 1}/{total if total is not None else '*'}"
+        response["Surplus"] = last + 1 > wanted_stop
+        return response
 
     def _fetch(self, retrier: Retrier, response: Any, start: int, stop: int, target: memoryview, etag: str | None) -> int:
         """Read ``[start, stop)`` into ``target`` from ``response``, or from new GETs on retry."""
@@ -291,6 +384,8 @@ class S3Object:
             except BaseException:
                 current["Body"].close()
                 raise
+            if current.get("Surplus"):  # the server sent more than this range: drop the rest
+                current["Body"].close()
             return count
 
         return retrier.call(attempt, what=f"Download of bytes {start}-{stop} of {self.url}")
@@ -349,21 +444,31 @@ class S3Object:
         source = S3Object(self.client, source_bucket, source_key, self.settings)
         retrier = Retrier(self.settings)
         copy_source = {"Bucket": source_bucket, "Key": source_key}
-        if known_size is None or known_size > self.settings.max_put_size:
-            with source._translated("copy"):
-                head = retrier.call(lambda: self.client.head_object(Bucket=source_bucket, Key=source_key),
-                                    what=f"Reading {source.url}")
-            if head["ContentLength"] > self.settings.max_put_size:
-                with self._translated("copy"):
-                    self._multipart_copy(copy_source, head, extra)
-                return
-            extra = {**extra, "CopySourceIfMatch": head["ETag"]}
+        if known_size is not None and known_size <= self.settings.max_put_size:
+            with self._translated("copy"):
+                retrier.call(lambda: self.client.copy_object(
+                    Bucket=self.bucket, Key=self.key, CopySource=copy_source, MetadataDirective="COPY", **extra),
+                    what=f"Copy of {source.url} to {self.url}")
+            return
+        with source._translated("copy"):
+            head = retrier.call(lambda: self.client.head_object(Bucket=source_bucket, Key=source_key),
+                                what=f"Reading {source.url}")
         with self._translated("copy"):
-            retrier.call(lambda: self.client.copy_object(
-                Bucket=self.bucket, Key=self.key, CopySource=copy_source, MetadataDirective="COPY", **extra),
-                what=f"Copy of {source.url} to {self.url}")
+            self._copy(copy_source, head, extra, directive="COPY")
 
-    def _multipart_copy(self, copy_source: dict[str, str], head: Mapping[str, Any], extra: Mapping[str, Any]) -> None:
+    def _copy(self, copy_source: dict[str, str], head: Mapping[str, Any], extra: Mapping[str, Any], *,
+              directive: str) -> str | None:
+        """Server-side copy of the version ``head`` describes; ``directive`` REPLACE takes the
+        metadata from ``extra``, COPY keeps the source's. Returns the new object's ETag."""
+        if head["ContentLength"] <= self.settings.max_put_size:
+            response = Retrier(self.settings).call(lambda: self.client.copy_object(
+                Bucket=self.bucket, Key=self.key, CopySource=copy_source, MetadataDirective=directive,
+                CopySourceIfMatch=head["ETag"], **extra),
+                what=f"Copy of s3://{copy_source['Bucket']}/{copy_source['Key']} to {self.url}")
+            return response.get("CopyObjectResult", {}).get("ETag")
+        return self._multipart_copy(copy_source, head, extra)
+
+    def _multipart_copy(self, copy_source: dict[str, str], head: Mapping[str, Any], extra: Mapping[str, Any]) -> str | None:
         size = int(head["ContentLength"])
         part_size = min(self.settings.upload_part_size(size), self.settings.max_put_size)
         retrier = Retrier(self.settings)
@@ -387,13 +492,14 @@ class S3Object:
         try:
             tasks = (task(number, start) for number, start in enumerate(range(0, size, part_size), start=1))
             parts = run_parallel(tasks, self.settings.threads, retrier.cancel)
-            retrier.call(lambda: self.client.complete_multipart_upload(
+            response = retrier.call(lambda: self.client.complete_multipart_upload(
                 Bucket=self.bucket, Key=self.key, UploadId=upload_id, MultipartUpload={"Parts": parts}),
                 what=f"Completing the multipart copy to {self.url}")
         except BaseException as exc:
             retrier.cancel.set()
             self._abort(upload_id, exc)
             raise
+        return response.get("ETag")
 
 
 def run_parallel(tasks: Iterable[Callable[[], T]], threads: int, cancel: threading.Event) -> list[T]:
@@ -501,11 +607,20 @@ def _seekable(stream: BinaryIO) -> bool:
 
 
 def _total_size(response: Mapping[str, Any], offset: int) -> int:
-    content_range = response.get("ContentRange") or ""
-    _, _, total = content_range.rpartition("/")
-    if total.isdigit():
-        return int(total)
-    return offset + int(response["ContentLength"])  # a server that ignored Range sent it all
+    """The object's size from a checked answer (see :meth:`S3Object._served`)."""
+    _, _, total = (response.get("ContentRange") or "").rpartition("/")
+    return int(total) if total.isdigit() else offset + int(response["ContentLength"])
+
+
+def _skip(body: Any, count: int, url: str) -> None:
+    """Read and drop ``count`` bytes of a response body."""
+    scratch = memoryview(bytearray(min(count, _FALLBACK_WINDOW)))
+    while count:
+        got = read_body(body, scratch[: min(count, len(scratch))])
+        if not got:
+            body.close()
+            raise ShortReadError(f"{url}: the answer ended {count} bytes before the range asked for")
+        count -= got
 
 
 def _nothing() -> None:

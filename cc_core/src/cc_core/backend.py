@@ -124,7 +124,10 @@ class Backend(ABC):
         Must be atomic: a reader sees the complete old object or the complete new one, and a
         failure leaves the old object (or nothing) in place, never a partial object.
         ``options`` carries per-call settings a backend may honour (``acl=``, ``threads=``) and
-        must ignore when it has no such notion.
+        must ignore when it has no such notion. A streamed payload's ``cc-checksum`` appears in
+        ``metadata`` once the stream has been read to its end: a backend that sent the metadata
+        before then records it afterwards (S3 copies the object onto itself, Drive updates the
+        file's properties).
 
         Returns the stored object's :class:`ObjectInfo` as :meth:`head` would give it right after
         (name, size, metadata, version), from what the write itself told the backend, without

@@ -7,11 +7,12 @@ extra bytes), it is not a cryptographic signature (encryption authenticates its 
 
 Coverage: the digest is computed before the bytes are sent when the stored bytes are in memory
 (arrays, npy, json, pickles, bytes, compressed objects), and while they pass for streamed uploads
-to backends that store the metadata after the data (``Capabilities.metadata_after_data``: local,
-memory). A streamed upload to a backend that needs the metadata first (S3, Drive) carries none,
-and neither does an encrypted object: its cipher authenticates every segment, ranged reads too.
-Every read that reaches the end of an object with a checksum verifies it; objects without one
-(written by cottoncandy 0.4, or streamed to S3) are read as they are.
+(:class:`ChecksumReader`): backends that store the metadata after the data
+(``Capabilities.metadata_after_data``: local, memory) find it in the metadata at the end; those
+that send the metadata first record it afterwards (S3: a self-copy, Drive: a properties update).
+An encrypted object carries none: its cipher authenticates every segment, ranged reads too. Every
+read that reaches the end of an object with a checksum verifies it; objects without one (written
+by cottoncandy 0.4) are read as they are.
 
 The checksum covers the bytes only; ``cc-digest = "xxh3-64:<16 hex digits>"`` covers how they
 become a value: the XXH3-64 of a canonical encoding (sorted, compact JSON) of the object's
@@ -127,25 +128,59 @@ class ChecksumReader(io.RawIOBase):
     Parameters
     ----------
     stream : binary file object
-        Read sequentially, once.
+        Read sequentially; when it is seekable, so is this reader (a backend may read it again
+        from the start, to resend it: each complete pass from the start records the checksum).
     metadata : mutable mapping
-        Receives ``cc-checksum`` and ``cc-digest`` when ``stream`` is exhausted (the backend reads the metadata
-        after the data: see ``Capabilities.metadata_after_data``).
+        Receives ``cc-checksum`` and ``cc-digest`` when ``stream`` is exhausted (the backend reads
+        the metadata after the data, see ``Capabilities.metadata_after_data``, or records it
+        afterwards).
+    size : int, optional
+        The bytes the stream holds: reaching them records the checksum without a further read.
     """
 
-    def __init__(self, stream: BinaryIO, metadata: MutableMapping[str, str]) -> None:
+    def __init__(self, stream: BinaryIO, metadata: MutableMapping[str, str], size: int | None = None) -> None:
         self._stream = stream
         self._metadata = metadata
-        self._digest = xxhash.xxh3_64()
+        self._size = size
+        self._seekable = _seekable(stream)
+        self._origin = stream.tell() if self._seekable else 0
+        self._position = 0
+        self._digest: Any = xxhash.xxh3_64()
+        self._digested = 0  # bytes from the start digested in order; the digest is void if -1
 
     def readable(self) -> bool:
         return True
 
+    def seekable(self) -> bool:
+        return self._seekable
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if not self._seekable:
+            raise io.UnsupportedOperation("seek")
+        if whence == io.SEEK_CUR:
+            offset += self._position
+        elif whence == io.SEEK_END:
+            offset += self._stream.seek(0, io.SEEK_END) - self._origin
+        self._position = self._stream.seek(self._origin + offset) - self._origin
+        return self._position
+
     def read(self, size: int | None = -1) -> bytes:  # type: ignore[override]
+        if self._seekable:
+            self._stream.seek(self._origin + self._position)
         block = self._stream.read(-1 if size is None else size)
-        if block:
+        if self._position == 0:  # a pass from the start: digest afresh
+            self._digest, self._digested = xxhash.xxh3_64(), 0
+        if self._digested == self._position and block:
             self._digest.update(block)
-        elif size != 0:
+            self._digested += len(block)
+        elif block:
+            self._digested = -1  # read out of order: this pass does not count
+        self._position += len(block)
+        at_end = (not block and size != 0) or (self._size is not None and self._position >= self._size)
+        if at_end and self._digested == self._position:
             seal(self._metadata, _label(self._digest))
         return block
 
@@ -153,6 +188,22 @@ class ChecksumReader(io.RawIOBase):
         block = self.read(len(memoryview(buffer).cast("B")))
         memoryview(buffer).cast("B")[: len(block)] = block
         return len(block)
+
+    def digest_ahead(self) -> None:
+        """Read a seekable stream through once now, recording its checksum, and rewind it: for a
+        backend that must send the metadata before the bytes, when that one pass costs less than
+        recording the checksum afterwards (S3: a single PUT of a file, against a server-side copy)."""
+        self.seek(0)
+        while self.read(1 << 20):
+            pass
+        self.seek(0)
+
+
+def _seekable(stream: Any) -> bool:
+    try:
+        return bool(stream.seekable()) and stream.tell() >= 0
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 class Verifier:

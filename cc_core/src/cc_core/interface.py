@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import io
 import json
+import mmap
 import os
 import pickle
-import tempfile
+import secrets
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -47,7 +48,7 @@ class CloudStream:
 
 
 class _SourceReader(io.RawIOBase):
-    """A raw file object over a pipeline source."""
+    """A raw file object over a pipeline source (read whole, it is read in one go)."""
 
     def __init__(self, source: Any) -> None:
         self._source = source
@@ -57,6 +58,9 @@ class _SourceReader(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:  # type: ignore[override]
         return self._source.readinto(memoryview(buffer).cast("B"))
+
+    def readall(self) -> bytes:
+        return self._source.read()
 
 
 def same_parameter(function: str, name: str, value: Any, alias: str, alias_value: Any) -> Any:
@@ -391,7 +395,7 @@ class CCInterface:
         backend, name, _ = self._locate(object_name)
         info = backend.head(name)
         progress = automatic_progress(progress, settings=self.settings, verbose=self.verbose, description=f"download {name}")
-        source = self.pipeline.source(backend, info, progress=progress)
+        source = self.pipeline.source(backend, info, progress=progress, streamed=True)
         return CloudStream(io.BufferedReader(_SourceReader(source), 1 << 20), info.metadata)  # type: ignore[arg-type]
 
     def download_object(self, object_name: str, threads: int | None = None, *, progress: Progress = NO_PROGRESS) -> bytes:
@@ -506,12 +510,10 @@ class CCInterface:
         destination.parent.mkdir(parents=True, exist_ok=True)
 
         def write_file(info: ObjectInfo, source: Any) -> None:
-            descriptor, temp = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".cc-part", dir=destination.parent)
+            descriptor, temp = _temporary_file(destination)
             try:
                 with os.fdopen(descriptor, "wb") as file:
-                    buffer = memoryview(bytearray(min(info.size, 8 << 20) or 1))
-                    while count := source.readinto(buffer):
-                        file.write(buffer[:count])
+                    _write_source(source, file)
                 os.replace(temp, destination)
             except BaseException:
                 Path(temp).unlink(missing_ok=True)
@@ -769,6 +771,55 @@ class CCInterface:
 
     def _selection(self, name: str, bucket_name: str | None = None) -> copying.Selection:
         return copying.select(self._place(name, bucket_name))
+
+
+def _temporary_file(destination: Path) -> tuple[int, str]:
+    """A new file beside ``destination`` to write it in, with the mode any tool gives a new file
+    (0666 less the umask; ``tempfile.mkstemp`` would make it 0600): ``(descriptor, path)``."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        path = destination.parent / f".{destination.name}.{secrets.token_hex(4)}.cc-part"
+        try:
+            return os.open(path, flags, 0o666), str(path)
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"No free temporary name beside {destination}")
+
+
+def _write_source(source: Any, file: BinaryIO) -> None:
+    """Write a pipeline source's bytes to an empty ``file``.
+
+    Stored bytes that need no decoding (a source of known size) land in the file's pages through
+    a memory map, in one ``readinto``: the backend reads them as it reads an array (parallel
+    ranges, straight from the socket). Decoded bytes are written as the chain produces them.
+    """
+    if source.size is None:
+        while (chunk := source.next_chunk()) is not None:
+            file.write(chunk)
+            source.consume(len(chunk))
+        return
+    if not source.size:
+        return
+    try:
+        os.ftruncate(file.fileno(), source.size)
+        mapped = mmap.mmap(file.fileno(), source.size)
+    except (OSError, ValueError):  # a file system without shared mappings: write from a buffer
+        os.ftruncate(file.fileno(), 0)
+        buffer = memoryview(bytearray(min(source.size, 64 << 20)))
+        while count := source.readinto(buffer):
+            file.write(buffer[:count])
+        return
+    view = memoryview(mapped)
+    try:
+        filled = 0
+        while filled < len(view) and (count := source.readinto(view[filled:])):
+            filled += count
+    finally:
+        try:
+            view.release()
+            mapped.close()
+        except BufferError:  # parts of it are still held by a failure's traceback: closed with them
+            pass
 
 
 def _replaced(backend: Backend, info: ObjectInfo) -> bool:

@@ -343,26 +343,30 @@ class Pipeline:
         # every object gets cc-digest over its deciding metadata, recorded with (after) its checksum
         if any(t.kind == ENCRYPTION for t in chain):
             seal(metadata)  # no checksum: authenticated encryption checks every segment, ranged reads too
-        elif backend.capabilities.metadata_after_data:  # digested as the backend writes it
-            payload = (ChecksummedPayload(payload, metadata) if payload.buffers is not None else
-                       Payload(stream=ChecksumReader(payload.stream, metadata), size=payload.size))  # type: ignore[arg-type]
+        elif backend.capabilities.metadata_after_data and payload.buffers is not None:  # digested as written
+            payload = ChecksummedPayload(payload, metadata)
         elif payload.buffers is not None:
             seal(metadata, checksum_of(payload.buffers))
-        else:
-            seal(metadata)
+        else:  # digested as the stream passes; a backend that sent the metadata first records it after
+            payload = Payload(stream=ChecksumReader(payload.stream, metadata, payload.size), size=payload.size)  # type: ignore[arg-type]
         stored = backend.put(name, payload, metadata, progress=progress, **put_options)
         return stored if stored is not None else backend.head(name)
 
     # -- reading -------------------------------------------------------------------------------
-    def source(self, backend: Backend, info: ObjectInfo, *, progress: Progress = NO_PROGRESS) -> DirectSource | StreamSource:
+    def source(self, backend: Backend, info: ObjectInfo, *, progress: Progress = NO_PROGRESS,
+               streamed: bool = False) -> DirectSource | StreamSource:
         """The decoded bytes of an object whose ``info`` (from ``head``) is known.
 
         Its deciding metadata is checked against its ``cc-digest`` first, before any byte is read.
+        Bytes that need no decoding are read with ``get_into`` into the consumer's buffer (one
+        call: parallel ranges for a large object), unless ``streamed``: a consumer that reads
+        piece by piece (a file object) gets them from one streamed GET instead of a request per
+        piece.
         """
         check_metadata(info.name, info.metadata)
         names = chain_names(info.metadata)
         self._check_always(info.name, names)
-        if not names:
+        if not names and not streamed:
             progress.set_size(info.size)
             return DirectSource(backend, info, progress)
         try:
@@ -379,7 +383,10 @@ class Pipeline:
         bound: int | None = info.size
         for transform in reversed(chain):
             bound = None if bound is None else transform.decoded_size_bound(bound)
-        return StreamSource(info.name, stored, stored, chain=chain, bound=bound)
+        source = StreamSource(info.name, stored, stored, chain=chain, bound=bound)
+        if not chain:
+            source.size = info.size
+        return source
 
     def _check_always(self, name: str, names: Sequence[str]) -> None:
         """Refuse an object that was stored without a transform this interface always applies."""
