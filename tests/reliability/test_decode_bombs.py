@@ -124,7 +124,7 @@ def test_a_hostile_scrypt_cost_is_refused_before_scrypt_runs(tmp_path, cc_settin
     with pytest.raises(CottonCandyError, match="'costlier'.*8 times.*scrypt_max_factor"):
         cci.download_object("costlier")
     monkeypatch.setenv("CC_ENCRYPTION_SCRYPT_MAX_FACTOR", "0.5")
-    with pytest.raises(CottonCandyError, match="at least 1"):
+    with pytest.raises(CottonCandyError, match="scrypt_max_factor = .0.5. is outside >= 1"):  # refused up front
         cc.get_encrypted_interface(str(tmp_path / "store"), backend="local", settings=cc_settings,
                                    verbose=False).download_object("sealed")
     monkeypatch.setenv("CC_ENCRYPTION_SCRYPT_MAX_FACTOR", "1")  # bound = the default cost (15, 8, 1)

@@ -401,9 +401,10 @@ class Legacy03Pipeline(Pipeline):
         assert isinstance(transform, Legacy03Transform)
         return transform
 
-    def source(self, backend: Backend, info: ObjectInfo, *, progress: Progress = NO_PROGRESS) -> Any:
+    def source(self, backend: Backend, info: ObjectInfo, *, progress: Progress = NO_PROGRESS,
+               streamed: bool = False) -> Any:
         if not is_03_object(info.metadata):
-            return super().source(backend, info, progress=progress)
+            return super().source(backend, info, progress=progress, streamed=streamed)
         keys = self.reader.keys
         if keys.can_read(info.metadata):
             return self.source_03(backend, info, progress=progress)
@@ -414,7 +415,7 @@ class Legacy03Pipeline(Pipeline):
                 raise MasterKeyError(f"Object {info.name!r} {exc}") from None
             advice = str(exc)
         try:
-            return super().source(backend, info, progress=progress)
+            return super().source(backend, info, progress=progress, streamed=streamed)
         except IntegrityError as exc:  # not encrypted, or by 0.3: say both
             raise IntegrityError(f"{exc}. If cottoncandy 0.3's get_encrypted_interface wrote it, it {advice}") from None
 
