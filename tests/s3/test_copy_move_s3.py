@@ -12,16 +12,7 @@ import pytest
 from cc_core.errors import CottonCandyError, ObjectNotFoundError
 from cc_core.interface import ObjectExistsError
 
-RESULTS = ["results/r0", "results/r1", "results/sub/r2"]
-
-
-def fill(cci, names=RESULTS):
-    for name in names:
-        cci.upload_object(name, name.encode())
-
-
-def contents(cci, prefix=""):
-    return {name: cci.download_object(name) for name in cci.glob(prefix)}
+from core.test_copy_move import RESULTS, contents, fill  # the same helpers, on S3
 
 
 def test_mv_of_a_folder_into_its_own_subfolder_is_refused_on_s3(s3_interface):
