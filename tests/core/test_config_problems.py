@@ -116,3 +116,11 @@ def test_every_command_reports_a_broken_file_in_one_line(cc_config_dir, tmp_path
         assert "Traceback" not in result.stderr, (command, result.stderr)
         if command[0] == "ls":
             assert result.returncode == 1 and result.stderr.count("\n") == 1 and "closing ']'" in result.stderr
+
+
+def test_a_config_file_written_by_04_has_no_problems(cc_config_dir):
+    """A lab's options.cfg from cottoncandy 0.4 (and 0.3's [encryption]) reads without a warning."""
+    from core.test_compat04_api import CC04_DEFAULTS
+
+    write(cc_config_dir, CC04_DEFAULTS + "\n[encryption]\nmethod = AES\nkey = False\n")
+    assert [str(p) for p in get_plugin_manager().config_problems(load_config())] == []
