@@ -47,15 +47,14 @@ class Terminal:
         return self.read_until(">>> ")
 
     def complete(self, text: str) -> str:
-        """Type ``text`` and TAB; return the line as the terminal then shows it."""
+        """Type ``text`` and TAB; return the line as the terminal then shows it (all it echoed)."""
         os.write(self.master, text.encode())
-        self.read_until(text[-1])
+        shown = self.read_until(text)
         os.write(self.master, b"\t")
         time.sleep(0.5)  # readline inserts the completion, or rings the bell when there is none
-        shown = ""
-        while select.select([self.master], [], [], 0.3)[0]:
+        while select.select([self.master], [], [], 0.5)[0]:
             shown += os.read(self.master, 65536).decode(errors="replace")
-        return text + shown
+        return shown.replace("\a", "")
 
     def close(self) -> None:
         os.write(self.master, b"\x15exit()\n")  # ctrl-U clears the line first
