@@ -40,3 +40,47 @@ def _put_test_plugins_on_path() -> None:
 _put_test_plugins_on_path()
 
 pytest_plugins = ["cc_core.testing.fixtures"]
+
+
+_AWS_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
+
+
+def _bare_worker_environment(config_dir: Path) -> dict[str, str]:
+    """What worker processes on other machines have: their own empty config folder, no keys."""
+    return {"CC_CONFIG_DIR": str(config_dir), "AWS_SHARED_CREDENTIALS_FILE": str(config_dir / "no-aws-credentials"),
+            "AWS_CONFIG_FILE": str(config_dir / "no-aws-config"), "AWS_EC2_METADATA_DISABLED": "true"}
+
+
+import pytest  # noqa: E402  (after the environment is set up above)
+
+
+@pytest.fixture(scope="session")
+def bare_cluster(tmp_path_factory):
+    """A dask.distributed LocalCluster of 2 worker processes (loopback only) that get no credentials
+    and no keys: their own empty ``CC_CONFIG_DIR`` (``cluster.worker_config_dir``), no ``CC_LOGIN_*``
+    or AWS variables, no AWS files."""
+    distributed = pytest.importorskip("distributed")
+    import logging
+
+    worker_config = tmp_path_factory.mktemp("worker-config")
+    with pytest.MonkeyPatch.context() as patch:
+        for variable in _AWS_VARIABLES:  # inherited by the worker processes otherwise
+            patch.delenv(variable, raising=False)
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None,
+                                           host="127.0.0.1", silence_logs=logging.ERROR,
+                                           env=_bare_worker_environment(worker_config))
+    cluster.worker_config_dir = worker_config
+    with cluster:
+        yield cluster
+
+
+@pytest.fixture
+def cluster_client(bare_cluster):
+    """A Client of :func:`bare_cluster` (the default scheduler during the test); whatever the test
+    handed to the workers is taken back afterwards."""
+    import distributed
+    from cc_core import distributed as cc_distributed
+
+    with distributed.Client(bare_cluster) as client:
+        yield client
+        cc_distributed.teardown(client)

@@ -9,7 +9,7 @@ A facade over :mod:`cc_core` so that code written for cottoncandy 0.4 keeps work
 
 from importlib.metadata import PackageNotFoundError, version
 
-from cc_core import errors
+from cc_core import distributed, errors
 from cc_core.api import get_browser, get_encrypted_interface, get_interface
 from cc_core.interface import CCInterface, CloudStream
 from cc_core.interface import CCInterface as DefaultInterface
@@ -20,6 +20,6 @@ except PackageNotFoundError:
     __version__ = "0+unknown"
 
 __all__ = [
-    "CCInterface", "CloudStream", "DefaultInterface", "errors", "get_browser", "get_encrypted_interface",
+    "CCInterface", "CloudStream", "DefaultInterface", "distributed", "errors", "get_browser", "get_encrypted_interface",
     "get_interface",
 ]

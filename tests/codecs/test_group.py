@@ -125,3 +125,19 @@ def test_leaves_transfer_in_parallel(counting_interface, writer_threads):
     counting_interface.dict2cloud("p", {f"k{i}": np.ones(1000) for i in range(16)}, verbose=False, threads=4)
     assert len(writer_threads) > 1
     assert all(name.startswith("cc-parts") for name in writer_threads)
+
+
+def test_a_lazy_group_lists_once_until_refreshed(memory_interface, monkeypatch):
+    memory_interface.dict2cloud("big", {f"leaf{i:03d}": np.full(2, i) for i in range(40)} | {"sub": {"a": np.ones(1)}})
+    backend = memory_interface.backend
+    lists = []
+    original = backend.list
+    monkeypatch.setattr(backend, "list", lambda *args, **kwargs: lists.append(args) or original(*args, **kwargs))
+    group = memory_interface.cloud2dataset("big")
+    assert [int(dataset.load()[0]) for key, dataset in group.items() if key != "sub"] == list(range(40))
+    group["sub/a"], group["sub"]["a"], group["leaf007"].shape
+    assert len(lists) == 2  # the group and its subgroup, once each
+    memory_interface.upload_raw_array("big/late", np.zeros(1))
+    assert "late" not in group
+    group.refresh()
+    assert "late" in group and len(lists) == 3

@@ -74,6 +74,9 @@ class S3Backend(Backend):
         Default: the settings, then the AWS chain (see :mod:`cc_backend_s3.client`).
     force_bucket_creation : bool
         Create ``bucket`` when it does not exist, instead of raising BucketNotFoundError.
+    check_bucket : bool
+        Check now that ``bucket`` exists (one HEAD request). An unpickled interface does not: its
+        bucket was checked where it was made, and a missing bucket fails the first request.
     config : botocore.client.Config, optional
         Passed to boto3; its settings win over the backend's defaults.
     upload_args : mapping, optional
@@ -94,6 +97,7 @@ class S3Backend(Backend):
         secret_key: str | None = None,
         endpoint_url: str | None = None,
         force_bucket_creation: bool = False,
+        check_bucket: bool = True,
         config: Any = None,
         upload_args: Mapping[str, Any] | None = None,
         **options: Any,
@@ -112,7 +116,7 @@ class S3Backend(Backend):
             access_key=access_key, secret_key=secret_key, endpoint_url=endpoint_url, settings=settings,
             user_config=config, threads=self.transfer.threads, client_options=options,
         )
-        if self.bucket and not self.bucket_exists(self.bucket):
+        if self.bucket and check_bucket and not self.bucket_exists(self.bucket):
             if not force_bucket_creation:
                 raise BucketNotFoundError(
                     self.bucket, "create it with create_bucket() or pass force_bucket_creation=True")
@@ -134,8 +138,9 @@ class S3Backend(Backend):
 
     def pickle_options(self) -> dict[str, Any]:
         # Every option the user gave travels with the interface already (without the keys);
-        # repeating them here would pass them twice. Credentials are resolved again in the worker.
-        return {}
+        # repeating them here would pass them twice. Credentials are resolved again in the worker,
+        # and the bucket is not checked again by each task that unpickles the interface.
+        return {"check_bucket": False}
 
     def _require_bucket(self, bucket: str | None = None) -> str:
         bucket = bucket or self.bucket

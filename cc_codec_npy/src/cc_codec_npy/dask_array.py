@@ -9,9 +9,11 @@ Layout (cottoncandy 0.4's)::
 Uploading accepts a numpy array (split along ``axis`` into chunks of about ``buffersize`` bytes,
 or near-cubic chunks with ``axis=None``) or a dask array (its own chunks, or rechunked when a
 ``buffersize`` is given); a dask array is computed chunk by chunk as the parts are stored, never
-whole. Parts upload in parallel. Downloading reads only ``metadata.json``; computing a slice of
+whole, on the active dask scheduler: with a ``dask.distributed`` Client each worker computes and
+stores its own chunks, and only ``metadata.json`` is written by the caller. ``dask_target`` gives
+the same layout to ``da.store``. Downloading reads only ``metadata.json``; computing a slice of
 the result fetches only the chunks it touches. The graph's tasks hold the interface (which
-pickles without secrets) and part names, so the array computes under ``dask.distributed`` too.
+pickles without secrets, see :mod:`cc_core.distributed`) and part names.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import dask
 import dask.array as da
 from dask.base import tokenize
 import numpy as np
@@ -118,7 +121,23 @@ class _PartWriter:
 
     def __setitem__(self, region: tuple[slice, ...], block: np.ndarray) -> None:
         index = tuple(bisect.bisect_right(offsets, s.start or 0) - 1 for offsets, s in zip(self.offsets, region))
+        if tuple(region) != self.block_slices(index):
+            raise ValueError(
+                f"Array {self.name!r} is stored in chunks {self.chunks}; a region {region} that is not one "
+                f"chunk cannot be written: rechunk the array to target.chunks before da.store"
+            )
         self.write(index, block)
+
+    @property
+    def chunks(self) -> Chunks:
+        return tuple(tuple(b - a for a, b in zip(offsets, offsets[1:])) for offsets in self.offsets)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(offsets[-1] for offsets in self.offsets)
+
+    def __repr__(self) -> str:
+        return f"<cottoncandy dask target {self.name!r} chunks={self.chunks}>"
 
 
 def _is_dask_array(value: Any) -> bool:
@@ -140,9 +159,13 @@ class DaskCodec(LayoutCodec):
         buffersize: int | None = None,
         threads: int | None = None,
         compression: Any = None,
+        compute: bool = True,
         **metakwargs: Any,
-    ) -> None:
+    ) -> Any:
         """Store ``value`` (numpy or dask array) under ``name``.
+
+        A dask array is computed on the active dask scheduler (a ``dask.distributed`` Client's
+        workers store their own chunks), or on ``threads`` threads when none is set.
 
         Parameters
         ----------
@@ -155,8 +178,15 @@ class DaskCodec(LayoutCodec):
             Parts uploaded at once; default ``[basic] threads``.
         compression : bool or str, optional
             Compression of each part, as in ``upload_raw_array``.
+        compute : bool
+            False: store nothing now and return a ``dask.delayed.Delayed`` that stores the parts
+            and then ``metadata.json`` when it is computed (a dask array only).
         **metakwargs
             Metadata stored with ``metadata.json``.
+
+        Returns
+        -------
+        None, or the Delayed when ``compute`` is False.
         """
         name = names.object_name(name)
         threads = thread_count(interface, threads)
@@ -174,23 +204,31 @@ class DaskCodec(LayoutCodec):
             chunks = plan_chunks(value.shape, value.dtype.itemsize, axis, int(buffersize))
         writer = _PartWriter(interface, name, chunks, compression)
         grid = [tuple(index) for index in np.ndindex(*writer.grid)]
+        metadata = _layout_metadata(writer, value.dtype)
         if dask_input:
             if tuple(value.chunks) != chunks:
                 value = value.rechunk(chunks)
-            da.store(value, writer, lock=False, scheduler="threads", num_workers=threads)
+            if not compute:
+                parts = da.store(value, writer, lock=False, compute=False)
+                return dask.delayed(_finish, pure=False)(interface, name, metadata, metakwargs, parts)
+            # the caller's scheduler (a distributed Client: its workers); threads when none is set
+            scheduler = {} if dask.base.get_scheduler() is not None else {"scheduler": "threads", "num_workers": threads}
+            da.store(value, writer, lock=False, **scheduler)
+        elif not compute:
+            raise TypeError("compute=False needs a dask array; a numpy array is in memory here and is stored now")
         else:
             run_parallel(lambda index: writer.write(index, value[writer.block_slices(index)]), grid, threads)
-        metadata: dict[str, Any] = {
-            "shape": list(value.shape),
-            "dtype": value.dtype.str,
-            "dask": [[list(index), writer.part_name(index)] for index in grid],
-            "chunk_sizes": [[len(range(*s.indices(n))) for s, n in zip(writer.block_slices(index), value.shape)]
-                            for index in grid],
-            "chunks": [list(dim) for dim in chunks],
-        }
-        if value.dtype.fields is not None or value.dtype.subdtype is not None:
-            metadata[DTYPE_DESCRIPTION_KEY] = json.dumps(np.lib.format.dtype_to_descr(value.dtype))
-        interface.upload_json(names.join(name, METADATA_NAME), metadata, **metakwargs)
+        _finish(interface, name, metadata, metakwargs)
+        return None
+
+    def target(self, interface: Any, name: str, like: Any, *, compression: Any = None, **metakwargs: Any) -> _PartWriter:
+        """A ``da.store`` target writing the layout of ``upload_dask_array`` for arrays shaped and
+        chunked as ``like``; ``metadata.json`` is written now (the parts as they are stored)."""
+        name = names.object_name(name)
+        chunks = tuple(tuple(int(c) for c in dim) for dim in like.chunks)
+        writer = _PartWriter(interface, name, chunks, compression)
+        _finish(interface, name, _layout_metadata(writer, np.dtype(like.dtype)), metakwargs)
+        return writer
 
     def download(self, interface: Any, name: str, *, dask_name: str = "array", threads: int | None = None, **options: Any) -> Any:
         """A lazy ``dask.array.Array`` over the parts under ``name`` (only metadata.json is read).
@@ -226,6 +264,26 @@ class DaskCodec(LayoutCodec):
         if missing:
             raise MetadataError(f"{names.join(name, METADATA_NAME)!r} lists no part for {missing} chunk(s)")
         return da.Array(graph, key, chunks, dtype=dtype, shape=shape)
+
+
+def _layout_metadata(writer: _PartWriter, dtype: np.dtype) -> dict[str, Any]:
+    """The content of ``metadata.json`` for the chunk grid of ``writer`` (cottoncandy 0.4's keys)."""
+    grid = [tuple(index) for index in np.ndindex(*writer.grid)]
+    metadata: dict[str, Any] = {
+        "shape": list(writer.shape),
+        "dtype": dtype.str,
+        "dask": [[list(index), writer.part_name(index)] for index in grid],
+        "chunk_sizes": [[s.stop - s.start for s in writer.block_slices(index)] for index in grid],
+        "chunks": [list(dim) for dim in writer.chunks],
+    }
+    if dtype.fields is not None or dtype.subdtype is not None:
+        metadata[DTYPE_DESCRIPTION_KEY] = json.dumps(np.lib.format.dtype_to_descr(dtype))
+    return metadata
+
+
+def _finish(interface: Any, name: str, metadata: dict[str, Any], metakwargs: dict[str, Any], *stored: Any) -> None:
+    """Write ``metadata.json`` (after the parts ``stored`` stands for, in a delayed upload)."""
+    interface.upload_json(names.join(name, METADATA_NAME), metadata, **metakwargs)
 
 
 def _part_under(name: str, part: str) -> str:

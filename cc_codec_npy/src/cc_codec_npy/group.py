@@ -190,21 +190,34 @@ def _load_leaf(interface: Any, name: str) -> np.ndarray | None:
 
 
 class Group:
-    """A lazy, h5py-like view of the group stored under ``name``: nothing is read until asked."""
+    """A lazy, h5py-like view of the group stored under ``name``: nothing is read until asked.
+
+    Each group lists its children once, when first asked, and keeps the list (and the child
+    objects) until :meth:`refresh`: children written or removed meanwhile are seen after it.
+    """
 
     def __init__(self, interface: Any, name: str) -> None:
         self._interface = interface
         self.name = name
+        self._listed: dict[str, bool] | None = None
+        self._nodes: dict[str, Group | Dataset] = {}
+
+    def refresh(self) -> None:
+        """Forget the listed children (of this group and of the subgroups it gave): list again when asked."""
+        self._listed = None
+        self._nodes.clear()
 
     def _children(self) -> dict[str, bool]:
         """Direct children: name -> True for a subgroup, False for a dataset."""
-        prefix = group_prefix(self.name)
-        children: dict[str, bool] = {}
-        for entry in self._interface.backend.list(prefix, delimiter="/"):
-            child = entry.name[len(prefix) :].rstrip("/")
-            if child and not is_sidecar(child):
-                children[child] = isinstance(entry, Prefix)
-        return children
+        if self._listed is None:
+            prefix = group_prefix(self.name)
+            children: dict[str, bool] = {}
+            for entry in self._interface.backend.list(prefix, delimiter="/"):
+                child = entry.name[len(prefix) :].rstrip("/")
+                if child and not is_sidecar(child):
+                    children[child] = isinstance(entry, Prefix)
+            self._listed = children
+        return self._listed
 
     def keys(self) -> list[str]:
         """Sorted names of the direct children (datasets and subgroups)."""
@@ -233,11 +246,16 @@ class Group:
             if not isinstance(child, Group):
                 raise KeyError(f"{child.name!r} is a dataset, not a group")
             node = child
-        children = node._children()
-        if leaf not in children:
-            raise KeyError(f"No {leaf!r} in group {node.name!r}; it has: {', '.join(sorted(children)) or 'nothing'}")
-        path = names.join(node.name, leaf)
-        return Group(self._interface, path) if children[leaf] else Dataset(self._interface, path)
+        return node._child(leaf)
+
+    def _child(self, leaf: str) -> "Group | Dataset":
+        if leaf not in self._nodes:
+            children = self._children()
+            if leaf not in children:
+                raise KeyError(f"No {leaf!r} in group {self.name!r}; it has: {', '.join(sorted(children)) or 'nothing'}")
+            path = names.join(self.name, leaf)
+            self._nodes[leaf] = Group(self._interface, path) if children[leaf] else Dataset(self._interface, path)
+        return self._nodes[leaf]
 
     def items(self) -> list[tuple[str, "Group | Dataset"]]:
         return [(key, self[key]) for key in self.keys()]

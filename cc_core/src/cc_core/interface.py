@@ -38,6 +38,24 @@ from .progressbar import ShareOfTotal, automatic_progress, progress_for
 
 _READ_ATTEMPTS = 5
 
+#: Parameters of cottoncandy's (and dask's) upload and download methods. Upload methods keep 0.4's
+#: ``**metadata``, but a keyword argument under one of these names is a mistake (an option given to
+#: the wrong method, such as ``compute=False`` to ``upload_raw_array``), never metadata.
+NOT_METADATA = frozenset({
+    "acl", "axis", "buffersize", "bucket_name", "codec", "compression", "compute", "dask_name", "ExtraArgs",
+    "keys", "lazy", "like", "lock", "overwrite", "progress", "recursive", "scheduler", "threads", "transforms",
+})
+
+
+def check_metadata_names(method: str, metadata: Mapping[str, Any]) -> None:
+    """Refuse keyword arguments of ``method`` that are parameters of another method (see NOT_METADATA)."""
+    wrong = sorted(set(metadata) & NOT_METADATA)
+    if wrong:
+        raise TypeError(
+            f"{method}() got keyword argument(s) {', '.join(wrong)}, which it does not take; they are parameters "
+            f"of other cottoncandy or dask methods, not metadata. Other keyword arguments are stored as metadata"
+        )
+
 
 class CloudStream:
     """An object's content as a file object plus its metadata (as in cottoncandy 0.4)."""
@@ -208,14 +226,17 @@ class CCInterface:
         return f"<cottoncandy interface {self.backend.describe()}{chain}>"
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        """Pickle without secrets: a worker resolves credentials again from its config/env."""
-        public = {k: v for k, v in self._backend_options.items() if not is_secret(k)}
-        endpoint = public.pop("endpoint_url", None)
-        return (
-            _rebuild_interface,
-            (self.backend.bucket, endpoint, self.backend_name, tuple(self.pipeline.always),
-             self.settings.path, public, self.backend.pickle_options()),
-        )
+        """Pickle without secrets; unpickled, the interface opens on first use in that process,
+        with the credentials and keys :func:`cc_core.distributed.setup` handed to it or its own
+        (see :mod:`cc_core.distributed`)."""
+        from .distributed import InterfaceRecipe, chosen_settings, rebuild_interface
+
+        options = {k: v for k, v in self._backend_options.items() if not is_secret(k)}
+        endpoint = options.pop("endpoint_url", None)
+        options.update(self.backend.pickle_options())
+        recipe = InterfaceRecipe(self.backend_name, self.backend.bucket, endpoint, tuple(self.pipeline.always),
+                                 tuple(sorted(options.items())), chosen_settings(self.settings))
+        return rebuild_interface, (recipe,)
 
     # -- components ----------------------------------------------------------------------------
     def _codec(self, name: str) -> Any:
@@ -263,6 +284,7 @@ class CCInterface:
     def _put_encoded(self, name: str, encoded: Encoded, codec: str | None, transforms: TransformSpec,
                      metadata: Mapping[str, Any], acl: str | None, threads: int | None, progress: Progress) -> ObjectInfo:
         """Store ``encoded`` as ``name``, recording ``codec`` (None: plain bytes) with it; returns its info."""
+        check_metadata_names("upload", metadata)
         backend, name, _ = self._locate(name)
         chain = self.pipeline.chain(transforms)
         extra = user_metadata(metadata, encoded.metadata)
@@ -596,19 +618,44 @@ class CCInterface:
     def download_npy_array(self, object_name: str, threads: int | None = None, *, progress: Progress = NO_PROGRESS) -> np.ndarray:
         return self.get_value(object_name, "npy", progress=progress)
 
-    def upload_dask_array(self, object_name: str, arr: Any, axis: int | None = -1, buffersize: int | None = None, threads: int | None = None, **metakwargs: Any) -> Any:
-        return self._layout("dask").upload(self, object_name, arr, axis=axis, buffersize=buffersize, threads=threads, **metakwargs)
+    def upload_dask_array(self, object_name: str, arr: Any, axis: int | None = -1, buffersize: int | None = None,
+                          threads: int | None = None, *, compression: TransformSpec = None, compute: bool = True,
+                          **metakwargs: Any) -> Any:
+        """Store a numpy or dask array as chunk objects plus ``metadata.json`` (0.4's layout).
+
+        A dask array is computed on the active dask scheduler: with a ``dask.distributed`` Client,
+        each worker computes and stores its own chunks (hand them credentials and keys with
+        :func:`cc_core.distributed.setup`) and this process writes only ``metadata.json``.
+        ``compute=False`` returns a ``dask.delayed.Delayed`` that does it all when computed.
+        See :class:`cc_codec_npy.dask_array.DaskCodec` for the other parameters; other keyword
+        arguments are stored as metadata of ``metadata.json``.
+        """
+        check_metadata_names("upload_dask_array", metakwargs)
+        return self._layout("dask").upload(self, object_name, arr, axis=axis, buffersize=buffersize, threads=threads,
+                                           compression=compression, compute=compute, **metakwargs)
+
+    def dask_target(self, object_name: str, like: Any, *, compression: TransformSpec = None, **metadata: Any) -> Any:
+        """A target for ``da.store(x, target)`` storing ``x`` in :meth:`upload_dask_array`'s layout.
+
+        ``like`` is a dask array with the shape, dtype and chunks that will be stored;
+        ``metadata.json`` is written now and each chunk as ``da.store`` computes it (on the
+        workers of a ``dask.distributed`` Client). Regions must be whole chunks of ``like``.
+        """
+        check_metadata_names("dask_target", metadata)
+        return self._layout("dask").target(self, object_name, like, compression=compression, **metadata)
 
     def download_dask_array(self, object_name: str, dask_name: str = "array", threads: int | None = None) -> Any:
         return self._layout("dask").download(self, object_name, dask_name=dask_name, threads=threads)
 
     def upload_sparse_array(self, object_name: str, arr: Any, threads: int | None = None, **metadata: Any) -> Any:
+        check_metadata_names("upload_sparse_array", {k: v for k, v in metadata.items() if k != "compression"})
         return self._layout("sparse").upload(self, object_name, arr, threads=threads, **metadata)
 
     def download_sparse_array(self, object_name: str, threads: int | None = None) -> Any:
         return self._layout("sparse").download(self, object_name, threads=threads)
 
     def dict2cloud(self, object_name: str, array_dict: Mapping[str, Any], acl: str | None = None, verbose: bool = True, threads: int | None = None, **metadata: Any) -> Any:
+        check_metadata_names("dict2cloud", {k: v for k, v in metadata.items() if k != "compression"})
         return self._layout("group").upload(self, object_name, array_dict, acl=acl, verbose=verbose, threads=threads, **metadata)
 
     def cloud2dict(self, object_root: str, verbose: bool = True, keys: Iterable[str] | str | None = None, threads: int | None = None, **metadata: Any) -> Any:
@@ -829,13 +876,6 @@ def _replaced(backend: Backend, info: ObjectInfo) -> bool:
     except ObjectNotFoundError:
         return False
     return (current.version, current.size, dict(current.metadata)) != (info.version, info.size, dict(info.metadata))
-
-
-def _rebuild_interface(bucket, endpoint, backend, transforms, settings_path, options, backend_options):
-    settings = load_config(Path(settings_path), create=False) if settings_path else None
-    # an interface that was itself unpickled has the backend's options among its own options too
-    return CCInterface(bucket, url=endpoint, backend=backend, settings=settings, transforms=transforms,
-                       verbose=False, **{**options, **backend_options})
 
 
 __all__ = ["CCInterface", "CloudStream", "ObjectExistsError", "Prefix"]

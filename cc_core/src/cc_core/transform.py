@@ -53,6 +53,11 @@ class Transform(ABC):
         """Build the transform for an interface with ``config``; override to read settings."""
         return cls(**options)
 
+    def worker_options(self) -> dict[str, Any]:
+        """``from_config`` options that make this transform work in another process as it does
+        here (e.g. the master keys), handed over by :func:`cc_core.distributed.setup`; none by default."""
+        return {}
+
     def encoded_size(self, size: int) -> int | None:
         """The encoded length of ``size`` input bytes, when the format fixes it; else None.
 

@@ -23,6 +23,7 @@ import binascii
 import hashlib
 import os
 import secrets
+import sys
 import tempfile
 import warnings
 from abc import ABC, abstractmethod
@@ -432,13 +433,17 @@ class KeyRing:
         precedes it. None: never touch a key file.
     extra_folder : Path, optional
         A folder of further ``*.key`` files used for decryption only (imported old keys).
+    may_generate : bool
+        Whether a missing key file may be generated (``[encryption] generate_key``). Never in a
+        dask worker, whatever this says.
     """
 
     def __init__(self, keys: Iterable[MasterKey] = (), *, key_file: Path | None = None,
-                 extra_folder: Path | None = None) -> None:
+                 extra_folder: Path | None = None, may_generate: bool = True) -> None:
         self._given = list(keys)
         self.key_file = key_file
         self.extra_folder = extra_folder
+        self.may_generate = may_generate
         self._file_keys: list[MasterKey] | None = None
 
     @classmethod
@@ -456,7 +461,9 @@ class KeyRing:
             given.append(PassphraseKey(passphrase, cost=cost, source=f"{PASSPHRASE_VARIABLE} or [encryption] passphrase",
                                        max_factor=float(factor) if factor else SCRYPT_MAX_FACTOR))
         folder = key_folder(config)
-        return cls(given, key_file=key_file_path(config, folder), extra_folder=folder / EXTRA_KEYS_FOLDER)
+        may_generate = (_setting(config, "generate_key") or "true").lower() not in ("false", "no", "off", "0")
+        return cls(given, key_file=key_file_path(config, folder), extra_folder=folder / EXTRA_KEYS_FOLDER,
+                   may_generate=may_generate)
 
     def _files(self) -> list[MasterKey]:
         if self._file_keys is None:
@@ -478,15 +485,18 @@ class KeyRing:
         Raises
         ------
         MasterKeyMissingError
-            No key is available and ``generate`` is False (or there is no key file to create).
+            No key is available and none may be generated: ``generate`` is False, there is no key
+            file to create, the key ring may not generate (an interface rebuilt from a pickle), or
+            this is a dask worker (its key would be unknown to everyone else, and lost with it).
         """
         if self._given:
             return self._given[0]
         primary = self.key_file is not None and self.key_file.exists()
         if primary:
             return self._files()[0]
-        if not generate or self.key_file is None:
-            raise MasterKeyError("No master key is configured: " + _KEY_HELP)
+        if not generate or self.key_file is None or not self.may_generate or _in_dask_worker():
+            raise MasterKeyMissingError("cannot be encrypted: no master key is configured here, and none is "
+                                        "generated outside the user's own session: " + _KEY_HELP)
         self._generate(self.key_file)
         return self._files()[0]
 
@@ -529,8 +539,21 @@ class KeyRing:
 
 _KEY_HELP = (
     "import the key with 'cottoncandy key import FILE', set CC_ENCRYPTION_MASTER_KEY (or "
-    "CC_ENCRYPTION_PASSPHRASE), or pass key= to get_encrypted_interface"
+    "CC_ENCRYPTION_PASSPHRASE), or pass key= to get_encrypted_interface; on a dask cluster, hand the "
+    "client's keys to the workers with cc.distributed.setup(client, cci)"
 )
+
+
+def _in_dask_worker() -> bool:
+    """Whether this code runs in a dask.distributed task (checked without importing distributed)."""
+    distributed = sys.modules.get("distributed")
+    if distributed is None:
+        return False
+    try:
+        distributed.get_worker()
+    except ValueError:
+        return False
+    return True
 
 
 def _setting(config: Any, key: str) -> str:

@@ -31,5 +31,6 @@ def cc_register_settings(register: Register) -> None:
     for key in ("master_key", "passphrase", "key_file", "key"):  # key: cottoncandy 0.3's AES key
         register("encryption", key)
     register("encryption", "scrypt_log_n", "int", minimum=10, maximum=30)
+    register("encryption", "generate_key", "bool")
     register("encryption", "scrypt_max_factor", "float", minimum=1)
     register("encryption", "method", "choice", choices=("AES", "RSA", "False"))  # cottoncandy 0.3's

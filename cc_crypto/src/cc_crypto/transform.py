@@ -87,6 +87,11 @@ class AesGcmTransform(Transform):
         """The master key new objects are encrypted with (generated into the key file if needed)."""
         return self.keyring.encryption_key()
 
+    def worker_options(self) -> dict[str, Any]:
+        """Every key of the key ring, the encrypting one first (generated here if there is none yet)."""
+        self.encryption_key()
+        return {"key": self.keyring.keys()}
+
     def encoded_size(self, size: int) -> int:
         """Header plus, per segment, its plaintext and a 16-byte tag (at least one segment)."""
         segments = max(1, -(-size // self.segment_size))
