@@ -193,10 +193,31 @@ def test_migrate_rewrites_version_1_objects(make_interface, backend_name, monkey
     assert encrypted.backend.get("old")[8] == 2
     assert encrypted.download_object("old") == bytes(i % 251 for i in range(V1["plaintext_size"]))
     forge(encrypted, "new2", take_from="old")
-    with pytest.raises(IntegrityError, match="sealed for 'old'"):
+    with pytest.raises(IntegrityError, match="sealed for '[^']*/old'"):
         encrypted.download_object("new2")
 
 
 def test_new_objects_are_version_2(encrypted):
     encrypted.upload_object("x", b"abc")
     assert encrypted.backend.get("x")[:PREFIX_SIZE][8] == 2
+
+
+def test_rebind_binds_copies_made_without_the_key(make_interface, backend_name, monkeypatch, capsys):
+    if backend_name != "local":
+        pytest.skip("the command line opens stores by their path")
+    from cc_core.cli import main
+
+    key = bytes(range(32))
+    monkeypatch.setenv("CC_ENCRYPTION_MASTER_KEY", base64.b64encode(key).decode())
+    encrypted, plain = make_interface(key=key), make_interface(encrypted=False)
+    encrypted.upload_raw_array("a", ARRAY)
+    plain.cp("a", "copies/a")
+    forge(encrypted, "copies/b", setter("shape", "[1000]"), take_from="a")  # edited: never rebound
+    with pytest.raises(IntegrityError, match="sealed for"):
+        encrypted.download_raw_array("copies/a")
+    assert main(["key", "rebind", encrypted.backend.path + "/copies"]) == 1
+    output = capsys.readouterr()
+    assert "rebound" in output.out and "store/a')" in output.out and "copies/b" in output.err
+    np.testing.assert_array_equal(encrypted.download_raw_array("copies/a"), ARRAY)
+    with pytest.raises(IntegrityError):
+        encrypted.download_raw_array("copies/b")

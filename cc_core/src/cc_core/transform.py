@@ -40,8 +40,9 @@ class ObjectPlace:
     Attributes
     ----------
     bucket : str
-        The bucket of a backend that has buckets (S3, memory); ``""`` for the others and for local
-        root folders, which may be moved or mounted elsewhere without their objects changing.
+        The bucket of a backend that has buckets (S3, memory), the absolute path of a local root
+        folder; ``""`` for backends without buckets. ``str(place)`` (``bucket/name``) is the same
+        for every way of opening the store (a local folder opened as the root, or its parent).
     name : str
         The object's name in the bucket.
     location : str
@@ -57,9 +58,11 @@ class ObjectPlace:
     def of(cls, backend: Any, name: str) -> "ObjectPlace":
         """The place of ``name`` on ``backend`` (a :class:`cc_core.backend.Backend`)."""
         store = backend.describe().rstrip("/")
-        # a local root folder is a path, which changes when the folder is moved or mounted elsewhere
-        has_buckets = backend.capabilities.buckets and backend.bucket and not store.startswith("file://")
-        return cls(str(backend.bucket) if has_buckets else "", name, f"{store}/{name}")
+        if store.startswith("file://"):  # a local root: its absolute path, whichever folder was opened as root
+            bucket = store[len("file://"):]
+        else:
+            bucket = str(backend.bucket) if backend.capabilities.buckets and backend.bucket else ""
+        return cls(bucket, name, f"{store}/{name}")
 
     def __str__(self) -> str:
         return f"{self.bucket}/{self.name}" if self.bucket else self.name

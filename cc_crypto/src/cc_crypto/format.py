@@ -185,8 +185,9 @@ def build_header(key: WrappingKey, data_key: bytes, segment_size: int, nonce_pre
 
 
 def name_tag(name_key: bytes, place: Any, mac: bytes) -> str:
-    """The ``cc-name-tag`` of an object at ``place`` (bucket, name) whose header MAC is ``mac``."""
-    return hmac.new(name_key, _field(place.bucket) + _field(place.name) + mac, hashlib.sha256).hexdigest()
+    """The ``cc-name-tag`` of an object at ``place`` whose header MAC is ``mac``: over ``str(place)``,
+    ``bucket/name`` (``name`` without buckets, ``/root/path/name`` on a local disk)."""
+    return hmac.new(name_key, _field(str(place)) + mac, hashlib.sha256).hexdigest()
 
 
 def sealed_for(place: Any) -> dict[str, str]:
