@@ -227,6 +227,16 @@ class S3Backend(Backend):
         target.copy_from(self._require_bucket(source_bucket), source.name, self._write_args(None),
                          known_size=source.size)
 
+    def copy_with_metadata(self, source: ObjectInfo, destination: str, metadata: Mapping[str, str], *,
+                           source_bucket: str | None = None) -> None:
+        """Server-side copy of the version ``source`` describes (its ETag) with new ``metadata``."""
+        target = self._object(destination)
+        extra = {**self._write_args(None), "Metadata": encode_metadata(metadata, where=target.url)}
+        if source.version is None:
+            source = self._in_bucket(self._require_bucket(source_bucket)).head(source.name)
+        target.copy_replacing_metadata(self._require_bucket(source_bucket), source.name, source.size,
+                                       str(source.version), extra)
+
     def delete_many(self, names: Iterable[str]) -> None:
         """Delete in batches of 1,000 keys (S3's limit per request), batches in parallel."""
         bucket = self._require_bucket()

@@ -456,6 +456,15 @@ class S3Object:
         with self._translated("copy"):
             self._copy(copy_source, head, extra, directive="COPY")
 
+    def copy_replacing_metadata(self, source_bucket: str, source_key: str, size: int, etag: str,
+                                extra: Mapping[str, Any]) -> None:
+        """Server-side copy of the version ``etag`` of ``source_bucket/source_key`` (``size`` bytes)
+        here, with the metadata in ``extra["Metadata"]`` instead of the source's: one CopyObject up to
+        ``max_put_size``, a multipart copy above; no byte passes through the client."""
+        with self._translated("copy"):
+            self._copy({"Bucket": source_bucket, "Key": source_key}, {"ContentLength": size, "ETag": etag},
+                       extra, directive="REPLACE")
+
     def _copy(self, copy_source: dict[str, str], head: Mapping[str, Any], extra: Mapping[str, Any], *,
               directive: str) -> str | None:
         """Server-side copy of the version ``head`` describes; ``directive`` REPLACE takes the

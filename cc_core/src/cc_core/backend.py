@@ -205,6 +205,19 @@ class Backend(ABC):
         """
         self.copy(source.name, destination, source_bucket=source_bucket)
 
+    def copy_with_metadata(self, source: ObjectInfo, destination: str, metadata: Mapping[str, str], *,
+                           source_bucket: str | None = None) -> None:
+        """Copy the bytes of ``source`` (as :meth:`head` described it) to ``destination`` with ``metadata``
+        instead of the source's: the copy an encrypted interface makes to re-seal an object for its
+        new name. ``destination`` may be ``source.name`` (the object's metadata is replaced).
+
+        Copy only the version ``source`` describes (refuse with
+        :class:`cc_core.errors.ObjectChangedError` if it was replaced), server-side where the store
+        allows (S3: CopyObject with ``MetadataDirective=REPLACE``). The default raises
+        :class:`UnsupportedOperationError`: the caller then streams the bytes through the client.
+        """
+        raise UnsupportedOperationError(f"The {self.name} backend cannot replace metadata in a copy")
+
     def close(self) -> None:
         """Release connections and threads."""
 

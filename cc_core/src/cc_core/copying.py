@@ -14,22 +14,33 @@ Every copy follows one plan, so that nothing is lost whatever the names:
    and refused before anything is written.
 4. The objects are copied in parallel, on up to ``[basic] threads`` threads: server-side (one
    request per object where the backend allows it) within a backend, streamed between backends.
+
+An interface whose transforms bind objects to their names (encryption) passes ``rebind``: each
+object's metadata is then read (one HEAD, and what ``rebind`` reads: an encryption header) and the copy gets the metadata ``rebind`` returns, in a
+server-side copy that replaces the metadata (:meth:`Backend.copy_with_metadata`; streamed where the
+backend cannot), so the bytes still do not pass through the client.
 """
 
 from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from . import names
 from .backend import Backend, ObjectInfo
-from .errors import CottonCandyError, ObjectExistsError, ObjectNotFoundError
+from .errors import CottonCandyError, ObjectExistsError, ObjectNotFoundError, UnsupportedOperationError
 from .parallel import bounded_map
 from .payload import Payload
 from .pipeline import StreamSource
 from .progress import NO_PROGRESS, Progress
 from .progressbar import ShareOfTotal
+from .transform import ObjectPlace
+
+#: ``rebind(metadata, source, destination, read)``: the metadata of a copy, or None to keep the
+#: source's; ``read(start, stop)`` gives the source's stored bytes (:meth:`cc_core.pipeline.Pipeline.rebind`).
+Rebind = Callable[[Mapping[str, str], ObjectPlace, ObjectPlace, Callable[[int, int], bytes]], "dict[str, str] | None"]
 
 #: Threads for a folder copy when the backend has no settings (``[basic] threads`` otherwise).
 DEFAULT_THREADS = 4
@@ -92,7 +103,7 @@ def select(place: Place) -> Selection:
 
 
 def copy(selection: Selection, destination: Place, *, overwrite: bool = False,
-         progress: Progress = NO_PROGRESS) -> list[str]:
+         progress: Progress = NO_PROGRESS, rebind: Rebind | None = None) -> list[str]:
     """Copy the selected objects to ``destination``, keeping their metadata.
 
     Parameters
@@ -106,6 +117,9 @@ def copy(selection: Selection, destination: Place, *, overwrite: bool = False,
         anything is written.
     progress : Progress
         Told the total size of the objects, and each object's bytes once it is copied.
+    rebind : callable, optional
+        ``rebind(metadata, source, destination)`` gives a copy new metadata (see the module's
+        docstring); None copies the metadata as it is.
 
     Returns
     -------
@@ -121,12 +135,12 @@ def copy(selection: Selection, destination: Place, *, overwrite: bool = False,
     ObjectExistsError
         A destination name exists and ``overwrite`` is False.
     """
-    pairs, _ = _copy_selection(selection, destination, overwrite, progress, "copy")
+    pairs, _ = _copy_selection(selection, destination, overwrite, progress, "copy", rebind)
     return [target for _, target in pairs]
 
 
 def move(selection: Selection, destination: Place, *, overwrite: bool = False,
-         progress: Progress = NO_PROGRESS) -> list[str]:
+         progress: Progress = NO_PROGRESS, rebind: Rebind | None = None) -> list[str]:
     """Copy the selected objects (see :func:`copy`), then delete exactly those sources.
 
     Nothing is deleted unless every copy succeeded; objects that appeared under the source after
@@ -137,7 +151,7 @@ def move(selection: Selection, destination: Place, *, overwrite: bool = False,
     list of str
         The names written.
     """
-    pairs, copied = _copy_selection(selection, destination, overwrite, progress, "move")
+    pairs, copied = _copy_selection(selection, destination, overwrite, progress, "move", rebind)
     selection.place.backend.delete_many([info.name for info, _ in copied])
     return [target for _, target in pairs]
 
@@ -182,7 +196,7 @@ def remove(selection: Selection, *, recursive: bool) -> list[str]:
 
 # -- the plan ------------------------------------------------------------------------------------
 def _copy_selection(selection: Selection, destination: Place, overwrite: bool, progress: Progress,
-                    verb: str) -> tuple[list[tuple[ObjectInfo, str]], list[tuple[ObjectInfo, str]]]:
+                    verb: str, rebind: Rebind | None = None) -> tuple[list[tuple[ObjectInfo, str]], list[tuple[ObjectInfo, str]]]:
     """Plan, check and run the copies of a copy or move.
 
     Returns every (source object, destination name) pair, and those that were copied: all but
@@ -193,7 +207,7 @@ def _copy_selection(selection: Selection, destination: Place, overwrite: bool, p
     work = [(info, target) for info, target in pairs if source.location(info.name) != destination.location(target)]
     if work and not overwrite:
         _refuse_existing(destination, [target for _, target in work])
-    _copy_all(source, destination, work, progress)
+    _copy_all(source, destination, work, progress, rebind)
     return pairs, work
 
 
@@ -249,7 +263,8 @@ def _some(shown: list[str]) -> str:
 
 
 # -- the copies ----------------------------------------------------------------------------------
-def _copy_all(source: Place, destination: Place, pairs: list[tuple[ObjectInfo, str]], progress: Progress) -> None:
+def _copy_all(source: Place, destination: Place, pairs: list[tuple[ObjectInfo, str]], progress: Progress,
+              rebind: Rebind | None = None) -> None:
     """Copy every pair, in parallel; a failure stops the copies not yet started and is raised."""
     progress.set_size(sum(info.size for info, _ in pairs))
     server_side = source.backend.name == destination.backend.name
@@ -258,7 +273,9 @@ def _copy_all(source: Place, destination: Place, pairs: list[tuple[ObjectInfo, s
     def copy_one(pair: tuple[ObjectInfo, str]) -> None:
         info, target = pair
         share = ShareOfTotal(progress, info.size)
-        if server_side:
+        if rebind is not None:
+            _copy_rebound(source, destination, info.name, target, share, rebind, server_side, other_bucket)
+        elif server_side:
             destination.backend.copy_listed(info, target, source_bucket=other_bucket)
         else:
             _stream(source.backend, info.name, destination.backend, target, share)
@@ -270,11 +287,38 @@ def _copy_all(source: Place, destination: Place, pairs: list[tuple[ObjectInfo, s
         pass
 
 
-def _stream(source: Backend, name: str, destination: Backend, target: str, progress: Progress) -> None:
-    """Copy the stored bytes and metadata of one object between two backends, not decoded."""
+def _copy_rebound(source: Place, destination: Place, name: str, target: str, progress: Progress,
+                  rebind: Rebind, server_side: bool, other_bucket: str | None) -> None:
+    """Copy one object with the metadata ``rebind`` gives it: server-side where the backend can."""
+    info = source.backend.head(name)  # the metadata and version: listings do not carry them
+    version = {} if info.version is None else {"version": info.version}
+
+    def read(start: int, stop: int) -> bytes:  # clipped to the object, as a slice is
+        stop = min(stop, info.size)
+        if stop <= start:
+            return b""
+        return b"".join(bytes(c) for c in source.backend.iter_chunks(name, byte_range=(start, stop), **version))
+
+    metadata = rebind(info.metadata, ObjectPlace.of(source.backend, name), ObjectPlace.of(destination.backend, target),
+                      read)
+    if metadata is None and server_side:
+        destination.backend.copy_listed(info, target, source_bucket=other_bucket)
+        return
+    if server_side:
+        try:
+            destination.backend.copy_with_metadata(info, target, metadata or info.metadata, source_bucket=other_bucket)
+            return
+        except UnsupportedOperationError:
+            pass
+    _stream(source.backend, name, destination.backend, target, progress, info, metadata)
+
+
+def _stream(source: Backend, name: str, destination: Backend, target: str, progress: Progress,
+            info: ObjectInfo | None = None, metadata: Mapping[str, str] | None = None) -> None:
+    """Copy the stored bytes and metadata (or ``metadata``) of one object between two backends, not decoded."""
     from .interface import _SourceReader  # the interface's reader of a source; it imports this module
 
-    info = source.head(name)  # the metadata: listings do not carry it
+    info = info or source.head(name)  # the metadata: listings do not carry it
     chunks = iter(source.iter_chunks(name, progress=progress))
     with io.BufferedReader(_SourceReader(StreamSource(name, chunks)), 1 << 20) as stream:  # type: ignore[arg-type]
-        destination.put(target, Payload(stream=stream, size=info.size), info.metadata)
+        destination.put(target, Payload(stream=stream, size=info.size), metadata or info.metadata)

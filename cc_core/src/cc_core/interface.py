@@ -773,7 +773,7 @@ class CCInterface:
             The destination is inside the source folder.
         """
         return copying.copy(self._selection(source_name, source_bucket), self._place(dest_name, dest_bucket),
-                            overwrite=overwrite)
+                            overwrite=overwrite, rebind=self._rebind())
 
     def mv(self, source_name: str, dest_name: str, source_bucket: str | None = None, dest_bucket: str | None = None, overwrite: bool = False) -> list[str]:
         """Move an object or a folder: :meth:`cp`, then delete the objects copied.
@@ -783,7 +783,7 @@ class CCInterface:
         Parameters, returns and errors as :meth:`cp`.
         """
         return copying.move(self._selection(source_name, source_bucket), self._place(dest_name, dest_bucket),
-                            overwrite=overwrite)
+                            overwrite=overwrite, rebind=self._rebind())
 
     def rm(self, object_name: str, recursive: bool = False, delete: bool = True) -> list[str]:
         """Remove an object, or with ``recursive=True`` everything under a folder.
@@ -811,6 +811,10 @@ class CCInterface:
             The name is a folder, and ``recursive`` is False.
         """
         return copying.remove(self._selection(object_name), recursive=recursive)
+
+    def _rebind(self) -> copying.Rebind | None:
+        """What re-seals copies for their new names (encrypted interfaces), else None."""
+        return self.pipeline.rebind if self.pipeline.binds_places else None
 
     def _place(self, name: str, bucket_name: str | None = None) -> copying.Place:
         backend, key, _ = self._locate(name, bucket_name)

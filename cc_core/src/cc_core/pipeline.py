@@ -10,7 +10,7 @@ intermediate copy); otherwise the backend's chunks stream back through the chain
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -28,6 +28,7 @@ from .integrity import (
 )
 from .metadata import (
     CODEC_KEY,
+    DIGEST_KEY,
     LEGACY_COMPRESSION_KEY,
     TRANSFORMS_KEY,
     chain_names,
@@ -37,7 +38,7 @@ from .metadata import (
 from .parallel import PREFETCH_FROM, prefetched
 from .payload import Payload
 from .progress import NO_PROGRESS, Progress
-from .transform import COMPRESSION, ENCRYPTION, DecodeReader, Transform
+from .transform import COMPRESSION, ENCRYPTION, DecodeReader, ObjectPlace, Transform
 
 TransformSpec = None | bool | str | Sequence[str]
 
@@ -325,6 +326,7 @@ class Pipeline:
         if codec == "raw":
             metadata[LEGACY_COMPRESSION_KEY] = legacy_compression(chain, metadata.get("order", "C"))
         metadata.update(user_metadata)
+        chain = [transform.for_writing(metadata, ObjectPlace.of(backend, name)) for transform in chain]
         limit = backend.capabilities.metadata_limit
         if limit is not None and metadata_size(metadata) + CHECKSUM_METADATA_SIZE > limit:
             raise MetadataError(
@@ -375,6 +377,7 @@ class Pipeline:
             raise MetadataError(
                 f"Object {info.name!r} was written with transform chain {names}, and {exc}"
             ) from None
+        chain = [transform.for_reading(info.metadata, ObjectPlace.of(backend, info.name)) for transform in chain]
         progress.set_size(info.size)
         stored = Verifier(info.name, info.metadata, info.size).chunks(backend.iter_chunks(
             info.name, chunk_size=DECODE_CHUNK_SIZE, progress=progress, **_version_option(info)))
@@ -387,6 +390,32 @@ class Pipeline:
         if not chain:
             source.size = info.size
         return source
+
+    # -- copying -------------------------------------------------------------------------------
+    @property
+    def binds_places(self) -> bool:
+        """Whether a transform this interface always applies gives copies new metadata (:meth:`rebind`)."""
+        return any(self.transform(name).binds_places for name in self.always)
+
+    def rebind(self, metadata: Mapping[str, str], source: ObjectPlace, destination: ObjectPlace,
+               read: Callable[[int, int], bytes]) -> dict[str, str] | None:
+        """The metadata of a copy from ``source`` to ``destination``, or None to keep ``metadata``.
+
+        Asks each always-applied transform of the object's stored chain
+        (:meth:`cc_core.transform.Transform.rebind`; ``read(start, stop)``: the source's stored
+        bytes); a changed metadata gets a new ``cc-digest``.
+        """
+        written = {name.strip().lower() for name in chain_names(metadata)}
+        rebound: dict[str, str] | None = None
+        for name in self.always:
+            transform = self.transform(name)
+            if transform.binds_places and transform.name in written:
+                rebound = transform.rebind(rebound or metadata, source, destination, read) or rebound
+        if rebound is None:
+            return None
+        rebound = {key: value for key, value in rebound.items() if key.lower() != DIGEST_KEY}
+        seal(rebound)
+        return rebound
 
     def _check_always(self, name: str, names: Sequence[str]) -> None:
         """Refuse an object that was stored without a transform this interface always applies."""

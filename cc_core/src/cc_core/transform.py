@@ -8,12 +8,19 @@ then encryption) and in reverse on download; the chain's names are stored with t
 A transform whose format allows it returns a :class:`DecodeReader` from ``decode``: the pipeline
 then has it write the decoded bytes straight into the codec's buffer (an array's own memory), so
 a download through the chain writes every byte once.
+
+A transform may depend on the object it runs for: :meth:`Transform.for_writing` and
+:meth:`Transform.for_reading` give it the object's metadata and place before its bytes pass, and
+:meth:`Transform.rebind` lets it re-seal a copy for its new place (an encryption transform that
+authenticates what decides the value, and the name, uses all three). Transforms that do not care
+inherit defaults that return themselves, and copies keep their metadata.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -24,6 +31,41 @@ from .payload import Buffer
 COMPRESSION = "compression"
 ENCRYPTION = "encryption"
 OTHER = "other"
+
+
+@dataclass(frozen=True)
+class ObjectPlace:
+    """Where an object is, as a transform that binds objects to their place sees it.
+
+    Attributes
+    ----------
+    bucket : str
+        The bucket of a backend that has buckets (S3, memory), the absolute path of a local root
+        folder; ``""`` for backends without buckets. ``str(place)`` (``bucket/name``) is the same
+        for every way of opening the store (a local folder opened as the root, or its parent).
+    name : str
+        The object's name in the bucket.
+    location : str
+        The object as a command-line target (``s3://bucket/name``, ``file:///root/name``), for
+        messages; not part of the place.
+    """
+
+    bucket: str
+    name: str
+    location: str = field(default="", compare=False)
+
+    @classmethod
+    def of(cls, backend: Any, name: str) -> "ObjectPlace":
+        """The place of ``name`` on ``backend`` (a :class:`cc_core.backend.Backend`)."""
+        store = backend.describe().rstrip("/")
+        if store.startswith("file://"):  # a local root: its absolute path, whichever folder was opened as root
+            bucket = store[len("file://"):]
+        else:
+            bucket = str(backend.bucket) if backend.capabilities.buckets and backend.bucket else ""
+        return cls(bucket, name, f"{store}/{name}")
+
+    def __str__(self) -> str:
+        return f"{self.bucket}/{self.name}" if self.bucket else self.name
 
 
 class Transform(ABC):
@@ -47,6 +89,9 @@ class Transform(ABC):
     kind: ClassVar[str] = OTHER
     aliases: ClassVar[tuple[str, ...]] = ()
     legacy_name: ClassVar[str | None] = None
+    #: Whether :meth:`rebind` gives copies new metadata: copies then read each object's metadata
+    #: first (one HEAD per object). An instance may turn it off (a setting).
+    binds_places: bool = False
 
     @classmethod
     def from_config(cls, config: Any, **options: Any) -> "Transform":
@@ -63,6 +108,38 @@ class Transform(ABC):
 
         A transform that knows it lets the pipeline stream its output to the backend as a sized
         stream instead of holding the whole encoded object in memory.
+        """
+        return None
+
+    def for_writing(self, metadata: MutableMapping[str, str], place: ObjectPlace) -> "Transform":
+        """The transform that encodes one object, stored at ``place`` with ``metadata``.
+
+        The pipeline calls it once per object before any byte is encoded, in chain order, with the
+        metadata as it will be stored: codec, chain, the codec's fields, user metadata; only
+        ``cc-checksum`` and ``cc-digest`` are added after. The transform may add keys of its own
+        (``cc-*``) to ``metadata``. The default returns ``self``.
+        """
+        return self
+
+    def for_reading(self, metadata: Mapping[str, str], place: ObjectPlace) -> "Transform":
+        """The transform that decodes one object, found at ``place`` with ``metadata`` (as stored).
+
+        The pipeline calls it once per object before decoding. A transform that authenticated the
+        metadata or the place when writing checks them in ``decode``, before it yields a byte.
+        The default returns ``self``.
+        """
+        return self
+
+    def rebind(self, metadata: Mapping[str, str], source: ObjectPlace, destination: ObjectPlace,
+               read: Callable[[int, int], bytes]) -> dict[str, str] | None:
+        """The metadata a copy of the object at ``source`` gets at ``destination``, or None to keep it.
+
+        Called by :func:`cc_core.copying.copy` (and ``move``) for the transforms an interface always
+        applies, when :attr:`binds_places` is set, with the source object's stored metadata;
+        ``read(start, stop)`` returns a range of its stored bytes (a header), one request each. A new
+        mapping makes the copy a server-side copy that replaces the metadata (no bytes move where
+        the backend can, see :meth:`cc_core.backend.Backend.copy_with_metadata`); the pipeline then
+        records a new ``cc-digest``. The default keeps the metadata.
         """
         return None
 

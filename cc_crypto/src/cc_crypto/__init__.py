@@ -14,7 +14,8 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "AesGcmTransform": "transform", "read_range": "transform",
+    "AesGcmTransform": "transform", "read_range": "transform", "seal_of": "transform", "pin": "transform",
+    "UnauthenticatedMetadataWarning": "transform", "NameBindingError": "errors",
     "KeyRing": "keys", "MasterKey": "keys", "SymmetricKey": "keys", "RsaKey": "keys",
     "PassphraseKey": "keys", "ScryptCost": "keys", "parse_key": "keys", "MasterKeyCreatedWarning": "keys",
     "DecryptionError": "errors", "KeyMismatchError": "errors", "MasterKeyError": "errors",

@@ -1,5 +1,6 @@
-"""``cottoncandy key ...``: show, generate, export and import the encryption master key, and
-migrate cottoncandy 0.3's encrypted objects to the current format.
+"""``cottoncandy key ...``: show, generate, export and import the encryption master key, migrate
+cottoncandy 0.3's and format version 1's encrypted objects to the current format, and bind objects
+copied without the key to their new names.
 
 No command ever overwrites a key file: losing a master key loses every object encrypted with it.
 """
@@ -135,7 +136,7 @@ def command_migrate(arguments: argparse.Namespace) -> int:
     from cc_core.targets import TargetResolver
 
     from .legacy03 import TRANSFORM_NAME, Legacy03Pipeline, is_03_object
-    from .migrate import migrate_object
+    from .migrate import format_version, migrate_object, migrate_v1_object
     from .transform import AesGcmTransform
 
     settings = load_config()
@@ -147,19 +148,24 @@ def command_migrate(arguments: argparse.Namespace) -> int:
         pipeline.configure_transform(TRANSFORM_NAME, method="RSA" if arguments.rsa_key else "AES",
                                      key=arguments.rsa_key)
         keys = pipeline.reader.keys
-        if target.is_object():
-            objects = [interface.backend.head(target.key)]
-        else:
-            prefix = target.key + "/" if target.key else ""
-            # listings may omit metadata: each object is recognised by its own head
-            objects = [interface.backend.head(e.name) for e in interface.backend.list(prefix) if isinstance(e, ObjectInfo)]
+        objects = _objects(target)
         records = []
         for info in objects:
             record = {"name": target.show(info.name), "status": "skipped", "method": None, "transforms": None,
                       "error": None}
             records.append(record)
             if not is_03_object(info.metadata):
-                record["error"] = "not a 0.3 object: written by this version"
+                try:
+                    version = format_version(interface.backend, info)
+                    if version != 1:
+                        record["error"] = "written in the current format" if version else "not encrypted by 0.3 nor in format 1"
+                        continue
+                    record["method"] = "format 1"
+                    record["transforms"] = migrate_v1_object(pipeline, interface.backend, info, dry_run=arguments.dry_run)
+                except CottonCandyError as exc:
+                    record["status"], record["error"] = "failed", str(exc)
+                    continue
+                record["status"] = "would migrate" if arguments.dry_run else "migrated"
                 continue
             record["method"] = keys.method_of(info.metadata)
             if not keys.can_read(info.metadata):
@@ -184,13 +190,59 @@ def command_migrate(arguments: argparse.Namespace) -> int:
             elif record["status"] == "skipped":
                 print(f"skipped   {record['name']} ({record['error']})")
             else:
-                print(f"{record['status']}  {record['name']} (0.3 {record['method']} -> {record['transforms']})")
+                origin = record["method"] if record["method"] == "format 1" else f"0.3 {record['method']}"
+                print(f"{record['status']}  {record['name']} ({origin} -> {record['transforms']})")
         done_word = "would be migrated" if arguments.dry_run else "migrated"
         print(f"{counts['would migrate'] if arguments.dry_run else counts['migrated']} {done_word}, "
               f"{counts['skipped']} skipped, {counts['failed']} failed"
               + (" (left as they were: a plain object of cottoncandy 0.4 fails too, it was never encrypted)"
                  if counts["failed"] else ""))
     return 1 if counts["failed"] else 0
+
+
+def _objects(target: Any) -> list[ObjectInfo]:
+    """The object a target names, or every object under it, each with its metadata (one HEAD each)."""
+    backend = target.interface.backend
+    if target.is_object():
+        return [backend.head(target.key)]
+    prefix = target.key + "/" if target.key else ""
+    # listings may omit metadata: each object is recognised by its own head
+    return [backend.head(e.name) for e in backend.list(prefix) if isinstance(e, ObjectInfo)]
+
+
+def command_rebind(arguments: argparse.Namespace) -> int:
+    """Bind the encrypted objects under a target to the names they have now; report each one."""
+    from cc_core.targets import TargetResolver
+
+    from .migrate import rebind_object
+    from .transform import AesGcmTransform
+
+    settings = load_config()
+    resolver = TargetResolver(settings, verbose=False, endpoint_url=arguments.endpoint_url)
+    failed = done = 0
+    try:
+        target = resolver.open(arguments.target)
+        transform = AesGcmTransform.from_config(settings)
+        for info in _objects(target):
+            shown = target.show(info.name)
+            if AesGcmTransform.name not in (n.strip().lower() for n in info.metadata.get("cc-transforms", "").split(",")):
+                print(f"skipped   {shown} (not encrypted with aes-gcm)")
+                continue
+            try:
+                was = rebind_object(transform, target.interface.backend, info, dry_run=arguments.dry_run)
+            except CottonCandyError as exc:
+                failed += 1
+                print(f"FAILED    {shown}: {exc}", file=sys.stderr)
+                continue
+            if was is None:
+                print(f"skipped   {shown} (bound to this name already, or not name-bound)")
+            else:
+                done += 1
+                print(f"{'would rebind' if arguments.dry_run else 'rebound'}  {shown} (was sealed for {was!r})")
+    finally:
+        resolver.close()
+    print(f"{done} {'would be rebound' if arguments.dry_run else 'rebound'}, {failed} failed")
+    return 1 if failed else 0
 
 
 def _missing_key_advice(method: str) -> str:
@@ -201,7 +253,7 @@ def _missing_key_advice(method: str) -> str:
 
 def add_commands(subparsers: Any) -> None:
     """Add ``cottoncandy key`` and its subcommands."""
-    key = subparsers.add_parser("key", help="encryption master key: show its id, generate, export, import; migrate 0.3 objects")
+    key = subparsers.add_parser("key", help="encryption master key: show its id, generate, export, import; migrate older objects, rebind copied ones")
     commands = key.add_subparsers(dest="key_command", metavar="KEY_COMMAND")
     key.set_defaults(handler=lambda arguments: (key.print_help(), 2)[1])
 
@@ -235,3 +287,14 @@ def add_commands(subparsers: Any) -> None:
     migrate.add_argument("--endpoint-url", metavar="URL", help="S3-compatible server (default: [login] endpoint_url)")
     migrate.add_argument("--json", action="store_true", help="print JSON for scripts")
     migrate.set_defaults(handler=command_migrate)
+
+    rebind = commands.add_parser(
+        "rebind", help="bind encrypted objects copied without the key (another tool, a plain interface) to their new names",
+        description="Objects are bound to their bucket and name: a copy made without the key is refused on reading. "
+                    "Rebind the objects under TARGET to the names they have now, if you trust them: each object's "
+                    "metadata must still authenticate under your master key; only its name tag is replaced, with a "
+                    "server-side copy onto itself (no data transfer on S3).")
+    rebind.add_argument("target", metavar="TARGET", help="an object or folder: s3://bucket/prefix, a local path, ...")
+    rebind.add_argument("--dry-run", action="store_true", help="check and report, change nothing")
+    rebind.add_argument("--endpoint-url", metavar="URL", help="S3-compatible server (default: [login] endpoint_url)")
+    rebind.set_defaults(handler=command_rebind)

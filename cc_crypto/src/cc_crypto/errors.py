@@ -29,6 +29,10 @@ class DecryptionError(_AboutAnObject, IntegrityError):
     """An encrypted object does not decrypt: damaged, truncated, extended or reordered bytes."""
 
 
+class NameBindingError(DecryptionError):
+    """A name-bound object is read at another name than the one it was sealed for (or its tag is gone)."""
+
+
 class UnsupportedFormatError(DecryptionError):
     """The object's header names a format version or algorithm this cc-crypto does not read."""
 

@@ -33,4 +33,5 @@ def cc_register_settings(register: Register) -> None:
     register("encryption", "scrypt_log_n", "int", minimum=10, maximum=30)
     register("encryption", "generate_key", "bool")
     register("encryption", "scrypt_max_factor", "float", minimum=1)
+    register("encryption", "bind_names", "bool")  # FORMAT.md, "Name binding"
     register("encryption", "method", "choice", choices=("AES", "RSA", "False"))  # cottoncandy 0.3's

@@ -385,15 +385,25 @@ class LocalBackend(Backend):
     # -- copying and deleting --------------------------------------------------------------------
     def copy(self, source: str, destination: str, *, source_bucket: str | None = None) -> None:
         self._path(destination)  # a name the layout cannot hold is refused before anything is read
-        backend = self
-        if source_bucket is not None:
-            source_root = Path(source_bucket).expanduser().resolve()
-            if not source_root.is_dir():  # a source bucket is read, never created
-                raise ObjectNotFoundError(source, f"file://{source_root}")
-            backend = LocalBackend(str(source_root), settings=self.settings)
+        backend = self._source_backend(source, source_bucket)
         info = backend.head(source)
         with backend._open_data(source, info.version) as file:
             self.put(destination, Payload(stream=file, size=info.size), info.metadata)
+
+    def copy_with_metadata(self, source: ObjectInfo, destination: str, metadata: Mapping[str, str], *,
+                           source_bucket: str | None = None) -> None:
+        self._path(destination)
+        backend = self._source_backend(source.name, source_bucket)
+        with backend._open_data(source.name, source.version) as file:
+            self.put(destination, Payload(stream=file, size=source.size), metadata)
+
+    def _source_backend(self, source: str, source_bucket: str | None) -> "LocalBackend":
+        if source_bucket is None:
+            return self
+        source_root = Path(source_bucket).expanduser().resolve()
+        if not source_root.is_dir():  # a source bucket is read, never created
+            raise ObjectNotFoundError(source, f"file://{source_root}")
+        return LocalBackend(str(source_root), settings=self.settings)
 
     def delete_many(self, names: Iterable[str]) -> None:
         for name in names:

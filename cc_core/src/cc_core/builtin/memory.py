@@ -112,6 +112,12 @@ class MemoryBackend(Backend):
         with _lock:
             self._objects()[destination] = (data, dict(metadata), datetime.now(timezone.utc))
 
+    def copy_with_metadata(self, source: ObjectInfo, destination: str, metadata: Mapping[str, str], *,
+                           source_bucket: str | None = None) -> None:
+        data = self._entry(source.name, source_bucket)[0]
+        with _lock:
+            self._objects()[destination] = (data, dict(metadata), datetime.now(timezone.utc))
+
     def delete_many(self, names: Iterable[str]) -> None:
         with _lock:
             objects = self._objects()
