@@ -356,8 +356,10 @@ class Dataset:
         if block.size:
             row_bytes = math.prod(self.shape[1:]) * self.dtype.itemsize
             target = writable_bytes(block)
-            count = self._interface.backend.get_into(self.name, target, offset=start * row_bytes)
-            if count != len(target):
+            interface = self._interface
+            store, name, _ = interface._locate(self.name)
+            read = interface.pipeline.read_range(store, name, start * row_bytes, into=target)
+            if len(read) != len(target):
                 raise IntegrityError(f"Object {self.name!r} is shorter than its metadata describes")
         return block
 

@@ -24,19 +24,16 @@ import numpy as np
 from .backend import Backend, ObjectInfo, Prefix
 from .codec import Encoded, LayoutCodec, ObjectCodec
 from .config import Config, is_secret, load_config
-from .errors import (CottonCandyError, IntegrityError, InvalidNameError, MetadataError, ObjectChangedError,
+from .errors import (CottonCandyError, InvalidNameError, MetadataError,
                      ObjectExistsError, ObjectNotFoundError)
 from .metadata import CODEC_KEY, PICKLE_CODEC, RESERVED_PREFIX, codec_name, user_metadata
 from . import copying, names
 from .patterns import has_magic, literal_prefix, matches
 from .payload import Payload
-from .pipeline import Pipeline, TransformSpec
+from .pipeline import Pipeline, SourceReader, TransformSpec
 from .plugins import PluginManager, get_plugin_manager
 from .progress import NO_PROGRESS, Progress
 from .progressbar import ShareOfTotal, automatic_progress, progress_for
-
-
-_READ_ATTEMPTS = 5
 
 
 class CloudStream:
@@ -45,22 +42,6 @@ class CloudStream:
     def __init__(self, content: BinaryIO, metadata: Mapping[str, str]) -> None:
         self.content = content
         self.metadata = dict(metadata)
-
-
-class _SourceReader(io.RawIOBase):
-    """A raw file object over a pipeline source (read whole, it is read in one go)."""
-
-    def __init__(self, source: Any) -> None:
-        self._source = source
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:  # type: ignore[override]
-        return self._source.readinto(memoryview(buffer).cast("B"))
-
-    def readall(self) -> bytes:
-        return self._source.read()
 
 
 def same_parameter(function: str, name: str, value: Any, alias: str, alias_value: Any) -> Any:
@@ -284,25 +265,11 @@ class CCInterface:
         return self._read(name, decode, progress)
 
     def _read(self, name: str, consume: Callable[[ObjectInfo, Any], Any], progress: Progress = NO_PROGRESS) -> Any:
-        """Head the object and let ``consume(info, source)`` read it; again if a writer replaced
-        the object in between, so the result is always one whole version."""
+        """``consume(info, source)`` of object ``name`` through :meth:`Pipeline.read`, with a
+        progress bar for a large object."""
         backend, name, _ = self._locate(name)
         with self._progress(progress, f"download {name}") as progress:
-            for attempt in range(_READ_ATTEMPTS):
-                info = backend.head(name)
-                try:
-                    source = self.pipeline.source(backend, info, progress=progress)
-                    result = consume(info, source)
-                    source.verify()  # a consumer that stopped short of the end is checked too
-                    return result
-                except ObjectChangedError:
-                    if attempt == _READ_ATTEMPTS - 1:
-                        raise
-                except IntegrityError:
-                    # bytes of a newer version under this version's metadata (a local file's inode
-                    # reused by a fast writer) fail the checksum: read again if the object changed
-                    if attempt == _READ_ATTEMPTS - 1 or not _replaced(backend, info):
-                        raise
+            return self.pipeline.read(backend, name, consume, progress=progress)
 
     def _progress(self, progress: Progress | bool | None, description: str) -> Any:
         """The caller's progress object, or a bar for a large transfer in an interactive session
@@ -393,10 +360,8 @@ class CCInterface:
     def download_stream(self, object_name: str, threads: int | None = None, *, progress: Progress = NO_PROGRESS) -> CloudStream:
         """The object's content as a readable file object (decoded, streamed) and its metadata."""
         backend, name, _ = self._locate(object_name)
-        info = backend.head(name)
         progress = automatic_progress(progress, settings=self.settings, verbose=self.verbose, description=f"download {name}")
-        source = self.pipeline.source(backend, info, progress=progress, streamed=True)
-        return CloudStream(io.BufferedReader(_SourceReader(source), 1 << 20), info.metadata)  # type: ignore[arg-type]
+        return self.pipeline.read(backend, name, _open_stream, progress=progress, streamed=True)
 
     def download_object(self, object_name: str, threads: int | None = None, *, progress: Progress = NO_PROGRESS) -> bytes:
         return self._read(object_name, lambda info, source: source.read(), progress)
@@ -822,13 +787,8 @@ def _write_source(source: Any, file: BinaryIO) -> None:
             pass
 
 
-def _replaced(backend: Backend, info: ObjectInfo) -> bool:
-    """Whether the object ``info`` described has been replaced since."""
-    try:
-        current = backend.head(info.name)
-    except ObjectNotFoundError:
-        return False
-    return (current.version, current.size, dict(current.metadata)) != (info.version, info.size, dict(info.metadata))
+def _open_stream(info: ObjectInfo, source: Any) -> CloudStream:
+    return CloudStream(io.BufferedReader(SourceReader(source), 1 << 20), info.metadata)  # type: ignore[arg-type]
 
 
 def _rebuild_interface(bucket, endpoint, backend, transforms, settings_path, options, backend_options):
