@@ -357,7 +357,7 @@ class Dataset:
             row_bytes = math.prod(self.shape[1:]) * self.dtype.itemsize
             target = writable_bytes(block)
             interface = self._interface
-            store, name, _ = interface._locate(self.name)
+            store, name, _ = interface.locate(self.name)
             read = interface.pipeline.read_range(store, name, start * row_bytes, into=target)
             if len(read) != len(target):
                 raise IntegrityError(f"Object {self.name!r} is shorter than its metadata describes")

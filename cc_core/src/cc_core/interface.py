@@ -34,6 +34,8 @@ from .pipeline import Pipeline, SourceReader, TransformSpec
 from .plugins import PluginManager, get_plugin_manager
 from .progress import NO_PROGRESS, Progress
 from .progressbar import ShareOfTotal, automatic_progress, progress_for
+from . import targets
+from .targets import Location
 
 
 class CloudStream:
@@ -158,31 +160,31 @@ class CCInterface:
             self._other_buckets[bucket] = self._open_backend(bucket)
         return self._other_buckets[bucket]
 
-    def _locate(self, name: str, bucket_name: str | None = None, *, folder: bool = False) -> tuple[Backend, str, str]:
-        """What ``name`` points at: ``(backend, key, shown_base)``.
+    def locate(self, name: str, bucket_name: str | None = None, *, folder: bool = False) -> Location:
+        """What ``name`` points at: the store (backend object), the key in it, and the base that
+        listings show names after. See :func:`cc_core.targets.locate`.
 
-        ``name`` is a name in this bucket (or in ``bucket_name``), or a URL on this interface's
-        backend: ``s3://other-bucket/key``, ``file:///root/folder/key`` under the root folder.
-        ``shown_base`` is what listings put before keys so that they read as the caller wrote
-        them (the URL's ``scheme://bucket/``, else ``""``). ``folder`` accepts prefixes and patterns.
+        Parameters
+        ----------
+        name : str
+            A name in this bucket (or in ``bucket_name``), or a URL on this interface's backend
+            (``s3://other-bucket/key``, ``file:///root/folder/key``).
+        bucket_name : str, optional
+            Another bucket of this backend, for a plain name.
+        folder : bool
+            Accept prefixes and patterns, not only object names.
+
+        Returns
+        -------
+        Location
+            ``(store, key, base)``.
+
+        Raises
+        ------
+        InvalidNameError
+            The name is not valid, or the URL is served by another backend or lies outside the root.
         """
-        check = names.prefix_name if folder else names.object_name
-        if "://" not in name:
-            return self._bucket(bucket_name), check(name), ""
-        scheme, bucket, key = names.split_url(name)
-        serving = self.plugins.backend_for_url(name)
-        if serving != self.backend_name:
-            raise InvalidNameError(
-                f"{name!r} is served by the {serving or 'no installed'} backend, not by this interface's "
-                f"{self.backend_name!r} backend; open it with cc.get_interface('{scheme}://{bucket}')"
-            )
-        if scheme != "file":
-            return self._bucket(bucket), check(key), f"{scheme}://{bucket}/"
-        root = os.path.abspath(os.path.expanduser(self.backend.bucket or "/"))
-        relative = os.path.relpath(os.path.normpath("/" + key), root)
-        if relative == ".." or relative.startswith("../"):
-            raise InvalidNameError(f"{name!r} lies outside this interface's root folder {root}")
-        return self.backend, check("" if relative == "." else relative), f"file://{root}/"
+        return targets.locate(self, name, bucket_name, folder=folder)
 
     def __repr__(self) -> str:
         chain = f" transforms={self.pipeline.always}" if self.pipeline.always else ""
@@ -244,7 +246,7 @@ class CCInterface:
     def _put_encoded(self, name: str, encoded: Encoded, codec: str | None, transforms: TransformSpec,
                      metadata: Mapping[str, Any], acl: str | None, threads: int | None, progress: Progress) -> ObjectInfo:
         """Store ``encoded`` as ``name``, recording ``codec`` (None: plain bytes) with it; returns its info."""
-        backend, name, _ = self._locate(name)
+        backend, name, _ = self.locate(name)
         chain = self.pipeline.chain(transforms)
         extra = user_metadata(metadata, encoded.metadata)
         with self._progress(progress, f"upload {name}") as progress:
@@ -267,7 +269,7 @@ class CCInterface:
     def _read(self, name: str, consume: Callable[[ObjectInfo, Any], Any], progress: Progress = NO_PROGRESS) -> Any:
         """``consume(info, source)`` of object ``name`` through :meth:`Pipeline.read`, with a
         progress bar for a large object."""
-        backend, name, _ = self._locate(name)
+        backend, name, _ = self.locate(name)
         with self._progress(progress, f"download {name}") as progress:
             return self.pipeline.read(backend, name, consume, progress=progress)
 
@@ -333,7 +335,7 @@ class CCInterface:
 
     # -- plain objects -------------------------------------------------------------------------
     def exists_object(self, object_name: str, bucket_name: str | None = None, raise_err: bool = False) -> bool:
-        backend, name, _ = self._locate(object_name, bucket_name)
+        backend, name, _ = self.locate(object_name, bucket_name)
         found = backend.exists(name)
         if raise_err and not found:
             raise ObjectNotFoundError(name, backend.describe())
@@ -359,7 +361,7 @@ class CCInterface:
 
     def download_stream(self, object_name: str, threads: int | None = None, *, progress: Progress = NO_PROGRESS) -> CloudStream:
         """The object's content as a readable file object (decoded, streamed) and its metadata."""
-        backend, name, _ = self._locate(object_name)
+        backend, name, _ = self.locate(object_name)
         progress = automatic_progress(progress, settings=self.settings, verbose=self.verbose, description=f"download {name}")
         return self.pipeline.read(backend, name, _open_stream, progress=progress, streamed=True)
 
@@ -368,7 +370,7 @@ class CCInterface:
 
     def get_object(self, object_name: str, bucket_name: str | None = None) -> ObjectInfo:
         """Size, metadata and time of an object (0.4 returned a boto3 object; this works everywhere)."""
-        backend, name, _ = self._locate(object_name, bucket_name)
+        backend, name, _ = self.locate(object_name, bucket_name)
         return backend.head(name)
 
     def upload_json(self, object_name: str, ddict: Any, acl: str | None = None, threads: int | None = 1, *, progress: Progress = NO_PROGRESS, **metadata: Any) -> ObjectInfo:
@@ -594,7 +596,7 @@ class CCInterface:
         """The direct children of ``path`` (objects and "folders"), as full names, sorted."""
         if has_magic(path.rstrip("*").rstrip("/")):
             raise ValueError(f"lsdir takes a folder, not a pattern ({path!r}); use ls() or glob()")
-        backend, prefix, shown = self._locate(path.rstrip("*"), folder=True)
+        backend, prefix, shown = self.locate(path.rstrip("*"), folder=True)
         if prefix and not prefix.endswith("/"):
             prefix += "/"
         found = [shown + entry.name.rstrip("/") for entry in backend.list(prefix, delimiter="/")]
@@ -611,7 +613,7 @@ class CCInterface:
         if not has_magic(pattern):
             found = self.lsdir(pattern, limit)
         else:
-            backend, pattern, shown = self._locate(pattern, folder=True)
+            backend, pattern, shown = self.locate(pattern, folder=True)
             pattern = pattern.rstrip("/")
             depth = pattern.count("/") + 1
             found = set()
@@ -633,7 +635,7 @@ class CCInterface:
         gives every object under it (as in cottoncandy 0.4). Only names under the pattern's
         literal prefix are listed.
         """
-        backend, pattern, shown = self._locate(pattern, folder=True)
+        backend, pattern, shown = self.locate(pattern, folder=True)
         if not has_magic(pattern):
             folder = pattern.rstrip("/")
             found = [shown + e.name for e in backend.list(folder) if isinstance(e, ObjectInfo)
@@ -731,7 +733,7 @@ class CCInterface:
         return copying.remove(self._selection(object_name), recursive=recursive)
 
     def _place(self, name: str, bucket_name: str | None = None) -> copying.Place:
-        backend, key, _ = self._locate(name, bucket_name)
+        backend, key, _ = self.locate(name, bucket_name)
         return copying.Place(backend, key)
 
     def _selection(self, name: str, bucket_name: str | None = None) -> copying.Selection:

@@ -132,5 +132,5 @@ def read_range(interface: Any, object_name: str, start: int, stop: int | None = 
     >>> read_range(cci, "log", 5, 12)                                      # doctest: +SKIP
     b'5678901'
     """
-    store, name, _ = interface._locate(object_name)
+    store, name, _ = interface.locate(object_name)
     return bytes(interface.pipeline.read_range(store, name, start, stop, chain=[AesGcmTransform.name]))
