@@ -30,8 +30,9 @@ from cc_core.builtin.raw import DTYPE_DESCRIPTION_KEY, parse_array_metadata
 from cc_core.codec import LayoutCodec
 from cc_core.errors import InvalidArrayError, MetadataError
 from cc_core import names
+from cc_core.parallel import bounded_map
 
-from .transfers import run_parallel, thread_count
+from .transfers import thread_count
 
 METADATA_NAME = "metadata.json"
 PART_FORMAT = "pt%04i"
@@ -179,7 +180,7 @@ class DaskCodec(LayoutCodec):
                 value = value.rechunk(chunks)
             da.store(value, writer, lock=False, scheduler="threads", num_workers=threads)
         else:
-            run_parallel(lambda index: writer.write(index, value[writer.block_slices(index)]), grid, threads)
+            list(bounded_map(lambda index: writer.write(index, value[writer.block_slices(index)]), grid, in_flight=threads))
         metadata: dict[str, Any] = {
             "shape": list(value.shape),
             "dtype": value.dtype.str,
