@@ -49,7 +49,7 @@ class Terminal:
     def complete(self, text: str) -> str:
         """Type ``text`` and TAB; return the line as the terminal then shows it."""
         os.write(self.master, text.encode())
-        self.read_until(text[-1])
+        self.read_until(text)  # all of it echoed: a late echo must not read as the completion
         os.write(self.master, b"\t")
         time.sleep(0.5)  # readline inserts the completion, or rings the bell when there is none
         shown = ""

@@ -144,7 +144,13 @@ class CCInterface:
     @property
     def backend_interface(self) -> Backend:
         """The backend object, under cottoncandy 0.4's name: ``.path`` of the local backend
-        (``cottoncandy.localclient.LocalClient``), ``.bucket_name`` and ``.url`` of S3's."""
+        (``cottoncandy.localclient.LocalClient``), ``.bucket_name`` and ``.url`` of S3's.
+
+        Returns
+        -------
+        Backend
+            The same object as :attr:`backend`.
+        """
         return self.backend
 
     def _open_backend(self, bucket: str | None, force_bucket_creation: bool = False) -> Backend:
@@ -236,8 +242,31 @@ class CCInterface:
     ) -> ObjectInfo:
         """Encode ``value`` with a registered object codec and store it as ``name``.
 
-        Returns the stored object's info: ``name``, ``size`` (bytes stored), ``metadata``,
-        ``version`` (ETag, Drive file id, local inode:size) as :meth:`get_object` gives it.
+        Parameters
+        ----------
+        name : str
+            The object's name or URL.
+        value : object
+            What to store.
+        codec : str
+            A registered object codec (``'raw'``, ``'npy'``, ...).
+        transforms : str or list of str or bool, optional
+            The transform chain: None = ``[pipeline] transforms``, False = none, ``'zstd,aes-gcm'``.
+        metadata : dict, optional
+            User metadata stored with the object.
+        acl : str, optional
+            Canned ACL of the new object (S3); default ``[basic] default_acl``.
+        threads : int, optional
+            Parallel parts for a large upload; default ``[basic] threads``.
+        progress : Progress or bool, optional
+            Told the size and the bytes as they move; default: a bar for a large transfer in a terminal.
+        **codec_options
+            Passed to the codec's ``encode``.
+
+        Returns
+        -------
+        ObjectInfo
+            The stored object's ``name``, ``size``, ``metadata`` and ``version``.
         """
         codec_object: ObjectCodec = self._codec(codec)
         return self._put_encoded(name, codec_object.encode(value, **codec_options), codec, transforms, metadata or {},
@@ -254,7 +283,31 @@ class CCInterface:
                                        **self._put_options(acl, threads))
 
     def get_value(self, name: str, codec: str, *, progress: Progress = NO_PROGRESS, **codec_options: Any) -> Any:
-        """Read ``name`` with ``codec`` (the codec the object names must agree)."""
+        """Read ``name`` with ``codec`` (the codec the object names must agree).
+
+        Parameters
+        ----------
+        name : str
+            The object's name or URL.
+        codec : str
+            A registered object codec (``'raw'``, ``'npy'``, ...).
+        progress : Progress or bool, optional
+            Told the size and the bytes as they move; default: a bar for a large transfer in a terminal.
+        **codec_options
+            Passed to the codec's ``decode``.
+
+        Returns
+        -------
+        object
+            The decoded value.
+
+        Raises
+        ------
+        MetadataError
+            The object was written by another codec.
+        ObjectNotFoundError
+            There is no such object.
+        """
         def decode(info: ObjectInfo, source: Any) -> Any:
             written_by = codec_name(info.metadata)
             if written_by is not None and written_by != codec:
@@ -281,20 +334,62 @@ class CCInterface:
     # -- buckets -------------------------------------------------------------------------------
     @property
     def bucket_name(self) -> str | None:
+        """The current bucket (S3), root folder (local) or Drive folder; None without one.
+        """
         return self.backend.bucket
 
     def set_bucket(self, bucket_name: str) -> None:
-        """Work in another bucket from now on."""
+        """Work in another bucket of the same backend from now on.
+
+        Parameters
+        ----------
+        bucket_name : str
+            The bucket (root folder, Drive folder) to use.
+
+        Raises
+        ------
+        BucketNotFoundError
+            It does not exist.
+        """
         self.backend = self._open_backend(bucket_name)
 
     def get_bucket(self) -> str | None:
+        """The current bucket's name (as :attr:`bucket_name`).
+
+        Returns
+        -------
+        str or None
+        """
         return self.backend.bucket
 
     def exists_bucket(self, bucket_name: str) -> bool:
+        """Whether a bucket of this backend exists.
+
+        Parameters
+        ----------
+        bucket_name : str
+
+        Returns
+        -------
+        bool
+        """
         return self.backend.bucket_exists(bucket_name)
 
     def create_bucket(self, bucket_name: str, acl: str | None = None) -> None:
-        """Create a bucket and make it the current one (as 0.4 did)."""
+        """Create a bucket and make it the current one (as 0.4 did).
+
+        Parameters
+        ----------
+        bucket_name : str
+            Must start with ``[basic] mandatory_bucket_prefix`` when that is set.
+        acl : str, optional
+            Canned ACL of the bucket (S3).
+
+        Raises
+        ------
+        CottonCandyError
+            The name lacks the mandatory prefix.
+        """
         prefix = self.settings.get("basic", "mandatory_bucket_prefix", fallback="") or ""
         if prefix and not bucket_name.startswith(prefix):
             raise CottonCandyError(f"Bucket names must start with {prefix!r} ([basic] mandatory_bucket_prefix)")
@@ -303,38 +398,118 @@ class CCInterface:
         self.set_bucket(bucket_name)
 
     def rm_bucket(self, bucket_name: str) -> None:
-        """Remove an empty bucket."""
+        """Remove an empty bucket.
+
+        Parameters
+        ----------
+        bucket_name : str
+        """
         self.backend.delete_bucket(bucket_name)
 
     def show_buckets(self) -> list[str]:
+        """Print the buckets this backend can see, one a line.
+
+        Returns
+        -------
+        list of str
+            Their names.
+        """
         buckets = self.backend.list_buckets()
         for bucket in buckets:
             print(bucket)
         return buckets
 
     def get_objects(self, prefix: str = "", **kwargs: Any) -> list[ObjectInfo]:
-        """Every object under ``prefix`` (or 0.4's ``filter={'Prefix': ...}``), no page limit."""
+        """Every object under ``prefix`` (or 0.4's ``filter={'Prefix': ...}``), no page limit.
+
+        Parameters
+        ----------
+        prefix : str
+            Names starting with this; ``""`` = the whole bucket.
+        **kwargs
+            ``filter={'Prefix': ...}`` as boto3 took it in 0.4; other keywords are ignored.
+
+        Returns
+        -------
+        list of ObjectInfo
+        """
         prefix = kwargs.get("filter", {}).get("Prefix", prefix)
         return [e for e in self.backend.list(names.prefix_name(prefix)) if isinstance(e, ObjectInfo)]
 
     def get_bucket_objects(self, **kwargs: Any) -> list[ObjectInfo]:
+        """Deprecated alias of :meth:`get_objects` (cottoncandy 0.4).
+
+        Parameters
+        ----------
+        **kwargs
+            As :meth:`get_objects`.
+
+        Returns
+        -------
+        list of ObjectInfo
+        """
         warnings.warn("Deprecated. Use get_objects() instead", DeprecationWarning, stacklevel=2)
         return self.get_objects(**kwargs)
 
     def get_size(self) -> int:
-        """Total bytes of the objects in the bucket."""
+        """Total bytes of the objects in the bucket.
+
+        Returns
+        -------
+        int
+        """
         return sum(info.size for info in self.get_objects())
 
     def get_bucket_size(self, limit: int | None = None, page_size: int | None = None) -> int:
+        """Deprecated alias of :meth:`get_size` (cottoncandy 0.4).
+
+        Parameters
+        ----------
+        limit, page_size : int, optional
+            Ignored; kept for cottoncandy 0.4 code.
+
+        Returns
+        -------
+        int
+        """
         warnings.warn("Deprecated, use get_size() instead", DeprecationWarning, stacklevel=2)
         return self.get_size()
 
     def show_objects(self, limit: int | None = None, page_size: int | None = None) -> None:
+        """Print each object's name and size in MB.
+
+        Parameters
+        ----------
+        limit : int, optional
+            Print at most this many.
+        page_size : int, optional
+            Ignored; kept for cottoncandy 0.4 code.
+        """
         for info in self.get_objects()[:limit]:
             print(f"{info.name:<60} {info.size / 2**20:10.2f}MB")
 
     # -- plain objects -------------------------------------------------------------------------
     def exists_object(self, object_name: str, bucket_name: str | None = None, raise_err: bool = False) -> bool:
+        """Whether an object exists.
+
+        Parameters
+        ----------
+        object_name : str
+            The object's name in this bucket, or a URL on this backend (``s3://bucket/key``).
+        bucket_name : str, optional
+            Another bucket of this backend.
+        raise_err : bool
+            Raise instead of returning False.
+
+        Returns
+        -------
+        bool
+
+        Raises
+        ------
+        ObjectNotFoundError
+            The object is missing and ``raise_err`` is True.
+        """
         backend, name, _ = self.locate(object_name, bucket_name)
         found = backend.exists(name)
         if raise_err and not found:
@@ -352,31 +527,162 @@ class CCInterface:
         progress: Progress = NO_PROGRESS,
         **metadata: Any,
     ) -> ObjectInfo:
-        """Store bytes, an array's buffer or a file object's content as one object; returns its
-        info (see :meth:`put_value`)."""
+        """Store bytes, an array's buffer or a file object's content as one object.
+
+        Parameters
+        ----------
+        object_name : str
+            The object's name in this bucket, or a URL on this backend (``s3://bucket/key``).
+        body : bytes, buffer, file object or Payload
+            The content; a file object is streamed, never read whole.
+        acl : str, optional
+            Canned ACL of the new object (S3); default ``[basic] default_acl``.
+        threads : int, optional
+            Parallel parts for a large upload; default ``[basic] threads``.
+        transforms : str or list of str or bool, optional
+            The transform chain (see :meth:`put_value`).
+        progress : Progress or bool, optional
+            Told the size and the bytes as they move; default: a bar for a large transfer in a terminal.
+        **metadata
+            User metadata stored with the object (strings).
+
+        Returns
+        -------
+        ObjectInfo
+            The stored object's ``name``, ``size``, ``metadata`` and ``version``.
+        """
         return self._put_encoded(object_name, Encoded(Payload.of(body)), None, transforms, metadata, acl, threads,
                                  progress)
 
     upload_stream = upload_object
 
     def download_stream(self, object_name: str, threads: int | None = None, *, progress: Progress = NO_PROGRESS) -> CloudStream:
-        """The object's content as a readable file object (decoded, streamed) and its metadata."""
+        """The object's content as a readable file object (decoded, streamed) and its metadata.
+
+        Opened through :meth:`Pipeline.read <cc_core.pipeline.Pipeline.read>`: a replaced object is read
+        again before the stream is handed out; the checksum is checked when the stream reaches its end.
+
+        Parameters
+        ----------
+        object_name : str
+            The object's name in this bucket, or a URL on this backend (``s3://bucket/key``).
+        threads : int, optional
+            Ignored; kept for cottoncandy 0.4 code (reads use ``[basic] threads``).
+        progress : Progress or bool, optional
+            Told the size and the bytes as they move; default: a bar for a large transfer in a terminal.
+
+        Returns
+        -------
+        CloudStream
+            ``.content`` (a buffered file object) and ``.metadata``.
+
+        Raises
+        ------
+        ObjectNotFoundError
+            There is no such object.
+        IntegrityError
+            The stored bytes fail their checksum (or, on an encrypted interface, are not encrypted).
+        """
         backend, name, _ = self.locate(object_name)
         progress = automatic_progress(progress, settings=self.settings, verbose=self.verbose, description=f"download {name}")
         return self.pipeline.read(backend, name, _open_stream, progress=progress, streamed=True)
 
     def download_object(self, object_name: str, threads: int | None = None, *, progress: Progress = NO_PROGRESS) -> bytes:
+        """The object's content, decoded, as bytes.
+
+        Parameters
+        ----------
+        object_name : str
+            The object's name in this bucket, or a URL on this backend (``s3://bucket/key``).
+        threads : int, optional
+            Ignored; kept for cottoncandy 0.4 code (reads use ``[basic] threads``).
+        progress : Progress or bool, optional
+            Told the size and the bytes as they move; default: a bar for a large transfer in a terminal.
+
+        Returns
+        -------
+        bytes
+
+        Raises
+        ------
+        ObjectNotFoundError
+            There is no such object.
+        IntegrityError
+            The stored bytes fail their checksum (or, on an encrypted interface, are not encrypted).
+        """
         return self._read(object_name, lambda info, source: source.read(), progress)
 
     def get_object(self, object_name: str, bucket_name: str | None = None) -> ObjectInfo:
-        """Size, metadata and time of an object (0.4 returned a boto3 object; this works everywhere)."""
+        """Size, metadata and time of an object (0.4 returned a boto3 object; this works everywhere).
+
+        Parameters
+        ----------
+        object_name : str
+            The object's name in this bucket, or a URL on this backend (``s3://bucket/key``).
+        bucket_name : str, optional
+            Another bucket of this backend.
+
+        Returns
+        -------
+        ObjectInfo
+
+        Raises
+        ------
+        ObjectNotFoundError
+            There is no such object.
+        """
         backend, name, _ = self.locate(object_name, bucket_name)
         return backend.head(name)
 
     def upload_json(self, object_name: str, ddict: Any, acl: str | None = None, threads: int | None = 1, *, progress: Progress = NO_PROGRESS, **metadata: Any) -> ObjectInfo:
+        """Store ``ddict`` as JSON text.
+
+        Parameters
+        ----------
+        object_name : str
+            The object's name in this bucket, or a URL on this backend (``s3://bucket/key``).
+        ddict : object
+            Anything ``json.dumps`` takes.
+        acl : str, optional
+            Canned ACL of the new object (S3); default ``[basic] default_acl``.
+        threads : int, optional
+            Parallel parts for a large upload; default ``[basic] threads``.
+        progress : Progress or bool, optional
+            Told the size and the bytes as they move; default: a bar for a large transfer in a terminal.
+        **metadata
+            User metadata stored with the object (strings).
+
+        Returns
+        -------
+        ObjectInfo
+            The stored object's ``name``, ``size``, ``metadata`` and ``version``.
+        """
         return self.upload_object(object_name, json.dumps(ddict).encode("utf-8"), acl, threads, progress=progress, **metadata)
 
     def download_json(self, object_name: str, threads: int | None = 1, *, progress: Progress = NO_PROGRESS) -> Any:
+        """Read an object as JSON.
+
+        Parameters
+        ----------
+        object_name : str
+            The object's name in this bucket, or a URL on this backend (``s3://bucket/key``).
+        threads : int, optional
+            Ignored; kept for cottoncandy 0.4 code (reads use ``[basic] threads``).
+        progress : Progress or bool, optional
+            Told the size and the bytes as they move; default: a bar for a large transfer in a terminal.
+
+        Returns
+        -------
+        object
+            The parsed JSON.
+
+        Raises
+        ------
+        MetadataError
+            The object is not UTF-8 JSON.
+        ObjectNotFoundError
+            There is no such object.
+        """
         data = self.download_object(object_name, progress=progress)
         try:
             return json.loads(data.decode("utf-8"))
@@ -384,7 +690,28 @@ class CCInterface:
             raise MetadataError(f"Object {object_name!r} is not JSON: {exc}") from None
 
     def upload_pickle(self, object_name: str, data_object: Any, acl: str | None = None, threads: int | None = None, *, progress: Progress = NO_PROGRESS, **metadata: Any) -> ObjectInfo:
-        """Store ``pickle.dumps(data_object)``, marked ``cc-codec: pickle`` (0.4 reads it as a pickle too)."""
+        """Store ``pickle.dumps(data_object)``, marked ``cc-codec: pickle`` (0.4 reads it as a pickle too).
+
+        Parameters
+        ----------
+        object_name : str
+            The object's name in this bucket, or a URL on this backend (``s3://bucket/key``).
+        data_object : object
+            Anything picklable.
+        acl : str, optional
+            Canned ACL of the new object (S3); default ``[basic] default_acl``.
+        threads : int, optional
+            Parallel parts for a large upload; default ``[basic] threads``.
+        progress : Progress or bool, optional
+            Told the size and the bytes as they move; default: a bar for a large transfer in a terminal.
+        **metadata
+            User metadata stored with the object (strings).
+
+        Returns
+        -------
+        ObjectInfo
+            The stored object's ``name``, ``size``, ``metadata`` and ``version``.
+        """
         encoded = Encoded(Payload([pickle.dumps(data_object, protocol=pickle.HIGHEST_PROTOCOL)]))
         return self._put_encoded(object_name, encoded, PICKLE_CODEC, None, metadata, acl, threads, progress)
 
@@ -397,6 +724,26 @@ class CCInterface:
         so are objects without any metadata, as cottoncandy 0.4 wrote pickles, except on a plain
         interface. ``[basic] allow_pickle = False`` refuses every pickle; nothing else in
         cottoncandy ever unpickles.
+
+        Parameters
+        ----------
+        object_name : str
+            The object's name in this bucket, or a URL on this backend (``s3://bucket/key``).
+        threads : int, optional
+            Ignored; kept for cottoncandy 0.4 code (reads use ``[basic] threads``).
+        progress : Progress or bool, optional
+            Told the size and the bytes as they move; default: a bar for a large transfer in a terminal.
+
+        Returns
+        -------
+        object
+
+        Raises
+        ------
+        MetadataError
+            The object was not written by ``upload_pickle``.
+        CottonCandyError
+            ``[basic] allow_pickle`` is False.
         """
         if not self.settings.getboolean("basic", "allow_pickle", fallback=True):
             raise CottonCandyError(
@@ -428,7 +775,28 @@ class CCInterface:
         progress: Progress = NO_PROGRESS,
         **metadata: Any,
     ) -> ObjectInfo:
-        """Upload a file from disk (streamed, never read whole into memory); returns its info."""
+        """Upload a file from disk (streamed, never read whole into memory).
+
+        Parameters
+        ----------
+        flname : str or path
+            The file.
+        object_name : str, optional
+            The object's name; default: the file's path.
+        ExtraArgs : dict, optional
+            boto3's upload options as 0.4 took them; only ``ACL`` is used.
+        threads : int, optional
+            Parallel parts for a large upload; default ``[basic] threads``.
+        progress : Progress or bool, optional
+            Told the size and the bytes as they move; default: a bar for a large transfer in a terminal.
+        **metadata
+            User metadata stored with the object (strings).
+
+        Returns
+        -------
+        ObjectInfo
+            The stored object's ``name``, ``size``, ``metadata`` and ``version``.
+        """
         acl = (ExtraArgs or {}).get("ACL")
         with open(flname, "rb") as file:
             return self.upload_object(object_name or os.fspath(flname), Payload(stream=file, size=os.fstat(file.fileno()).st_size),
@@ -444,9 +812,27 @@ class CCInterface:
         *,
         progress: Progress = NO_PROGRESS,
     ) -> list[str]:
-        """Upload the files of a folder (and its subfolders if ``recursive``); returns the names.
+        """Upload the files of a folder (and its subfolders if ``recursive``).
 
-        ``progress`` (or the automatic bar) follows the bytes of all the files together.
+        Parameters
+        ----------
+        disk_path : str or path
+            The folder.
+        cloud_path : str, optional
+            The folder's name in the bucket; default: ``disk_path``.
+        recursive : bool
+            Include subfolders.
+        ExtraArgs : dict, optional
+            boto3's upload options as 0.4 took them; only ``ACL`` is used.
+        threads : int, optional
+            Parallel parts for a large upload; default ``[basic] threads``.
+        progress : Progress or bool, optional
+            Follows the bytes of all the files together; default: a bar for a large upload.
+
+        Returns
+        -------
+        list of str
+            The names written.
         """
         disk_path = Path(disk_path)
         cloud_path = cloud_path if cloud_path is not None else os.fspath(disk_path)
@@ -472,7 +858,31 @@ class CCInterface:
     def download_to_file(
         self, object_name: str, file_name: str | os.PathLike[str], threads: int | None = None, *, progress: Progress = NO_PROGRESS
     ) -> str:
-        """Write an object's (decoded) content to a file; a failure leaves no partial file."""
+        """Write an object's (decoded) content to a file; a failure leaves no partial file.
+
+        Parameters
+        ----------
+        object_name : str
+            The object's name in this bucket, or a URL on this backend (``s3://bucket/key``).
+        file_name : str or path
+            The file to write (its folder is created); replaced atomically.
+        threads : int, optional
+            Ignored; kept for cottoncandy 0.4 code (reads use ``[basic] threads``).
+        progress : Progress or bool, optional
+            Told the size and the bytes as they move; default: a bar for a large transfer in a terminal.
+
+        Returns
+        -------
+        str
+            The file's absolute path.
+
+        Raises
+        ------
+        ObjectNotFoundError
+            There is no such object.
+        IntegrityError
+            The stored bytes fail their checksum (or, on an encrypted interface, are not encrypted).
+        """
         destination = Path(file_name).expanduser().absolute()
         destination.parent.mkdir(parents=True, exist_ok=True)
 
@@ -494,7 +904,19 @@ class CCInterface:
     ) -> list[str]:
         """Download every object under ``directory`` into the folder ``disk_name``.
 
-        ``progress`` (or the automatic bar) follows the bytes of all the objects together.
+        Parameters
+        ----------
+        directory : str
+            A folder in the bucket.
+        disk_name : str or path
+            The local folder; objects keep their names below it.
+        progress : Progress or bool, optional
+            Follows the bytes of all the objects together; default: a bar for a large download.
+
+        Returns
+        -------
+        list of str
+            The files written.
         """
         prefix = names.prefix_name(directory)
         if prefix and not prefix.endswith("/"):
@@ -527,16 +949,38 @@ class CCInterface:
     ) -> ObjectInfo:
         """Upload an array's raw bytes (optionally compressed) with dtype/shape/order metadata.
 
-        Returns the stored object's info (see :meth:`put_value`).
-
         Parameters
         ----------
+        object_name : str
+            The object's name in this bucket, or a URL on this backend (``s3://bucket/key``).
+        array : numpy.ndarray
+            Any numeric or structured dtype, any memory order; object dtypes and masked arrays
+            are refused.
         compression : bool or str, optional
             ``True`` = the configured compression for the array's size, ``False`` = none, or a
             name (``'zstd'``, ``'gzip'``, ``'lz4'``, ...). Default: ``[compression] do_compression``
             unless ``[pipeline] transforms`` sets a chain.
+        acl : str, optional
+            Canned ACL of the new object (S3); default ``[basic] default_acl``.
+        threads : int, optional
+            Parallel parts for a large upload; default ``[basic] threads``.
         transforms : str or list of str, optional
             A full transform chain, overriding ``compression``.
+        progress : Progress or bool, optional
+            Told the size and the bytes as they move; default: a bar for a large transfer in a terminal.
+        **metadata
+            User metadata stored with the object (strings); 0.4's ``gzip=True`` is deprecated
+            (``compression='gzip'``).
+
+        Returns
+        -------
+        ObjectInfo
+            The stored object's ``name``, ``size``, ``metadata`` and ``version``.
+
+        Raises
+        ------
+        InvalidArrayError
+            The array cannot be stored (object dtype, masked array).
         """
         if "gzip" in metadata:
             warnings.warn("gzip= is deprecated; use compression='gzip'", DeprecationWarning, stacklevel=2)
@@ -553,47 +997,287 @@ class CCInterface:
 
         The result is writable and in the memory order it was stored in; uncompressed data is read
         straight into it.
+
+        Parameters
+        ----------
+        object_name : str
+            The object's name in this bucket, or a URL on this backend (``s3://bucket/key``).
+        buffersize : int, optional
+            Ignored; kept for cottoncandy 0.4 code.
+        threads : int, optional
+            Ignored; kept for cottoncandy 0.4 code (reads use ``[basic] threads``).
+        progress : Progress or bool, optional
+            Told the size and the bytes as they move; default: a bar for a large transfer in a terminal.
+        **kwargs
+            Ignored; kept for cottoncandy 0.4 code.
+
+        Returns
+        -------
+        numpy.ndarray
+
+        Raises
+        ------
+        ObjectNotFoundError
+            There is no such object.
+        IntegrityError
+            The stored bytes fail their checksum (or, on an encrypted interface, are not encrypted).
         """
         return self.get_value(object_name, "raw", progress=progress)
 
     # -- formats provided by codec plugins -----------------------------------------------------
     def upload_npy_array(self, object_name: str, array: np.ndarray, acl: str | None = None, threads: int | None = None, *, progress: Progress = NO_PROGRESS, **metadata: Any) -> ObjectInfo:
+        """Store an array as standard ``.npy`` bytes (``np.load`` reads the object as it is).
+
+        Parameters
+        ----------
+        object_name : str
+            The object's name in this bucket, or a URL on this backend (``s3://bucket/key``).
+        array : numpy.ndarray
+        acl : str, optional
+            Canned ACL of the new object (S3); default ``[basic] default_acl``.
+        threads : int, optional
+            Parallel parts for a large upload; default ``[basic] threads``.
+        progress : Progress or bool, optional
+            Told the size and the bytes as they move; default: a bar for a large transfer in a terminal.
+        **metadata
+            User metadata stored with the object (strings).
+
+        Returns
+        -------
+        ObjectInfo
+            The stored object's ``name``, ``size``, ``metadata`` and ``version``.
+        """
         return self.put_value(object_name, array, "npy", metadata=metadata, acl=acl, threads=threads, progress=progress)
 
     def download_npy_array(self, object_name: str, threads: int | None = None, *, progress: Progress = NO_PROGRESS) -> np.ndarray:
+        """Read an array written by :meth:`upload_npy_array`.
+
+        Parameters
+        ----------
+        object_name : str
+            The object's name in this bucket, or a URL on this backend (``s3://bucket/key``).
+        threads : int, optional
+            Ignored; kept for cottoncandy 0.4 code (reads use ``[basic] threads``).
+        progress : Progress or bool, optional
+            Told the size and the bytes as they move; default: a bar for a large transfer in a terminal.
+
+        Returns
+        -------
+        numpy.ndarray
+
+        Raises
+        ------
+        ObjectNotFoundError
+            There is no such object.
+        IntegrityError
+            The stored bytes fail their checksum (or, on an encrypted interface, are not encrypted).
+        """
         return self.get_value(object_name, "npy", progress=progress)
 
     def upload_dask_array(self, object_name: str, arr: Any, axis: int | None = -1, buffersize: int | None = None, threads: int | None = None, **metakwargs: Any) -> Any:
+        """Store a dask (or numpy) array as one object per chunk, uploaded in parallel.
+
+        Parameters
+        ----------
+        object_name : str
+            The array's folder.
+        arr : dask.array.Array or numpy.ndarray
+        axis : int, optional
+            For a numpy array: the axis to chunk along (0.4's convention); None = one chunk.
+        buffersize : int, optional
+            For a numpy array: bytes per chunk; default ``[upload_settings] dask_chunksize`` MB.
+        threads : int, optional
+            Chunks uploaded at once; default ``[basic] threads``.
+        **metakwargs
+            User metadata stored with the array.
+
+        Returns
+        -------
+        object
+            What the dask codec returns (the stored layout's description).
+        """
         return self._layout("dask").upload(self, object_name, arr, axis=axis, buffersize=buffersize, threads=threads, **metakwargs)
 
     def download_dask_array(self, object_name: str, dask_name: str = "array", threads: int | None = None) -> Any:
+        """A lazy dask array over an array stored by :meth:`upload_dask_array`.
+
+        Parameters
+        ----------
+        object_name : str
+            The array's folder.
+        dask_name : str
+            The dask graph's name.
+        threads : int, optional
+            Ignored; kept for cottoncandy 0.4 code (dask schedules the reads).
+
+        Returns
+        -------
+        dask.array.Array
+        """
         return self._layout("dask").download(self, object_name, dask_name=dask_name, threads=threads)
 
     def upload_sparse_array(self, object_name: str, arr: Any, threads: int | None = None, **metadata: Any) -> Any:
+        """Store a 2-d scipy.sparse array as one raw array per attribute (data, indices, ...).
+
+        Parameters
+        ----------
+        object_name : str
+            The array's folder.
+        arr : scipy.sparse matrix or array
+        threads : int, optional
+            Attributes uploaded at once; default ``[basic] threads``.
+        **metadata
+            User metadata stored with the array.
+
+        Returns
+        -------
+        object
+            What the sparse codec returns.
+        """
         return self._layout("sparse").upload(self, object_name, arr, threads=threads, **metadata)
 
     def download_sparse_array(self, object_name: str, threads: int | None = None) -> Any:
+        """Read an array written by :meth:`upload_sparse_array`.
+
+        Parameters
+        ----------
+        object_name : str
+            The array's folder.
+        threads : int, optional
+            Attributes read at once; default ``[basic] threads``.
+
+        Returns
+        -------
+        scipy.sparse matrix or array
+        """
         return self._layout("sparse").download(self, object_name, threads=threads)
 
     def dict2cloud(self, object_name: str, array_dict: Mapping[str, Any], acl: str | None = None, verbose: bool = True, threads: int | None = None, **metadata: Any) -> Any:
+        """Store a (nested) dict of arrays as a group: one raw array per leaf, in parallel.
+
+        Parameters
+        ----------
+        object_name : str
+            The group's folder (0.4's convention: a name ending in ``.grp``).
+        array_dict : dict
+            Arrays, and dicts of them, to any depth.
+        acl : str, optional
+            Canned ACL of the new objects (S3).
+        verbose : bool
+            Print when done (as 0.4 did).
+        threads : int, optional
+            Arrays uploaded at once; default ``[basic] threads``.
+        **metadata
+            User metadata stored with every array.
+
+        Returns
+        -------
+        object
+            What the group codec returns.
+        """
         return self._layout("group").upload(self, object_name, array_dict, acl=acl, verbose=verbose, threads=threads, **metadata)
 
     def cloud2dict(self, object_root: str, verbose: bool = True, keys: Iterable[str] | str | None = None, threads: int | None = None, **metadata: Any) -> Any:
+        """Read a group written by :meth:`dict2cloud` back into a (nested) dict of arrays.
+
+        Parameters
+        ----------
+        object_root : str
+            The group's folder.
+        verbose : bool
+            Print when done (as 0.4 did).
+        keys : str or list of str, optional
+            Read only these leaves.
+        threads : int, optional
+            Arrays read at once; default ``[basic] threads``.
+        **metadata
+            Ignored; kept for cottoncandy 0.4 code.
+
+        Returns
+        -------
+        dict
+        """
         return self._layout("group").download(self, object_root, verbose=verbose, keys=keys, threads=threads)
 
     def cloud2dataset(self, object_root: str, verbose: bool = True, **kwargs: Any) -> Any:
-        """A lazy, h5py-like view of a group: nothing is downloaded until asked for."""
+        """A lazy, h5py-like view of a group: nothing is downloaded until asked for.
+
+        Row slices of an uncompressed dataset read only those rows (through
+        :meth:`Pipeline.read_range <cc_core.pipeline.Pipeline.read_range>`).
+
+        Parameters
+        ----------
+        object_root : str
+            The group's folder.
+        verbose : bool
+            Ignored; kept for cottoncandy 0.4 code.
+        **kwargs
+            Passed to the group codec.
+
+        Returns
+        -------
+        cc_codec_npy.group.Group
+        """
         return self._layout("group").download(self, object_root, lazy=True, verbose=verbose, **kwargs)
 
     def upload_hdf5(self, object_name: str, file_name: str | os.PathLike[str], **options: Any) -> Any:
+        """Store the datasets of an HDF5 file as a group, with a sidecar for its attributes.
+
+        Parameters
+        ----------
+        object_name : str
+            The group's folder.
+        file_name : str or path
+            The HDF5 file.
+        **options
+            Passed to the HDF5 codec (``threads=``, ``compression=``).
+
+        Returns
+        -------
+        object
+            What the HDF5 codec returns.
+        """
         return self._layout("hdf5").upload(self, object_name, file_name, **options)
 
     def download_hdf5(self, object_name: str, file_name: str | os.PathLike[str], **options: Any) -> Any:
+        """Write a group stored by :meth:`upload_hdf5` back to an HDF5 file.
+
+        Parameters
+        ----------
+        object_name : str
+            The group's folder.
+        file_name : str or path
+            The HDF5 file to write.
+        **options
+            Passed to the HDF5 codec.
+
+        Returns
+        -------
+        object
+            What the HDF5 codec returns.
+        """
         return self._layout("hdf5").download(self, object_name, file_name=file_name, **options)
 
     # -- listing -------------------------------------------------------------------------------
     def lsdir(self, path: str = "/", limit: int | None = None) -> list[str]:
-        """The direct children of ``path`` (objects and "folders"), as full names, sorted."""
+        """The direct children of ``path`` (objects and "folders"), as full names, sorted.
+
+        Parameters
+        ----------
+        path : str
+            A folder (not a pattern); ``"/"`` = the top of the bucket.
+        limit : int, optional
+            Keep the first this many.
+
+        Returns
+        -------
+        list of str
+
+        Raises
+        ------
+        ValueError
+            ``path`` is a pattern: use :meth:`ls` or :meth:`glob`.
+        """
         if has_magic(path.rstrip("*").rstrip("/")):
             raise ValueError(f"lsdir takes a folder, not a pattern ({path!r}); use ls() or glob()")
         backend, prefix, shown = self.locate(path.rstrip("*"), folder=True)
@@ -606,7 +1290,23 @@ class CCInterface:
         """Like the shell's ``ls``: a folder's children, or the names at a pattern's depth.
 
         A pattern matches objects and "folders" alike: ``ls('exp/*/run?')`` gives the names at
-        the third level, and with ``**`` names at any depth. Sorted; ``limit`` keeps the first.
+        the third level, and with ``**`` names at any depth.
+
+        Parameters
+        ----------
+        pattern : str
+            A folder or a pattern.
+        page_size : int, optional
+            Ignored; kept for cottoncandy 0.4 code.
+        limit : int, optional
+            Keep the first this many.
+        verbose : bool
+            Also print them.
+
+        Returns
+        -------
+        list of str
+            Sorted.
         """
         if pattern.endswith("/*") and not has_magic(pattern[:-2]):
             pattern = pattern[:-2]
@@ -634,6 +1334,18 @@ class CCInterface:
         ``*`` stays within a path segment, ``**`` spans any depth; a pattern without wildcards
         gives every object under it (as in cottoncandy 0.4). Only names under the pattern's
         literal prefix are listed.
+
+        Parameters
+        ----------
+        pattern : str
+            A pattern, a folder, or a URL on this backend.
+        **kwargs
+            ``limit=`` keeps the first so many; ``verbose=True`` prints them; others are ignored
+            (cottoncandy 0.4's ``page_size``).
+
+        Returns
+        -------
+        list of str
         """
         backend, pattern, shown = self.locate(pattern, folder=True)
         if not has_magic(pattern):
@@ -651,11 +1363,32 @@ class CCInterface:
         return result
 
     def search(self, pattern: str, **kwargs: Any) -> list[str]:
-        """glob that prints what it found."""
+        """:meth:`glob` that prints what it found.
+
+        Parameters
+        ----------
+        pattern : str
+        **kwargs
+            As :meth:`glob`.
+
+        Returns
+        -------
+        list of str
+        """
         return self.glob(pattern, verbose=True, **kwargs)
 
     def get_browser(self, path: str = "") -> Any:
-        """An object that tab-completes through the bucket like a filesystem (see :mod:`cc_core.browser`)."""
+        """An object that tab-completes through the bucket like a filesystem (see :mod:`cc_core.browser`).
+
+        Parameters
+        ----------
+        path : str
+            The folder to start in.
+
+        Returns
+        -------
+        cc_core.browser.Browser
+        """
         from .browser import Browser
 
         return Browser(self, path)
@@ -700,7 +1433,31 @@ class CCInterface:
 
         The source is listed once, before anything is written, and its objects are deleted only
         after every copy succeeded; an object written under the source meanwhile stays.
-        Parameters, returns and errors as :meth:`cp`.
+
+        Parameters
+        ----------
+        source_name : str
+            An object, or a folder whose objects are moved; a name or a URL on this backend.
+        dest_name : str
+            The new name (for a folder, the new folder).
+        source_bucket, dest_bucket : str, optional
+            Other buckets (S3) or root folders (local) of this backend; default: this bucket.
+        overwrite : bool
+            Replace objects that exist; without it nothing is written if any exists.
+
+        Returns
+        -------
+        list of str
+            The names written.
+
+        Raises
+        ------
+        ObjectNotFoundError
+            Nothing is at ``source_name``.
+        ObjectExistsError
+            A destination object exists and ``overwrite`` is False.
+        CottonCandyError
+            The destination is inside the source folder.
         """
         return copying.move(self._selection(source_name, source_bucket), self._place(dest_name, dest_bucket),
                             overwrite=overwrite)
