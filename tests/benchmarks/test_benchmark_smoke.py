@@ -16,6 +16,9 @@ SCRIPT = ROOT / "benchmarks" / "run.py"
 
 pytest.importorskip("moto.server")
 
+#: a benchmark run in subprocesses: still in CI, left out by ``pytest -m "not slow"``
+pytestmark = pytest.mark.slow
+
 
 def test_quick_run_measures_every_contestant_of_ours(tmp_path):
     output, numbers = tmp_path / "results.md", tmp_path / "results.json"

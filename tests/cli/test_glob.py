@@ -200,3 +200,25 @@ def test_lists_only_under_the_literal_prefix(paging):
 def test_get_objects_has_no_page_limit(paging):
     objects = paging.get_objects("data/", page_size=3, limit=3)
     assert len(objects) == 46 and all(isinstance(info, ObjectInfo) for info in objects)
+
+
+def test_the_cli_and_the_interface_resolve_urls_in_one_place(tmp_path, cc_settings, monkeypatch):
+    """TargetResolver.open and CCInterface.locate both call targets.locate."""
+    from cc_core import targets
+    from cc_core.targets import TargetResolver
+
+    calls = []
+    original = targets.locate
+
+    def spy(interface, name, *args, **kwargs):
+        calls.append(name)
+        return original(interface, name, *args, **kwargs)
+
+    monkeypatch.setattr(targets, "locate", spy)
+    resolver = TargetResolver(cc_settings, verbose=False)
+    resolver.make_bucket("memory://shared-bucket")
+    target = resolver.open("memory://shared-bucket/exp/run1/")
+    assert (target.key, target.base, target.folder_hint) == ("exp/run1", "memory://shared-bucket/", True)
+    assert target.interface.locate("memory://shared-bucket/exp/x").key == "exp/x"
+    assert calls == ["memory://shared-bucket/exp/run1/", "memory://shared-bucket/exp/x"]
+    resolver.close()

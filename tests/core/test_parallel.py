@@ -83,3 +83,25 @@ def test_prefetched_raises_the_producers_error_after_the_items_before_it():
     assert next(items) == 1 and next(items) == 2
     with pytest.raises(OSError, match="disk gone"):
         next(items)
+
+
+def test_a_failure_sets_the_cancel_event_for_running_calls():
+    cancel = threading.Event()
+
+    def work(i):
+        if i == 3:
+            raise ValueError("part 3 failed")
+        return i
+
+    with pytest.raises(ValueError, match="part 3"):
+        list(bounded_map(work, range(10), in_flight=2, cancel=cancel))
+    assert cancel.is_set()
+    done = threading.Event()
+    assert list(bounded_map(work, range(3), in_flight=2, cancel=done)) == [0, 1, 2] and not done.is_set()
+
+
+def test_one_parallel_map_in_the_tree():
+    """The codecs' and the S3 transfer's parallel maps are bounded_map."""
+    import cc_codec_npy.transfers as transfers
+
+    assert not hasattr(transfers, "run_parallel")

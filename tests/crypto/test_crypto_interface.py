@@ -158,6 +158,19 @@ def test_plain_object_is_refused_by_the_encrypted_interface(make_interface):
         encrypted.download_object("plain")
 
 
+def test_partial_reads_of_a_plain_object_are_refused_by_the_encrypted_interface(make_interface):
+    """Group rows and ranged reads go through the pipeline's checks, as whole reads do."""
+    needs_codec(make_interface(), "group")
+    plain, encrypted = make_interface(encrypted=False), make_interface()
+    plain.dict2cloud("planted", {"rows": np.arange(40).reshape(10, 4)})
+    dataset = encrypted.cloud2dataset("planted")["rows"]
+    with pytest.raises(IntegrityError, match="not encrypted"):
+        dataset[2:5]
+    with pytest.raises(IntegrityError, match="not encrypted"):
+        read_range(encrypted, "planted/rows", 0, 8)
+    np.testing.assert_array_equal(plain.cloud2dataset("planted")["rows"][2:5], np.arange(8, 20).reshape(3, 4))
+
+
 def test_plain_interface_reads_encrypted_objects_with_the_key(make_interface):
     make_interface().upload_raw_array("secret", np.arange(5))
     np.testing.assert_array_equal(make_interface(encrypted=False).download_raw_array("secret"), np.arange(5))

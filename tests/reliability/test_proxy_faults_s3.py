@@ -104,6 +104,16 @@ def test_transient_faults_on_a_streamed_read_resume(proxied, fault_proxy, action
     assert fault.fired == 2
 
 
+def test_a_stream_of_an_object_replaced_before_its_get_is_read_again(proxied, fault_proxy):
+    """download_stream reads through Pipeline.read: a GET refused because the object changed after
+    its HEAD (412) starts the read again, as whole downloads do."""
+    cci = proxied()
+    cci.upload_object("streamed", b"payload" * 1000)
+    fault = fault_proxy.add("status", method="GET", status=412, code="PreconditionFailed")
+    assert cci.download_stream("streamed").content.read() == b"payload" * 1000
+    assert fault.fired == 1 and len(fault_proxy.requests("HEAD", "streamed")) == 2
+
+
 def test_transient_fault_on_head_is_retried(proxied, fault_proxy):
     cci = proxied()
     cci.upload_object("thing", b"payload")

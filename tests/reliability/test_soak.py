@@ -17,6 +17,9 @@ import pytest
 
 pytest.importorskip("cc_codec_npy", reason="npy, dask and groups come with the codec plugin")
 
+#: long runs: still in CI, left out by ``pytest -m "not slow"``
+pytestmark = pytest.mark.slow
+
 from cc_core.interface import CCInterface  # noqa: E402
 
 THREADS = 16

@@ -30,22 +30,54 @@ SECRET_KEY = "cc-test-secret-key"
 SMALL_PART = 256 * 1024
 
 
+class _MotoServer:
+    """The session's one moto server, shared by every folder that imports ``moto_endpoint``.
+
+    Each folder that imports the fixture (tests/reliability, tests/crypto, tests/cli, tests/core)
+    gets its own session-scoped instance of it; they all hold this one server, started by the
+    first and stopped by the last.
+    """
+
+    started = 0  # servers started in this process: the tests assert it stays 1
+    users = 0
+    endpoint = ""
+    _server: Any = None
+    _previous: Any = None
+
+    @classmethod
+    def acquire(cls) -> str:
+        if cls.users == 0:
+            from moto import settings as moto_settings
+            from moto.s3 import models as s3_models
+            from moto.server import ThreadedMotoServer
+
+            cls._previous = s3_models.S3_UPLOAD_PART_MIN_SIZE, moto_settings.S3_UPLOAD_PART_MIN_SIZE
+            s3_models.S3_UPLOAD_PART_MIN_SIZE = moto_settings.S3_UPLOAD_PART_MIN_SIZE = SMALL_PART
+            cls._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+            cls._server.start()
+            cls.started += 1
+            host, port = cls._server.get_host_and_port()
+            cls.endpoint = f"http://{host}:{port}"
+        cls.users += 1
+        return cls.endpoint
+
+    @classmethod
+    def release(cls) -> None:
+        cls.users -= 1
+        if cls.users == 0:
+            from moto import settings as moto_settings
+            from moto.s3 import models as s3_models
+
+            cls._server.stop()
+            s3_models.S3_UPLOAD_PART_MIN_SIZE, moto_settings.S3_UPLOAD_PART_MIN_SIZE = cls._previous
+
+
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    from moto import settings as moto_settings
-    from moto.s3 import models as s3_models
-    from moto.server import ThreadedMotoServer
-
-    previous = s3_models.S3_UPLOAD_PART_MIN_SIZE, moto_settings.S3_UPLOAD_PART_MIN_SIZE
-    s3_models.S3_UPLOAD_PART_MIN_SIZE = moto_settings.S3_UPLOAD_PART_MIN_SIZE = SMALL_PART
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
     try:
-        yield f"http://{host}:{port}"
+        yield _MotoServer.acquire()
     finally:
-        server.stop()
-        s3_models.S3_UPLOAD_PART_MIN_SIZE, moto_settings.S3_UPLOAD_PART_MIN_SIZE = previous
+        _MotoServer.release()
 
 
 @pytest.fixture(scope="session")

@@ -33,6 +33,7 @@ from typing import Any, Callable
 from googleapiclient.errors import HttpError
 
 from cc_core.backend import Backend, Capabilities, ObjectInfo, Prefix
+from cc_core.config import default_config, parse_size
 from cc_core.errors import (
     BucketNotFoundError,
     ConfigError,
@@ -41,11 +42,13 @@ from cc_core.errors import (
 )
 from cc_core.payload import DEFAULT_CHUNK_SIZE, Payload
 from cc_core.progress import NO_PROGRESS, Progress
+from cc_core.retry import RetryPolicy
 
 from .auth import AuthFiles, DriveClient, authenticate
 from .media import MIMETYPE, PayloadMedia
 from .properties import METADATA_LIMIT, decode_properties, encode_properties
-from .retry import RetryPolicy, status_of
+from .retry import DRIVE_RETRY, DRIVE_RETRY_KEYS, status_of
+from .retry import call as retrying
 
 FOLDER = "application/vnd.google-apps.folder"
 GOOGLE_APPS_PREFIX = "application/vnd.google-apps."
@@ -217,12 +220,14 @@ class GDriveBackend(Backend):
             )
         self.resumable_threshold = self._size_setting("resumable_threshold", resumable_threshold, 5 << 20)
         self.download_chunk_size = max(1, self._size_setting("download_chunk_size", download_chunk_size, 16 << 20))
-        self.trash = bool(self._setting("trash", trash, False, _boolean))
-        self._retry = RetryPolicy(
-            attempts=1 + int(self._setting("retries", retries, 6, int)),
-            base_delay=float(self._setting("retry_delay", retry_delay, 1.0, float)),
-        )
-        timeout = float(self._setting("timeout", timeout, 120.0, float))
+        config = settings if settings is not None else default_config()
+        self.trash = _boolean(trash) if trash is not None else config.getboolean("gdrive", "trash", fallback=False)
+        if retries is None:
+            retries = config.getint("gdrive", "retries", fallback=None)
+        self._retry = RetryPolicy.from_config(settings, "gdrive", defaults=DRIVE_RETRY, keys=DRIVE_RETRY_KEYS,
+                                              attempts=None if retries is None else 1 + int(retries),
+                                              base_delay=retry_delay)
+        timeout = float(timeout if timeout is not None else config.getfloat("gdrive", "timeout", fallback=120.0))
         files = AuthFiles.from_settings(settings, secrets_file, credentials_file, service_account_key)
         self._client = _client(files, endpoint_url, timeout, interactive)
         self._folders: FolderCache = self._client.folders  # type: ignore[attr-defined]
@@ -233,20 +238,18 @@ class GDriveBackend(Backend):
             )
 
     # -- settings --------------------------------------------------------------------------------
-    def _setting(self, key: str, value: Any, default: Any, convert: Callable[[Any], Any]) -> Any:
-        if value is None and self.settings is not None:
-            value = self.settings.get("gdrive", key, fallback=None)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return default
-        try:
-            return convert(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"[gdrive] {key} = {value!r} is not valid") from None
-
     def _size_setting(self, key: str, value: int | str | None, default: int) -> int:
-        from cc_core.config import parse_size
-
-        return int(self._setting(key, value, default, lambda v: v if isinstance(v, int) else parse_size(str(v))))
+        """A size given in code (bytes, or ``"8MB"``), else ``[gdrive] key`` (a plain number is bytes)."""
+        if isinstance(value, int):
+            return value
+        if value is not None and str(value).strip():
+            try:
+                return parse_size(str(value))
+            except ValueError:
+                raise ConfigError(f"GDriveBackend {key}={value!r} is not a size such as 8MB") from None
+        if self.settings is None:
+            return default
+        return int(self.settings.getsize("gdrive", key, fallback=default))
 
     def describe(self) -> str:
         return f"gdrive:{self.bucket}"
@@ -260,7 +263,7 @@ class GDriveBackend(Backend):
 
     def _call(self, make_request: Callable[[Any], Any], what: str, path: str) -> Any:
         """Build a request from ``files()`` and execute it with retries."""
-        return self._retry.call(lambda: make_request(self._client.files()).execute(http=self._client.http()), what, path)
+        return retrying(self._retry, lambda: make_request(self._client.files()).execute(http=self._client.http()), what, path)
 
     def _list(self, query: str, what: str, path: str) -> Iterator[dict[str, Any]]:
         """Every item a ``files.list`` query returns, page after page."""
@@ -427,7 +430,7 @@ class GDriveBackend(Backend):
 
         response = None
         while response is None:
-            status, response = self._retry.call(step, "upload", path)
+            status, response = retrying(self._retry, step, "upload", path)
             done = status.resumable_progress if status is not None else (size or request.resumable_progress)
             if response is not None and size is None:
                 done = int(response.get("fileSize") or done)
@@ -485,7 +488,7 @@ class GDriveBackend(Backend):
             return _served(data, answer, start, length, asked)
 
         try:
-            data = self._retry.call(fetch, "download", self._drive_path(name))
+            data = retrying(self._retry, fetch, "download", self._drive_path(name))
         except ObjectNotFoundError:
             if versioned and self._lookup(name) is not None:
                 raise ObjectChangedError(

@@ -26,6 +26,8 @@ def cc_register_settings(register: Register) -> None:
     register("gdrive", "trash", "bool")
     register("gdrive", "retries", "int", minimum=0, maximum=100)
     register("gdrive", "retry_delay", "float", minimum=0)
+    register("gdrive", "retry_max_delay", "float", minimum=0)
+    register("gdrive", "retry_jitter", "choice", choices=("full", "equal", "none"))
     register("gdrive", "timeout", "float", minimum=0)
 
 

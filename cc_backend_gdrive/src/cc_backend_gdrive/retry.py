@@ -1,31 +1,37 @@
-"""Retrying Drive calls: which failures are transient, and backoff.
+"""Retrying Drive calls: which failures are transient, and how a final failure reads.
 
-Transient: HTTP 429, 5xx, 403 with reason ``rateLimitExceeded`` / ``userRateLimitExceeded``,
-and transport failures (a dropped connection, a timeout, a reset). Everything else fails at once
-with an error that names the Drive path and says what Drive answered.
+The policy (tries, backoff, jitter) is the core's :class:`cc_core.retry.RetryPolicy`: ``[retry]``,
+overridden by ``[gdrive] retries`` (retries after the first try), ``retry_delay``,
+``retry_max_delay`` and ``retry_jitter``. Transient: HTTP 429, 5xx, 403 with reason
+``rateLimitExceeded`` / ``userRateLimitExceeded``, and transport failures (a dropped connection, a
+timeout, a reset). Everything else fails at once with an error that names the Drive path and says
+what Drive answered; a 403 for another reason is an :class:`~cc_core.errors.AccessDeniedError`.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
-import random
 import socket
 import ssl
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
 from googleapiclient.errors import HttpError
 from oauth2client.client import AccessTokenRefreshError
 
-from cc_core.errors import ConfigError, ObjectNotFoundError, TransferError
+from cc_core.errors import AccessDeniedError, ConfigError, ObjectNotFoundError, TransferError
+from cc_core.retry import RetryPolicy
 
 T = TypeVar("T")
 
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: Drive's retry policy where neither ``[retry]`` nor ``[gdrive]`` sets one: rate limits need patience.
+DRIVE_RETRY = RetryPolicy(attempts=7, base_delay=1.0, max_delay=32.0, jitter="equal")
+#: Names of the policy's fields in ``[gdrive]`` (``retries`` counts retries, so it is read apart).
+DRIVE_RETRY_KEYS = {"attempts": None, "base_delay": "retry_delay", "max_delay": "retry_max_delay",
+                    "jitter": "retry_jitter"}
 
 
 def error_reason(error: HttpError) -> tuple[str, str]:
@@ -53,57 +59,33 @@ def is_transient(error: BaseException) -> bool:
     return isinstance(error, (ConnectionError, TimeoutError, socket.timeout, http.client.HTTPException, ssl.SSLError))
 
 
-@dataclass
-class RetryPolicy:
-    """How often and how patiently transient failures are retried.
+def call(policy: RetryPolicy, function: Callable[[], T], what: str, path: str,
+         on_retry: Callable[[BaseException], None] | None = None) -> T:
+    """Run ``function`` under ``policy``, retrying transient failures; translate the final failure.
 
-    Attributes
+    Parameters
     ----------
-    attempts : int
-        Tries in all, the first included.
-    base_delay : float
-        Seconds before the first retry; doubled each time (with jitter), capped by ``max_delay``.
-    max_delay : float
-        Longest wait between two tries, in seconds.
+    policy : RetryPolicy
+        The backend's policy.
+    function : callable
+        One Drive request (or one resumable step); called again on each retry.
+    what : str
+        The operation, for messages (``"upload"``, ``"list"``).
+    path : str
+        The Drive path the operation is about, for messages.
+    on_retry : callable, optional
+        Called with the error before each retry (a resumable upload resynchronises there).
     """
-
-    attempts: int = 7
-    base_delay: float = 1.0
-    max_delay: float = 32.0
-
-    def delay(self, retry: int) -> float:
-        return min(self.max_delay, self.base_delay * 2**retry) * (0.5 + random.random() / 2)
-
-    def call(self, function: Callable[[], T], what: str, path: str,
-             on_retry: Callable[[BaseException], None] | None = None) -> T:
-        """Run ``function``, retrying transient failures; translate the final failure.
-
-        Parameters
-        ----------
-        function : callable
-            One Drive request (or one resumable step); called again on each retry.
-        what : str
-            The operation, for messages (``"upload"``, ``"list"``).
-        path : str
-            The Drive path the operation is about, for messages.
-        on_retry : callable, optional
-            Called with the error before each retry (a resumable upload resynchronises there).
-        """
-        for attempt in range(self.attempts):
-            try:
-                return function()
-            except Exception as error:  # noqa: BLE001 - classified below, re-raised translated
-                if not is_transient(error) or attempt == self.attempts - 1:
-                    raise translate(error, what, path, attempts=attempt + 1) from error
-                if on_retry is not None:
-                    on_retry(error)
-                time.sleep(self.delay(attempt))
-        raise AssertionError("unreachable")  # pragma: no cover
+    try:
+        return policy.call(function, transient=is_transient,
+                           on_retry=None if on_retry is None else lambda error, retry, delay: on_retry(error))
+    except Exception as error:  # noqa: BLE001 - translated, the cause kept
+        raise translate(error, what, path, attempts=getattr(error, "retry_attempts", 1)) from error
 
 
 def translate(error: BaseException, what: str, path: str, *, attempts: int = 1) -> Exception:
     """A cottoncandy error for a failed Drive request, naming the path and the cause."""
-    if isinstance(error, (ObjectNotFoundError, TransferError, ConfigError)):
+    if isinstance(error, (ObjectNotFoundError, TransferError, ConfigError, AccessDeniedError)):
         return error
     status = status_of(error)
     if status == 404:
@@ -117,6 +99,11 @@ def translate(error: BaseException, what: str, path: str, *, attempts: int = 1) 
         return ConfigError(
             f"Google Drive rejected the credentials ({what} of {path!r}: {detail}). "
             "Delete the saved credentials file and authenticate again (cottoncandy gdrive-auth)"
+        )
+    if status == 403:
+        return AccessDeniedError(
+            f"Google Drive refused the {what} of {path!r} ({detail}): the signed-in account may not do "
+            "this; check the folder's sharing settings"
         )
     tries = f" after {attempts} attempts" if attempts > 1 else ""
     return TransferError(f"Google Drive {what} of {path!r} failed{tries}: {detail}")

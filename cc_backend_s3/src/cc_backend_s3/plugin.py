@@ -35,3 +35,4 @@ def cc_register_settings(register: Register) -> None:
     register("s3", "timeout_attempts", "int", minimum=1, maximum=100)
     register("s3", "retry_base_delay", "float", minimum=0)
     register("s3", "retry_max_delay", "float", minimum=0)
+    register("s3", "retry_jitter", "choice", choices=("full", "equal", "none"))

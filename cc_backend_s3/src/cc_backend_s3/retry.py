@@ -1,10 +1,10 @@
-"""Retries and error translation for S3 requests.
+"""Which S3 failures are transient, and error translation for S3 requests.
 
-Every request (and every part or range of a parallel transfer) runs through :func:`call`:
-transient failures (5xx, SlowDown and other throttling, connection resets, timeouts, short
-reads) are retried with exponential backoff and full jitter; permanent ones (missing object or
-bucket, access denied, bad credentials) fail at once. Whatever escapes is a cottoncandy error that
-names the object and says what to do.
+Every request (and every part or range of a parallel transfer) runs through :meth:`Retrier.call`,
+under the core's :class:`cc_core.retry.RetryPolicy` (``[retry]``, overridden by ``[s3]``): transient
+failures (5xx, SlowDown and other throttling, connection resets, timeouts, short reads) are
+retried; permanent ones (missing object or bucket, access denied, bad credentials) fail at once.
+Whatever escapes is a cottoncandy error that names the object and says what to do.
 
 botocore's own retries are switched off in the client this backend builds (unless the caller's
 ``botocore.client.Config`` sets ``retries``), so attempts are not multiplied.
@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import http.client
 import logging
-import random
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -24,8 +22,9 @@ from typing import TypeVar
 from botocore import exceptions as boto_errors
 from urllib3 import exceptions as urllib3_errors
 
-from cc_core.errors import BucketNotFoundError, CottonCandyError, ObjectNotFoundError, TransferError
+from cc_core.errors import AccessDeniedError, BucketNotFoundError, CottonCandyError, ObjectNotFoundError, TransferError
 from cc_core.progressbar import in_terminal
+from cc_core.retry import RetryCancelled
 
 from .settings import TransferSettings
 
@@ -59,11 +58,8 @@ _log = logging.getLogger("cc_backend_s3")
 _CONNECT_ERRORS = (boto_errors.EndpointConnectionError, boto_errors.ConnectTimeoutError, urllib3_errors.NewConnectionError)
 
 
-class S3AccessError(CottonCandyError, PermissionError):
-    """S3 refused the request: access denied, or the credentials are wrong or missing."""
-
-    def __str__(self) -> str:
-        return self.args[0]
+class S3AccessError(AccessDeniedError):
+    """S3 refused the request: access denied (403), or the credentials are wrong or missing."""
 
 
 class TransferCancelled(CottonCandyError):
@@ -99,47 +95,44 @@ def is_transient(exc: BaseException) -> bool:
 
 
 class Retrier:
-    """Runs requests with the backend's retry policy; thread-safe.
+    """Runs requests under the backend's retry policy; thread-safe.
 
     Parameters
     ----------
     settings : TransferSettings
-        ``max_attempts``, ``retry_base_delay`` and ``retry_max_delay``.
+        Its ``retry`` policy, and ``timeout_attempts`` (fewer tries for a request that timed out).
     cancel : threading.Event, optional
         Set when the transfer is abandoned: no new attempt starts, waiting stops early.
     """
 
     def __init__(self, settings: TransferSettings, cancel: threading.Event | None = None) -> None:
         self.settings = settings
+        self.policy = settings.retry
         self.cancel = cancel or threading.Event()
 
     def call(self, request: Callable[[], T], *, what: str) -> T:
         """``request()``, retried while it fails transiently; ``what`` names it in errors."""
-        attempt = 0
-        while True:
-            if self.cancel.is_set():
-                raise TransferCancelled(f"{what}: cancelled")
-            try:
-                return request()
-            except Exception as exc:
-                attempt += 1
-                timed_out = _timed_out(exc)
-                attempts = min(self.settings.max_attempts, self.settings.timeout_attempts) if timed_out \
-                    else self.settings.max_attempts
-                if not is_transient(exc) or attempt >= attempts:
-                    if is_transient(exc):
-                        hint = ("check endpoint_url and the network" if isinstance(exc, _CONNECT_ERRORS) or timed_out
-                                else "the store or the network kept failing; try again later")
-                        raise TransferError(f"{what} failed after {attempt} attempts: {describe(exc)}; {hint}") from exc
-                    raise
-                ceiling = min(self.settings.retry_max_delay, self.settings.retry_base_delay * 2 ** (attempt - 1))
-                delay = random.uniform(0, ceiling)
-                if timed_out:  # the user has waited a timeout already: say why nothing happens
-                    _log.log(logging.WARNING if in_terminal() else logging.INFO,
-                             "cottoncandy: %s timed out (%s); retry %d of %d in %.1f s",
-                             what, describe(exc), attempt, attempts - 1, delay)
-                if self.cancel.wait(delay):
-                    raise TransferCancelled(f"{what}: cancelled") from exc
+        def attempts(exc: BaseException) -> int:
+            return self.settings.timeout_attempts if _timed_out(exc) else self.policy.attempts
+
+        def on_retry(exc: BaseException, retry: int, delay: float) -> None:
+            if _timed_out(exc):  # the user has waited a timeout already: say why nothing happens
+                _log.log(logging.WARNING if in_terminal() else logging.INFO,
+                         "cottoncandy: %s timed out (%s); retry %d of %d in %.1f s",
+                         what, describe(exc), retry, min(attempts(exc), self.policy.attempts) - 1, delay)
+
+        try:
+            return self.policy.call(request, transient=is_transient, attempts=attempts, on_retry=on_retry,
+                                    cancel=self.cancel)
+        except RetryCancelled as exc:
+            raise TransferCancelled(f"{what}: cancelled") from exc.__cause__
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            tried = getattr(exc, "retry_attempts", 1)
+            hint = ("check endpoint_url and the network" if isinstance(exc, _CONNECT_ERRORS) or _timed_out(exc)
+                    else "the store or the network kept failing; try again later")
+            raise TransferError(f"{what} failed after {tried} attempts: {describe(exc)}; {hint}") from exc
 
 
 def _timed_out(exc: BaseException) -> bool:

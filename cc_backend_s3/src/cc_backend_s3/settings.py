@@ -7,9 +7,10 @@ The config keys are cottoncandy 0.4's (see ``cc_core/defaults.cfg``): ``[basic] 
 multipart_threshold`` and ``download_threshold``: 0.4 reads the config file too and parses its own
 ``mpu_use_threshold`` with ``int()``, so ``auto`` cannot go there. 0.4's ``mpu_use_threshold`` and
 ``mpd_use_threshold`` count where the user's file or environment sets them but not the [s3] keys
-(a file 0.4 wrote). The retry policy reads ``[s3] max_attempts``, ``retry_base_delay`` and
-``retry_max_delay`` (seconds), and ``timeout_attempts`` (tries of a request that timed out)
-when present.
+(a file 0.4 wrote). Plain numbers in all these size keys are MB. The retry policy is the core's
+(:class:`cc_core.retry.RetryPolicy`): ``[retry]``, overridden by ``[s3] max_attempts``,
+``retry_base_delay``, ``retry_max_delay`` (seconds) and ``retry_jitter``; ``[s3]
+timeout_attempts`` bounds the tries of a request that timed out.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from cc_core.config import parse_size
 from cc_core.errors import ConfigError
+from cc_core.retry import JITTERS, RetryPolicy
 
 MB = 1 << 20
 #: S3's own limits: a single PUT or part copy is at most 5 GiB, a part at least 5 MiB.
@@ -28,6 +29,12 @@ S3_MAX_PUT = 5 * (1 << 30)
 S3_MIN_PART = 5 * MB
 #: A download threshold no object reaches: every read is one GET.
 NO_RANGES = 1 << 62
+#: S3's retry policy where neither ``[retry]`` nor ``[s3]`` sets one: many clients may hit one
+#: bucket, so waits are fully jittered (AWS's advice).
+S3_RETRY = RetryPolicy(attempts=5, base_delay=0.2, max_delay=5.0, jitter="full")
+#: Names of the retry policy's fields in the ``[s3]`` section (and among the backend's options).
+S3_RETRY_KEYS = {"attempts": "max_attempts", "base_delay": "retry_base_delay", "max_delay": "retry_max_delay",
+                 "jitter": "retry_jitter"}
 
 
 @dataclass(frozen=True)
@@ -60,8 +67,10 @@ class TransferSettings:
         Tries of a request that timed out (an endpoint that accepts and does not answer): with
         the client's 3 s connect and 10 s read timeouts, silence ends within 40 s.
     retry_base_delay, retry_max_delay : float
-        Exponential backoff with full jitter: the n-th retry waits up to
-        ``min(retry_max_delay, retry_base_delay * 2**n)`` seconds.
+        Exponential backoff: the n-th retry waits up to ``min(retry_max_delay, retry_base_delay *
+        2**n)`` seconds.
+    retry_jitter : str
+        ``full`` (default), ``equal`` or ``none``: see :class:`cc_core.retry.RetryPolicy`.
     """
 
     threads: int = 4
@@ -73,10 +82,11 @@ class TransferSettings:
     max_put_size: int = S3_MAX_PUT
     download_threshold: int = 32 * MB
     download_part_size: int = 16 * MB
-    max_attempts: int = 5
+    max_attempts: int = S3_RETRY.attempts
     timeout_attempts: int = 3
-    retry_base_delay: float = 0.2
-    retry_max_delay: float = 5.0
+    retry_base_delay: float = S3_RETRY.base_delay
+    retry_max_delay: float = S3_RETRY.max_delay
+    retry_jitter: str = S3_RETRY.jitter
 
     @classmethod
     def from_settings(cls, settings: Any, *, loopback: bool = False, **overrides: Any) -> "TransferSettings":
@@ -90,22 +100,21 @@ class TransferSettings:
         values: dict[str, Any] = {}
         if settings is not None:
             values = {
-                "threads": _number(settings, "basic", "threads", int),
+                "threads": settings.getint("basic", "threads", fallback=None),
                 "acl": (settings.get("basic", "default_acl", fallback="") or "").strip() or None,
                 "multipart_threshold": _size(settings, *_threshold_key(
                     settings, ("s3", "multipart_threshold"), ("upload_settings", "mpu_use_threshold"))),
                 "part_size": _size(settings, "upload_settings", "mpu_chunksize"),
                 "min_part_size": _size(settings, "upload_settings", "min_mpu_size"),
-                "max_parts": _number(settings, "upload_settings", "max_mpu_parts", int),
+                "max_parts": settings.getint("upload_settings", "max_mpu_parts", fallback=None),
                 "max_put_size": _size(settings, "upload_settings", "max_put_size"),
                 "download_threshold": _size(settings, *_threshold_key(
                     settings, ("s3", "download_threshold"), ("download_settings", "mpd_use_threshold"))),
                 "download_part_size": _size(settings, "download_settings", "mpd_chunksize"),
-                "max_attempts": _number(settings, "s3", "max_attempts", int),
-                "timeout_attempts": _number(settings, "s3", "timeout_attempts", int),
-                "retry_base_delay": _number(settings, "s3", "retry_base_delay", float),
-                "retry_max_delay": _number(settings, "s3", "retry_max_delay", float),
+                "timeout_attempts": settings.getint("s3", "timeout_attempts", fallback=None),
             }
+            policy = RetryPolicy.from_config(settings, "s3", defaults=S3_RETRY, keys=S3_RETRY_KEYS)
+            values.update({S3_RETRY_KEYS[name]: getattr(policy, name) for name in S3_RETRY_KEYS})
         if loopback and values.get("download_threshold") is None:
             values["download_threshold"] = NO_RANGES
         if loopback and values.get("multipart_threshold") is None:
@@ -114,6 +123,12 @@ class TransferSettings:
         result = cls(**{k: v for k, v in values.items() if v is not None})
         result.check()
         return result
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The retry policy of every request, part and range."""
+        return RetryPolicy(attempts=self.max_attempts, base_delay=self.retry_base_delay,
+                           max_delay=self.retry_max_delay, jitter=self.retry_jitter)
 
     def with_options(self, **overrides: Any) -> "TransferSettings":
         """A copy with the given (non-None) fields replaced, e.g. per-call ``threads``/``acl``."""
@@ -132,6 +147,8 @@ class TransferSettings:
                 raise ConfigError(f"S3 transfer setting {name} = {getattr(self, name)!r} must be at least 1")
         if self.multipart_threshold < 0 or self.download_threshold < 0:
             raise ConfigError("S3 multipart and download thresholds cannot be negative")
+        if self.retry_jitter not in JITTERS:
+            raise ConfigError(f"S3 transfer setting retry_jitter = {self.retry_jitter!r} must be one of {', '.join(JITTERS)}")
 
     def upload_part_size(self, size: int) -> int:
         """The part size for an upload of ``size`` bytes: configured, at least S3's minimum,
@@ -162,31 +179,8 @@ def _threshold_key(settings: Any, key: tuple[str, str], key_04: tuple[str, str])
     return key
 
 
-def _raw(settings: Any, section: str, key: str) -> str | None:
-    value = settings.get(section, key, fallback=None)
-    return value.strip() if value and value.strip() else None
-
-
 def _size(settings: Any, section: str, key: str) -> int | None:
-    """A size setting: plain numbers are MB (cottoncandy 0.4), ``"256KB"`` style are exact."""
-    value = _raw(settings, section, key)
-    if value is None or value.lower() == "auto":
+    """A size setting: plain numbers are MB (cottoncandy 0.4's unit), ``auto`` is None."""
+    if (settings.get(section, key, fallback="") or "").strip().lower() == "auto":
         return None
-    try:
-        return int(float(value) * MB)
-    except ValueError:
-        pass
-    try:
-        return parse_size(value)
-    except ValueError:
-        raise ConfigError(f"Setting [{section}] {key} = {value!r} is not a size (MB, or e.g. '512KB')") from None
-
-
-def _number(settings: Any, section: str, key: str, kind: type) -> Any:
-    value = _raw(settings, section, key)
-    if value is None:
-        return None
-    try:
-        return kind(value)
-    except ValueError:
-        raise ConfigError(f"Setting [{section}] {key} = {value!r} is not a {kind.__name__}") from None
+    return settings.getsize(section, key, unit=MB)

@@ -16,7 +16,6 @@ import queue
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, BinaryIO, TypeVar
 
 import numpy as np
@@ -24,6 +23,7 @@ from botocore import exceptions as boto_errors
 
 from cc_core.errors import ObjectChangedError, TransferError
 from cc_core.integrity import ChecksumReader
+from cc_core.parallel import bounded_map
 from cc_core.payload import BufferReader, Payload, SeekableReader
 from cc_core.progress import NO_PROGRESS, Progress
 
@@ -512,59 +512,13 @@ class S3Object:
 
 
 def run_parallel(tasks: Iterable[Callable[[], T]], threads: int, cancel: threading.Event) -> list[T]:
-    """Run ``tasks`` on up to ``threads`` threads, in order of results; stop at the first failure.
-
-    Tasks are taken from the iterable only when a thread is free, so a lazy iterable (parts read
-    from a stream) keeps a bounded number of parts in memory. On failure ``cancel`` is set, tasks
-    not started are dropped, and the first error is raised once running tasks have stopped.
-    """
-    iterator = iter(tasks)
-    first = next(iterator, None)
-    if first is None:
-        return []
-    second = next(iterator, None)
-    if second is None or threads <= 1:
-        results = [first()]
-        if second is not None:
-            results.append(second())
-            results.extend(task() for task in iterator)
-        return results
-    results: dict[int, T] = {}
-    pending: dict[Future[T], int] = {}
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="cc-s3") as pool:
-        try:
-            for index, task in enumerate(_chain(first, second, iterator)):
-                while len(pending) >= threads:
-                    _collect(pending, results, FIRST_COMPLETED)
-                pending[pool.submit(task)] = index
-            while pending:
-                _collect(pending, results, FIRST_COMPLETED)
-        except BaseException:
-            cancel.set()
-            for future in pending:
-                future.cancel()
-            raise
-    return [results[index] for index in range(len(results))]
+    """Run ``tasks`` on up to ``threads`` threads (:func:`cc_core.parallel.bounded_map`), results in
+    order; at the first failure ``cancel`` is set, so running parts stop retrying, and it is raised."""
+    return list(bounded_map(_run, tasks, in_flight=threads, cancel=cancel))
 
 
-def _chain(first: T, second: T, rest: Iterator[T]) -> Iterator[T]:
-    yield first
-    yield second
-    yield from rest
-
-
-def _collect(pending: dict[Future[Any], int], results: dict[int, Any], mode: str) -> None:
-    done, _ = wait(pending, return_when=mode)
-    failure: BaseException | None = None
-    for future in done:
-        index = pending.pop(future)
-        error = future.exception()
-        if error is None:
-            results[index] = future.result()
-        elif failure is None or isinstance(failure, TransferCancelled):
-            failure = error
-    if failure is not None:
-        raise failure
+def _run(task: Callable[[], T]) -> T:
+    return task()
 
 
 def read_body(body: Any, target: memoryview) -> int:

@@ -33,8 +33,9 @@ from cc_core.builtin.raw import DTYPE_DESCRIPTION_KEY, parse_array_metadata
 from cc_core.codec import LayoutCodec
 from cc_core.errors import InvalidArrayError, MetadataError
 from cc_core import names
+from cc_core.parallel import bounded_map
 
-from .transfers import run_parallel, thread_count
+from .transfers import thread_count
 
 METADATA_NAME = "metadata.json"
 PART_FORMAT = "pt%04i"
@@ -217,7 +218,8 @@ class DaskCodec(LayoutCodec):
         elif not compute:
             raise TypeError("compute=False needs a dask array; a numpy array is in memory here and is stored now")
         else:
-            run_parallel(lambda index: writer.write(index, value[writer.block_slices(index)]), grid, threads)
+            list(bounded_map(lambda index: writer.write(index, value[writer.block_slices(index)]), grid,
+                             in_flight=threads))
         _finish(interface, name, metadata, metakwargs)
         return None
 

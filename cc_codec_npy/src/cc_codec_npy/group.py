@@ -29,8 +29,9 @@ from cc_core.builtin.raw import parse_array_metadata, writable_bytes
 from cc_core.codec import LayoutCodec
 from cc_core.errors import IntegrityError, InvalidArrayError, InvalidNameError, MetadataError, ObjectNotFoundError
 from cc_core.metadata import LEGACY_COMPRESSION_KEY, LEGACY_GZIP_KEY, RESERVED_PREFIX, chain_names
+from cc_core.parallel import bounded_map
 
-from .transfers import run_parallel, thread_count
+from .transfers import thread_count
 
 SIDECAR_PREFIX = ".cc-"
 ARRAY_KEYS = ("dtype", "shape", "order", LEGACY_COMPRESSION_KEY, LEGACY_GZIP_KEY)
@@ -132,7 +133,7 @@ class GroupCodec(LayoutCodec):
                 )
             interface.upload_raw_array(names.join(name, path), array, compression=compression, acl=acl, **metadata)
 
-        run_parallel(store, leaves, thread_count(interface, threads))
+        list(bounded_map(store, leaves, in_flight=thread_count(interface, threads)))
         if verbose:
             print(f'uploaded arrays in "{name}"')
 
@@ -175,7 +176,7 @@ class GroupCodec(LayoutCodec):
                     raise ObjectNotFoundError(names.join(name, key), interface.backend.describe())
                 selected += under
             found = sorted(set(selected))
-        arrays = run_parallel(lambda leaf: _load_leaf(interface, leaf), found, thread_count(interface, threads))
+        arrays = bounded_map(lambda leaf: _load_leaf(interface, leaf), found, in_flight=thread_count(interface, threads))
         if verbose:
             print(f'Downloaded arrays in "{name}"')
         return nest((leaf[len(group_prefix(name)) :], array) for leaf, array in zip(found, arrays))
@@ -374,8 +375,10 @@ class Dataset:
         if block.size:
             row_bytes = math.prod(self.shape[1:]) * self.dtype.itemsize
             target = writable_bytes(block)
-            count = self._interface.backend.get_into(self.name, target, offset=start * row_bytes)
-            if count != len(target):
+            interface = self._interface
+            store, name, _ = interface.locate(self.name)
+            read = interface.pipeline.read_range(store, name, start * row_bytes, into=target)
+            if len(read) != len(target):
                 raise IntegrityError(f"Object {self.name!r} is shorter than its metadata describes")
         return block
 

@@ -30,7 +30,7 @@ from cc_core.errors import InvalidArrayError, MetadataError, ObjectNotFoundError
 from .group import group_prefix, list_leaves, missing_group
 from cc_core.parallel import bounded_map
 
-from .transfers import run_parallel, thread_count
+from .transfers import thread_count
 
 SIDECAR_NAME = ".cc-hdf5.json"
 SIDECAR_FORMAT = "cottoncandy-hdf5"
@@ -135,7 +135,7 @@ class Hdf5Codec(LayoutCodec):
                     sidecar["strings"][path] = encoding
                 interface.upload_raw_array(names.join(name, path), array, compression=compression, acl=acl, **metadata)
 
-            run_parallel(store, datasets, thread_count(interface, threads))
+            list(bounded_map(store, datasets, in_flight=thread_count(interface, threads)))
         sidecar["attrs"] = {path: attrs for path, attrs in sidecar["attrs"].items() if attrs}
         interface.upload_json(names.join(name, SIDECAR_NAME), sidecar)
 

@@ -21,8 +21,9 @@ import numpy as np
 from cc_core import names
 from cc_core.codec import LayoutCodec
 from cc_core.errors import InvalidArrayError, MetadataError
+from cc_core.parallel import bounded_map
 
-from .transfers import run_parallel, thread_count
+from .transfers import thread_count
 
 METADATA_NAME = "metadata.json"
 ATTRIBUTES = {
@@ -79,12 +80,12 @@ class SparseCodec(LayoutCodec):
         if len(value.shape) != 2:
             raise InvalidArrayError(f"Cannot store {name!r}: only 2-d sparse arrays are supported, not shape {value.shape}")
         attributes = ATTRIBUTES[kind]
-        run_parallel(
+        list(bounded_map(
             lambda attribute: interface.upload_raw_array(
                 names.join(name, attribute), np.asarray(getattr(value, attribute)), compression=compression),
             attributes,
-            thread_count(interface, threads),
-        )
+            in_flight=thread_count(interface, threads),
+        ))
         description = {
             "type": kind,
             "attrs": list(attributes),
@@ -106,6 +107,6 @@ class SparseCodec(LayoutCodec):
             raise MetadataError(f"{where!r} does not describe a sparse array ({exc!r}); was it written by upload_sparse_array?") from None
         if kind not in ATTRIBUTES or not set(ATTRIBUTES[kind]) <= set(attributes):
             raise MetadataError(f"{where!r} describes sparse type {kind!r} with attributes {attributes}, which cannot be read")
-        arrays = run_parallel(lambda a: interface.download_raw_array(names.join(name, a)), attributes,
-                              thread_count(interface, threads))
+        arrays = bounded_map(lambda a: interface.download_raw_array(names.join(name, a)), attributes,
+                             in_flight=thread_count(interface, threads))
         return _assemble(kind, dict(zip(attributes, arrays)), shape, description.get("class", "matrix"))

@@ -18,6 +18,7 @@ import stat
 import warnings
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -112,7 +113,8 @@ class Config:
             return False
         raise ConfigError(f"Setting [{section}] {key} = {value!r} in {self.path} is not true or false")
 
-    def getint(self, section: str, key: str, fallback: int = 0) -> int:
+    def getint(self, section: str, key: str, fallback: Any = 0) -> Any:
+        """A whole number (``fallback`` when unset or empty)."""
         value = self.get(section, key)
         if value is None or value.strip() == "":
             return fallback
@@ -120,6 +122,56 @@ class Config:
             return parse_size(value)
         except ValueError:
             raise ConfigError(f"Setting [{section}] {key} = {value!r} in {self.path} is not a whole number") from None
+
+    def getfloat(self, section: str, key: str, fallback: Any = None) -> Any:
+        """A number such as ``0.5`` (``fallback`` when unset or empty).
+
+        Raises
+        ------
+        ConfigError
+            The value is not a number; the message names the setting and the file.
+        """
+        value = self.get(section, key)
+        if value is None or value.strip() == "":
+            return fallback
+        try:
+            return float(value)
+        except ValueError:
+            raise ConfigError(f"Setting [{section}] {key} = {value!r} in {self.path} is not a number") from None
+
+    def getsize(self, section: str, key: str, fallback: Any = None, *, unit: int = 1) -> Any:
+        """A size in bytes (``fallback`` when unset or empty).
+
+        Parameters
+        ----------
+        section, key : str
+            The setting.
+        fallback : optional
+            What an unset or empty setting gives.
+        unit : int
+            What a plain number counts: 1 (bytes) for the keys of cottoncandy 1.0, ``1 << 20``
+            (MB) for cottoncandy 0.4's keys such as ``[upload_settings] mpu_chunksize``. A number
+            with a unit (``512KB``, ``8MB``, ``1.5GiB``; binary, KB = 1024) is exact either way.
+            Each setting's meaning is listed in the README's settings table.
+
+        Raises
+        ------
+        ConfigError
+            The value is not a size; the message names the setting and the file.
+        """
+        value = self.get(section, key)
+        if value is None or value.strip() == "":
+            return fallback
+        text = value.strip()
+        try:
+            return int(float(text) * unit)
+        except ValueError:
+            pass
+        try:
+            return parse_size(text)
+        except ValueError:
+            raise ConfigError(f"Setting [{section}] {key} = {value!r} in {self.path} is not a size such as "
+                              "8MB") from None
 
     def section(self, name: str) -> dict[str, str]:
         keys = dict(self._parser.items(name)) if self._parser.has_section(name) else {}

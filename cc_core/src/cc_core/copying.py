@@ -33,7 +33,7 @@ from .backend import Backend, ObjectInfo
 from .errors import CottonCandyError, ObjectExistsError, ObjectNotFoundError, UnsupportedOperationError
 from .parallel import bounded_map
 from .payload import Payload
-from .pipeline import StreamSource
+from .pipeline import SourceReader
 from .progress import NO_PROGRESS, Progress
 from .progressbar import ShareOfTotal
 from .transform import ObjectPlace
@@ -316,9 +316,7 @@ def _copy_rebound(source: Place, destination: Place, name: str, target: str, pro
 def _stream(source: Backend, name: str, destination: Backend, target: str, progress: Progress,
             info: ObjectInfo | None = None, metadata: Mapping[str, str] | None = None) -> None:
     """Copy the stored bytes and metadata (or ``metadata``) of one object between two backends, not decoded."""
-    from .interface import _SourceReader  # the interface's reader of a source; it imports this module
-
     info = info or source.head(name)  # the metadata: listings do not carry it
     chunks = iter(source.iter_chunks(name, progress=progress))
-    with io.BufferedReader(_SourceReader(StreamSource(name, chunks)), 1 << 20) as stream:  # type: ignore[arg-type]
+    with io.BufferedReader(SourceReader.of_chunks(chunks, name), 1 << 20) as stream:
         destination.put(target, Payload(stream=stream, size=info.size), metadata or info.metadata)

@@ -60,6 +60,14 @@ class ObjectChangedError(CottonCandyError):
     """The object was replaced while it was being read; reading again gets one whole version."""
 
 
+class AccessDeniedError(CottonCandyError, PermissionError):
+    """The store refused the request: access denied (S3's 403, a Drive file the account may not
+    touch), or the credentials are wrong or missing. The message says which, and what to check."""
+
+    def __str__(self) -> str:  # PermissionError would format (errno, strerror) otherwise
+        return self.args[0]
+
+
 class ConfigError(CottonCandyError, ValueError):
     """The configuration file or an environment override is invalid."""
 

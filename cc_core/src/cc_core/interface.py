@@ -24,19 +24,18 @@ import numpy as np
 from .backend import Backend, ObjectInfo, Prefix
 from .codec import Encoded, LayoutCodec, ObjectCodec
 from .config import Config, is_secret, load_config
-from .errors import (CottonCandyError, IntegrityError, InvalidNameError, MetadataError, ObjectChangedError,
+from .errors import (CottonCandyError, InvalidNameError, MetadataError,
                      ObjectExistsError, ObjectNotFoundError)
 from .metadata import CODEC_KEY, PICKLE_CODEC, RESERVED_PREFIX, codec_name, user_metadata
 from . import copying, names
 from .patterns import has_magic, literal_prefix, matches
 from .payload import Payload
-from .pipeline import Pipeline, TransformSpec
+from .pipeline import Pipeline, SourceReader, TransformSpec
 from .plugins import PluginManager, get_plugin_manager
 from .progress import NO_PROGRESS, Progress
 from .progressbar import ShareOfTotal, automatic_progress, progress_for
-
-
-_READ_ATTEMPTS = 5
+from . import targets
+from .targets import Location
 
 #: Parameters of cottoncandy's (and dask's) upload and download methods. Upload methods keep 0.4's
 #: ``**metadata``, but a keyword argument under one of these names is a mistake (an option given to
@@ -63,22 +62,6 @@ class CloudStream:
     def __init__(self, content: BinaryIO, metadata: Mapping[str, str]) -> None:
         self.content = content
         self.metadata = dict(metadata)
-
-
-class _SourceReader(io.RawIOBase):
-    """A raw file object over a pipeline source (read whole, it is read in one go)."""
-
-    def __init__(self, source: Any) -> None:
-        self._source = source
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:  # type: ignore[override]
-        return self._source.readinto(memoryview(buffer).cast("B"))
-
-    def readall(self) -> bytes:
-        return self._source.read()
 
 
 def same_parameter(function: str, name: str, value: Any, alias: str, alias_value: Any) -> Any:
@@ -179,7 +162,13 @@ class CCInterface:
     @property
     def backend_interface(self) -> Backend:
         """The backend object, under cottoncandy 0.4's name: ``.path`` of the local backend
-        (``cottoncandy.localclient.LocalClient``), ``.bucket_name`` and ``.url`` of S3's."""
+        (``cottoncandy.localclient.LocalClient``), ``.bucket_name`` and ``.url`` of S3's.
+
+        Returns
+        -------
+        Backend
+            The same object as :attr:`backend`.
+        """
         return self.backend
 
     def _open_backend(self, bucket: str | None, force_bucket_creation: bool = False) -> Backend:
@@ -195,31 +184,31 @@ class CCInterface:
             self._other_buckets[bucket] = self._open_backend(bucket)
         return self._other_buckets[bucket]
 
-    def _locate(self, name: str, bucket_name: str | None = None, *, folder: bool = False) -> tuple[Backend, str, str]:
-        """What ``name`` points at: ``(backend, key, shown_base)``.
+    def locate(self, name: str, bucket_name: str | None = None, *, folder: bool = False) -> Location:
+        """What ``name`` points at: the store (backend object), the key in it, and the base that
+        listings show names after. See :func:`cc_core.targets.locate`.
 
-        ``name`` is a name in this bucket (or in ``bucket_name``), or a URL on this interface's
-        backend: ``s3://other-bucket/key``, ``file:///root/folder/key`` under the root folder.
-        ``shown_base`` is what listings put before keys so that they read as the caller wrote
-        them (the URL's ``scheme://bucket/``, else ``""``). ``folder`` accepts prefixes and patterns.
+        Parameters
+        ----------
+        name : str
+            A name in this bucket (or in ``bucket_name``), or a URL on this interface's backend
+            (``s3://other-bucket/key``, ``file:///root/folder/key``).
+        bucket_name : str, optional
+            Another bucket of this backend, for a plain name.
+        folder : bool
+            Accept prefixes and patterns, not only object names.
+
+        Returns
+        -------
+        Location
+            ``(store, key, base)``.
+
+        Raises
+        ------
+        InvalidNameError
+            The name is not valid, or the URL is served by another backend or lies outside the root.
         """
-        check = names.prefix_name if folder else names.object_name
-        if "://" not in name:
-            return self._bucket(bucket_name), check(name), ""
-        scheme, bucket, key = names.split_url(name)
-        serving = self.plugins.backend_for_url(name)
-        if serving != self.backend_name:
-            raise InvalidNameError(
-                f"{name!r} is served by the {serving or 'no installed'} backend, not by this interface's "
-                f"{self.backend_name!r} backend; open it with cc.get_interface('{scheme}://{bucket}')"
-            )
-        if scheme != "file":
-            return self._bucket(bucket), check(key), f"{scheme}://{bucket}/"
-        root = os.path.abspath(os.path.expanduser(self.backend.bucket or "/"))
-        relative = os.path.relpath(os.path.normpath("/" + key), root)
-        if relative == ".." or relative.startswith("../"):
-            raise InvalidNameError(f"{name!r} lies outside this interface's root folder {root}")
-        return self.backend, check("" if relative == "." else relative), f"file://{root}/"
+        return targets.locate(self, name, bucket_name, folder=folder)
 
     def __repr__(self) -> str:
         chain = f" transforms={self.pipeline.always}" if self.pipeline.always else ""
@@ -274,8 +263,31 @@ class CCInterface:
     ) -> ObjectInfo:
         """Encode ``value`` with a registered object codec and store it as ``name``.
 
-        Returns the stored object's info: ``name``, ``size`` (bytes stored), ``metadata``,
-        ``version`` (ETag, Drive file id, local inode:size) as :meth:`get_object` gives it.
+        Parameters
+        ----------
+        name : str
+            The object's name or URL.
+        value : object
+            What to store.
+        codec : str
+            A registered object codec (``'raw'``, ``'npy'``, ...).
+        transforms : str or list of str or bool, optional
+            The transform chain: None = ``[pipeline] transforms``, False = none, ``'zstd,aes-gcm'``.
+        metadata : dict, optional
+            User metadata stored with the object.
+        acl : str, optional
+            Canned ACL of the new object (S3); default ``[basic] default_acl``.
+        threads : int, optional
+            Parallel parts for a large upload; default ``[basic] threads``.
+        progress : Progress or bool, optional
+            Told the size and the bytes as they move; default: a bar for a large transfer in a terminal.
+        **codec_options
+            Passed to the codec's ``encode``.
+
+        Returns
+        -------
+        ObjectInfo
+            The stored object's ``name``, ``size``, ``metadata`` and ``version``.
         """
         codec_object: ObjectCodec = self._codec(codec)
         return self._put_encoded(name, codec_object.encode(value, **codec_options), codec, transforms, metadata or {},
@@ -284,8 +296,66 @@ class CCInterface:
     def _put_encoded(self, name: str, encoded: Encoded, codec: str | None, transforms: TransformSpec,
                      metadata: Mapping[str, Any], acl: str | None, threads: int | None, progress: Progress) -> ObjectInfo:
         """Store ``encoded`` as ``name``, recording ``codec`` (None: plain bytes) with it; returns its info."""
-        check_metadata_names("upload", metadata)
-        backend, name, _ = self._locate(name)
+    def upload_dask_array(self, object_name: str, arr: Any, axis: int | None = -1, buffersize: int | None = None,
+                          threads: int | None = None, *, compression: TransformSpec = None, compute: bool = True,
+                          **metakwargs: Any) -> Any:
+        """Store a dask (or numpy) array as one object per chunk plus ``metadata.json`` (0.4's layout).
+
+        A dask array is computed on the active dask scheduler: with a ``dask.distributed`` Client,
+        each worker computes and stores its own chunks (hand them credentials and keys with
+        :func:`cc_core.distributed.setup`) and this process writes only ``metadata.json``.
+
+        Parameters
+        ----------
+        object_name : str
+            The array's folder.
+        arr : dask.array.Array or numpy.ndarray
+        axis : int, optional
+            For a numpy array: the axis to chunk along (0.4's convention); None = one chunk.
+        buffersize : int, optional
+            For a numpy array: bytes per chunk; default ``[upload_settings] dask_chunksize`` MB.
+        threads : int, optional
+            Chunks uploaded at once when no dask scheduler is active; default ``[basic] threads``.
+        compression : bool or str, optional
+            Compression of each chunk, as for :meth:`upload_raw_array`.
+        compute : bool
+            False: return a ``dask.delayed.Delayed`` that stores everything when computed.
+        **metakwargs
+            User metadata of ``metadata.json`` (names of other methods' parameters are refused).
+
+        Returns
+        -------
+        None, or dask.delayed.Delayed with ``compute=False``
+        """
+        check_metadata_names("upload_dask_array", metakwargs)
+        return self._layout("dask").upload(self, object_name, arr, axis=axis, buffersize=buffersize, threads=threads,
+                                           compression=compression, compute=compute, **metakwargs)
+
+    def dask_target(self, object_name: str, like: Any, *, compression: TransformSpec = None, **metadata: Any) -> Any:
+        """A target for ``da.store(x, target)`` storing ``x`` in :meth:`upload_dask_array`'s layout.
+
+        ``like`` is a dask array with the shape, dtype and chunks that will be stored;
+        ``metadata.json`` is written now and each chunk as ``da.store`` computes it (on the
+        workers of a ``dask.distributed`` Client). Regions must be whole chunks of ``like``.
+
+        Parameters
+        ----------
+        object_name : str
+            The array's folder.
+        like : dask.array.Array
+            An array with the shape, dtype and chunks of what will be stored.
+        compression : bool or str, optional
+            Compression of each chunk.
+        **metadata
+            User metadata of ``metadata.json``.
+
+        Returns
+        -------
+        object
+            A target with ``__setitem__``, for ``da.store``.
+        """
+        check_metadata_names("dask_target", metadata)
+        return self._layout("dask").target(self, object_name, like, compression=compression, **metadata)
         chain = self.pipeline.chain(transforms)
         extra = user_metadata(metadata, encoded.metadata)
         with self._progress(progress, f"upload {name}") as progress:
@@ -293,7 +363,31 @@ class CCInterface:
                                        **self._put_options(acl, threads))
 
     def get_value(self, name: str, codec: str, *, progress: Progress = NO_PROGRESS, **codec_options: Any) -> Any:
-        """Read ``name`` with ``codec`` (the codec the object names must agree)."""
+        """Read ``name`` with ``codec`` (the codec the object names must agree).
+
+        Parameters
+        ----------
+        name : str
+            The object's name or URL.
+        codec : str
+            A registered object codec (``'raw'``, ``'npy'``, ...).
+        progress : Progress or bool, optional
+            Told the size and the bytes as they move; default: a bar for a large transfer in a terminal.
+        **codec_options
+            Passed to the codec's ``decode``.
+
+        Returns
+        -------
+        object
+            The decoded value.
+
+        Raises
+        ------
+        MetadataError
+            The object was written by another codec.
+        ObjectNotFoundError
+            There is no such object.
+        """
         def decode(info: ObjectInfo, source: Any) -> Any:
             written_by = codec_name(info.metadata)
             if written_by is not None and written_by != codec:
@@ -306,25 +400,11 @@ class CCInterface:
         return self._read(name, decode, progress)
 
     def _read(self, name: str, consume: Callable[[ObjectInfo, Any], Any], progress: Progress = NO_PROGRESS) -> Any:
-        """Head the object and let ``consume(info, source)`` read it; again if a writer replaced
-        the object in between, so the result is always one whole version."""
-        backend, name, _ = self._locate(name)
+        """``consume(info, source)`` of object ``name`` through :meth:`Pipeline.read`, with a
+        progress bar for a large object."""
+        backend, name, _ = self.locate(name)
         with self._progress(progress, f"download {name}") as progress:
-            for attempt in range(_READ_ATTEMPTS):
-                info = backend.head(name)
-                try:
-                    source = self.pipeline.source(backend, info, progress=progress)
-                    result = consume(info, source)
-                    source.verify()  # a consumer that stopped short of the end is checked too
-                    return result
-                except ObjectChangedError:
-                    if attempt == _READ_ATTEMPTS - 1:
-                        raise
-                except IntegrityError:
-                    # bytes of a newer version under this version's metadata (a local file's inode
-                    # reused by a fast writer) fail the checksum: read again if the object changed
-                    if attempt == _READ_ATTEMPTS - 1 or not _replaced(backend, info):
-                        raise
+            return self.pipeline.read(backend, name, consume, progress=progress)
 
     def _progress(self, progress: Progress | bool | None, description: str) -> Any:
         """The caller's progress object, or a bar for a large transfer in an interactive session
@@ -334,20 +414,62 @@ class CCInterface:
     # -- buckets -------------------------------------------------------------------------------
     @property
     def bucket_name(self) -> str | None:
+        """The current bucket (S3), root folder (local) or Drive folder; None without one.
+        """
         return self.backend.bucket
 
     def set_bucket(self, bucket_name: str) -> None:
-        """Work in another bucket from now on."""
+        """Work in another bucket of the same backend from now on.
+
+        Parameters
+        ----------
+        bucket_name : str
+            The bucket (root folder, Drive folder) to use.
+
+        Raises
+        ------
+        BucketNotFoundError
+            It does not exist.
+        """
         self.backend = self._open_backend(bucket_name)
 
     def get_bucket(self) -> str | None:
+        """The current bucket's name (as :attr:`bucket_name`).
+
+        Returns
+        -------
+        str or None
+        """
         return self.backend.bucket
 
     def exists_bucket(self, bucket_name: str) -> bool:
+        """Whether a bucket of this backend exists.
+
+        Parameters
+        ----------
+        bucket_name : str
+
+        Returns
+        -------
+        bool
+        """
         return self.backend.bucket_exists(bucket_name)
 
     def create_bucket(self, bucket_name: str, acl: str | None = None) -> None:
-        """Create a bucket and make it the current one (as 0.4 did)."""
+        """Create a bucket and make it the current one (as 0.4 did).
+
+        Parameters
+        ----------
+        bucket_name : str
+            Must start with ``[basic] mandatory_bucket_prefix`` when that is set.
+        acl : str, optional
+            Canned ACL of the bucket (S3).
+
+        Raises
+        ------
+        CottonCandyError
+            The name lacks the mandatory prefix.
+        """
         prefix = self.settings.get("basic", "mandatory_bucket_prefix", fallback="") or ""
         if prefix and not bucket_name.startswith(prefix):
             raise CottonCandyError(f"Bucket names must start with {prefix!r} ([basic] mandatory_bucket_prefix)")
@@ -356,39 +478,119 @@ class CCInterface:
         self.set_bucket(bucket_name)
 
     def rm_bucket(self, bucket_name: str) -> None:
-        """Remove an empty bucket."""
+        """Remove an empty bucket.
+
+        Parameters
+        ----------
+        bucket_name : str
+        """
         self.backend.delete_bucket(bucket_name)
 
     def show_buckets(self) -> list[str]:
+        """Print the buckets this backend can see, one a line.
+
+        Returns
+        -------
+        list of str
+            Their names.
+        """
         buckets = self.backend.list_buckets()
         for bucket in buckets:
             print(bucket)
         return buckets
 
     def get_objects(self, prefix: str = "", **kwargs: Any) -> list[ObjectInfo]:
-        """Every object under ``prefix`` (or 0.4's ``filter={'Prefix': ...}``), no page limit."""
+        """Every object under ``prefix`` (or 0.4's ``filter={'Prefix': ...}``), no page limit.
+
+        Parameters
+        ----------
+        prefix : str
+            Names starting with this; ``""`` = the whole bucket.
+        **kwargs
+            ``filter={'Prefix': ...}`` as boto3 took it in 0.4; other keywords are ignored.
+
+        Returns
+        -------
+        list of ObjectInfo
+        """
         prefix = kwargs.get("filter", {}).get("Prefix", prefix)
         return [e for e in self.backend.list(names.prefix_name(prefix)) if isinstance(e, ObjectInfo)]
 
     def get_bucket_objects(self, **kwargs: Any) -> list[ObjectInfo]:
+        """Deprecated alias of :meth:`get_objects` (cottoncandy 0.4).
+
+        Parameters
+        ----------
+        **kwargs
+            As :meth:`get_objects`.
+
+        Returns
+        -------
+        list of ObjectInfo
+        """
         warnings.warn("Deprecated. Use get_objects() instead", DeprecationWarning, stacklevel=2)
         return self.get_objects(**kwargs)
 
     def get_size(self) -> int:
-        """Total bytes of the objects in the bucket."""
+        """Total bytes of the objects in the bucket.
+
+        Returns
+        -------
+        int
+        """
         return sum(info.size for info in self.get_objects())
 
     def get_bucket_size(self, limit: int | None = None, page_size: int | None = None) -> int:
+        """Deprecated alias of :meth:`get_size` (cottoncandy 0.4).
+
+        Parameters
+        ----------
+        limit, page_size : int, optional
+            Ignored; kept for cottoncandy 0.4 code.
+
+        Returns
+        -------
+        int
+        """
         warnings.warn("Deprecated, use get_size() instead", DeprecationWarning, stacklevel=2)
         return self.get_size()
 
     def show_objects(self, limit: int | None = None, page_size: int | None = None) -> None:
+        """Print each object's name and size in MB.
+
+        Parameters
+        ----------
+        limit : int, optional
+            Print at most this many.
+        page_size : int, optional
+            Ignored; kept for cottoncandy 0.4 code.
+        """
         for info in self.get_objects()[:limit]:
             print(f"{info.name:<60} {info.size / 2**20:10.2f}MB")
 
     # -- plain objects -------------------------------------------------------------------------
     def exists_object(self, object_name: str, bucket_name: str | None = None, raise_err: bool = False) -> bool:
-        backend, name, _ = self._locate(object_name, bucket_name)
+        """Whether an object exists.
+
+        Parameters
+        ----------
+        object_name : str
+            The object's name in this bucket, or a URL on this backend (``s3://bucket/key``).
+        bucket_name : str, optional
+            Another bucket of this backend.
+        raise_err : bool
+            Raise instead of returning False.
+
+        Returns
+        -------
+        bool
+
+        Raises
+        ------
+        ObjectNotFoundError
+            The object is missing and ``raise_err`` is True.
+        """
+        backend, name, _ = self.locate(object_name, bucket_name)
         found = backend.exists(name)
         if raise_err and not found:
             raise ObjectNotFoundError(name, backend.describe())
@@ -405,33 +607,162 @@ class CCInterface:
         progress: Progress = NO_PROGRESS,
         **metadata: Any,
     ) -> ObjectInfo:
-        """Store bytes, an array's buffer or a file object's content as one object; returns its
-        info (see :meth:`put_value`)."""
+        """Store bytes, an array's buffer or a file object's content as one object.
+
+        Parameters
+        ----------
+        object_name : str
+            The object's name in this bucket, or a URL on this backend (``s3://bucket/key``).
+        body : bytes, buffer, file object or Payload
+            The content; a file object is streamed, never read whole.
+        acl : str, optional
+            Canned ACL of the new object (S3); default ``[basic] default_acl``.
+        threads : int, optional
+            Parallel parts for a large upload; default ``[basic] threads``.
+        transforms : str or list of str or bool, optional
+            The transform chain (see :meth:`put_value`).
+        progress : Progress or bool, optional
+            Told the size and the bytes as they move; default: a bar for a large transfer in a terminal.
+        **metadata
+            User metadata stored with the object (strings).
+
+        Returns
+        -------
+        ObjectInfo
+            The stored object's ``name``, ``size``, ``metadata`` and ``version``.
+        """
         return self._put_encoded(object_name, Encoded(Payload.of(body)), None, transforms, metadata, acl, threads,
                                  progress)
 
     upload_stream = upload_object
 
     def download_stream(self, object_name: str, threads: int | None = None, *, progress: Progress = NO_PROGRESS) -> CloudStream:
-        """The object's content as a readable file object (decoded, streamed) and its metadata."""
-        backend, name, _ = self._locate(object_name)
-        info = backend.head(name)
+        """The object's content as a readable file object (decoded, streamed) and its metadata.
+
+        Opened through :meth:`Pipeline.read <cc_core.pipeline.Pipeline.read>`: a replaced object is read
+        again before the stream is handed out; the checksum is checked when the stream reaches its end.
+
+        Parameters
+        ----------
+        object_name : str
+            The object's name in this bucket, or a URL on this backend (``s3://bucket/key``).
+        threads : int, optional
+            Ignored; kept for cottoncandy 0.4 code (reads use ``[basic] threads``).
+        progress : Progress or bool, optional
+            Told the size and the bytes as they move; default: a bar for a large transfer in a terminal.
+
+        Returns
+        -------
+        CloudStream
+            ``.content`` (a buffered file object) and ``.metadata``.
+
+        Raises
+        ------
+        ObjectNotFoundError
+            There is no such object.
+        IntegrityError
+            The stored bytes fail their checksum (or, on an encrypted interface, are not encrypted).
+        """
+        backend, name, _ = self.locate(object_name)
         progress = automatic_progress(progress, settings=self.settings, verbose=self.verbose, description=f"download {name}")
-        source = self.pipeline.source(backend, info, progress=progress, streamed=True)
-        return CloudStream(io.BufferedReader(_SourceReader(source), 1 << 20), info.metadata)  # type: ignore[arg-type]
+        return self.pipeline.read(backend, name, _open_stream, progress=progress, streamed=True)
 
     def download_object(self, object_name: str, threads: int | None = None, *, progress: Progress = NO_PROGRESS) -> bytes:
+        """The object's content, decoded, as bytes.
+
+        Parameters
+        ----------
+        object_name : str
+            The object's name in this bucket, or a URL on this backend (``s3://bucket/key``).
+        threads : int, optional
+            Ignored; kept for cottoncandy 0.4 code (reads use ``[basic] threads``).
+        progress : Progress or bool, optional
+            Told the size and the bytes as they move; default: a bar for a large transfer in a terminal.
+
+        Returns
+        -------
+        bytes
+
+        Raises
+        ------
+        ObjectNotFoundError
+            There is no such object.
+        IntegrityError
+            The stored bytes fail their checksum (or, on an encrypted interface, are not encrypted).
+        """
         return self._read(object_name, lambda info, source: source.read(), progress)
 
     def get_object(self, object_name: str, bucket_name: str | None = None) -> ObjectInfo:
-        """Size, metadata and time of an object (0.4 returned a boto3 object; this works everywhere)."""
-        backend, name, _ = self._locate(object_name, bucket_name)
+        """Size, metadata and time of an object (0.4 returned a boto3 object; this works everywhere).
+
+        Parameters
+        ----------
+        object_name : str
+            The object's name in this bucket, or a URL on this backend (``s3://bucket/key``).
+        bucket_name : str, optional
+            Another bucket of this backend.
+
+        Returns
+        -------
+        ObjectInfo
+
+        Raises
+        ------
+        ObjectNotFoundError
+            There is no such object.
+        """
+        backend, name, _ = self.locate(object_name, bucket_name)
         return backend.head(name)
 
     def upload_json(self, object_name: str, ddict: Any, acl: str | None = None, threads: int | None = 1, *, progress: Progress = NO_PROGRESS, **metadata: Any) -> ObjectInfo:
+        """Store ``ddict`` as JSON text.
+
+        Parameters
+        ----------
+        object_name : str
+            The object's name in this bucket, or a URL on this backend (``s3://bucket/key``).
+        ddict : object
+            Anything ``json.dumps`` takes.
+        acl : str, optional
+            Canned ACL of the new object (S3); default ``[basic] default_acl``.
+        threads : int, optional
+            Parallel parts for a large upload; default ``[basic] threads``.
+        progress : Progress or bool, optional
+            Told the size and the bytes as they move; default: a bar for a large transfer in a terminal.
+        **metadata
+            User metadata stored with the object (strings).
+
+        Returns
+        -------
+        ObjectInfo
+            The stored object's ``name``, ``size``, ``metadata`` and ``version``.
+        """
         return self.upload_object(object_name, json.dumps(ddict).encode("utf-8"), acl, threads, progress=progress, **metadata)
 
     def download_json(self, object_name: str, threads: int | None = 1, *, progress: Progress = NO_PROGRESS) -> Any:
+        """Read an object as JSON.
+
+        Parameters
+        ----------
+        object_name : str
+            The object's name in this bucket, or a URL on this backend (``s3://bucket/key``).
+        threads : int, optional
+            Ignored; kept for cottoncandy 0.4 code (reads use ``[basic] threads``).
+        progress : Progress or bool, optional
+            Told the size and the bytes as they move; default: a bar for a large transfer in a terminal.
+
+        Returns
+        -------
+        object
+            The parsed JSON.
+
+        Raises
+        ------
+        MetadataError
+            The object is not UTF-8 JSON.
+        ObjectNotFoundError
+            There is no such object.
+        """
         data = self.download_object(object_name, progress=progress)
         try:
             return json.loads(data.decode("utf-8"))
@@ -439,7 +770,28 @@ class CCInterface:
             raise MetadataError(f"Object {object_name!r} is not JSON: {exc}") from None
 
     def upload_pickle(self, object_name: str, data_object: Any, acl: str | None = None, threads: int | None = None, *, progress: Progress = NO_PROGRESS, **metadata: Any) -> ObjectInfo:
-        """Store ``pickle.dumps(data_object)``, marked ``cc-codec: pickle`` (0.4 reads it as a pickle too)."""
+        """Store ``pickle.dumps(data_object)``, marked ``cc-codec: pickle`` (0.4 reads it as a pickle too).
+
+        Parameters
+        ----------
+        object_name : str
+            The object's name in this bucket, or a URL on this backend (``s3://bucket/key``).
+        data_object : object
+            Anything picklable.
+        acl : str, optional
+            Canned ACL of the new object (S3); default ``[basic] default_acl``.
+        threads : int, optional
+            Parallel parts for a large upload; default ``[basic] threads``.
+        progress : Progress or bool, optional
+            Told the size and the bytes as they move; default: a bar for a large transfer in a terminal.
+        **metadata
+            User metadata stored with the object (strings).
+
+        Returns
+        -------
+        ObjectInfo
+            The stored object's ``name``, ``size``, ``metadata`` and ``version``.
+        """
         encoded = Encoded(Payload([pickle.dumps(data_object, protocol=pickle.HIGHEST_PROTOCOL)]))
         return self._put_encoded(object_name, encoded, PICKLE_CODEC, None, metadata, acl, threads, progress)
 
@@ -452,6 +804,26 @@ class CCInterface:
         so are objects without any metadata, as cottoncandy 0.4 wrote pickles, except on a plain
         interface. ``[basic] allow_pickle = False`` refuses every pickle; nothing else in
         cottoncandy ever unpickles.
+
+        Parameters
+        ----------
+        object_name : str
+            The object's name in this bucket, or a URL on this backend (``s3://bucket/key``).
+        threads : int, optional
+            Ignored; kept for cottoncandy 0.4 code (reads use ``[basic] threads``).
+        progress : Progress or bool, optional
+            Told the size and the bytes as they move; default: a bar for a large transfer in a terminal.
+
+        Returns
+        -------
+        object
+
+        Raises
+        ------
+        MetadataError
+            The object was not written by ``upload_pickle``.
+        CottonCandyError
+            ``[basic] allow_pickle`` is False.
         """
         if not self.settings.getboolean("basic", "allow_pickle", fallback=True):
             raise CottonCandyError(
@@ -483,7 +855,28 @@ class CCInterface:
         progress: Progress = NO_PROGRESS,
         **metadata: Any,
     ) -> ObjectInfo:
-        """Upload a file from disk (streamed, never read whole into memory); returns its info."""
+        """Upload a file from disk (streamed, never read whole into memory).
+
+        Parameters
+        ----------
+        flname : str or path
+            The file.
+        object_name : str, optional
+            The object's name; default: the file's path.
+        ExtraArgs : dict, optional
+            boto3's upload options as 0.4 took them; only ``ACL`` is used.
+        threads : int, optional
+            Parallel parts for a large upload; default ``[basic] threads``.
+        progress : Progress or bool, optional
+            Told the size and the bytes as they move; default: a bar for a large transfer in a terminal.
+        **metadata
+            User metadata stored with the object (strings).
+
+        Returns
+        -------
+        ObjectInfo
+            The stored object's ``name``, ``size``, ``metadata`` and ``version``.
+        """
         acl = (ExtraArgs or {}).get("ACL")
         with open(flname, "rb") as file:
             return self.upload_object(object_name or os.fspath(flname), Payload(stream=file, size=os.fstat(file.fileno()).st_size),
@@ -499,9 +892,27 @@ class CCInterface:
         *,
         progress: Progress = NO_PROGRESS,
     ) -> list[str]:
-        """Upload the files of a folder (and its subfolders if ``recursive``); returns the names.
+        """Upload the files of a folder (and its subfolders if ``recursive``).
 
-        ``progress`` (or the automatic bar) follows the bytes of all the files together.
+        Parameters
+        ----------
+        disk_path : str or path
+            The folder.
+        cloud_path : str, optional
+            The folder's name in the bucket; default: ``disk_path``.
+        recursive : bool
+            Include subfolders.
+        ExtraArgs : dict, optional
+            boto3's upload options as 0.4 took them; only ``ACL`` is used.
+        threads : int, optional
+            Parallel parts for a large upload; default ``[basic] threads``.
+        progress : Progress or bool, optional
+            Follows the bytes of all the files together; default: a bar for a large upload.
+
+        Returns
+        -------
+        list of str
+            The names written.
         """
         disk_path = Path(disk_path)
         cloud_path = cloud_path if cloud_path is not None else os.fspath(disk_path)
@@ -527,7 +938,31 @@ class CCInterface:
     def download_to_file(
         self, object_name: str, file_name: str | os.PathLike[str], threads: int | None = None, *, progress: Progress = NO_PROGRESS
     ) -> str:
-        """Write an object's (decoded) content to a file; a failure leaves no partial file."""
+        """Write an object's (decoded) content to a file; a failure leaves no partial file.
+
+        Parameters
+        ----------
+        object_name : str
+            The object's name in this bucket, or a URL on this backend (``s3://bucket/key``).
+        file_name : str or path
+            The file to write (its folder is created); replaced atomically.
+        threads : int, optional
+            Ignored; kept for cottoncandy 0.4 code (reads use ``[basic] threads``).
+        progress : Progress or bool, optional
+            Told the size and the bytes as they move; default: a bar for a large transfer in a terminal.
+
+        Returns
+        -------
+        str
+            The file's absolute path.
+
+        Raises
+        ------
+        ObjectNotFoundError
+            There is no such object.
+        IntegrityError
+            The stored bytes fail their checksum (or, on an encrypted interface, are not encrypted).
+        """
         destination = Path(file_name).expanduser().absolute()
         destination.parent.mkdir(parents=True, exist_ok=True)
 
@@ -549,7 +984,19 @@ class CCInterface:
     ) -> list[str]:
         """Download every object under ``directory`` into the folder ``disk_name``.
 
-        ``progress`` (or the automatic bar) follows the bytes of all the objects together.
+        Parameters
+        ----------
+        directory : str
+            A folder in the bucket.
+        disk_name : str or path
+            The local folder; objects keep their names below it.
+        progress : Progress or bool, optional
+            Follows the bytes of all the objects together; default: a bar for a large download.
+
+        Returns
+        -------
+        list of str
+            The files written.
         """
         prefix = names.prefix_name(directory)
         if prefix and not prefix.endswith("/"):
@@ -582,16 +1029,38 @@ class CCInterface:
     ) -> ObjectInfo:
         """Upload an array's raw bytes (optionally compressed) with dtype/shape/order metadata.
 
-        Returns the stored object's info (see :meth:`put_value`).
-
         Parameters
         ----------
+        object_name : str
+            The object's name in this bucket, or a URL on this backend (``s3://bucket/key``).
+        array : numpy.ndarray
+            Any numeric or structured dtype, any memory order; object dtypes and masked arrays
+            are refused.
         compression : bool or str, optional
             ``True`` = the configured compression for the array's size, ``False`` = none, or a
             name (``'zstd'``, ``'gzip'``, ``'lz4'``, ...). Default: ``[compression] do_compression``
             unless ``[pipeline] transforms`` sets a chain.
+        acl : str, optional
+            Canned ACL of the new object (S3); default ``[basic] default_acl``.
+        threads : int, optional
+            Parallel parts for a large upload; default ``[basic] threads``.
         transforms : str or list of str, optional
             A full transform chain, overriding ``compression``.
+        progress : Progress or bool, optional
+            Told the size and the bytes as they move; default: a bar for a large transfer in a terminal.
+        **metadata
+            User metadata stored with the object (strings); 0.4's ``gzip=True`` is deprecated
+            (``compression='gzip'``).
+
+        Returns
+        -------
+        ObjectInfo
+            The stored object's ``name``, ``size``, ``metadata`` and ``version``.
+
+        Raises
+        ------
+        InvalidArrayError
+            The array cannot be stored (object dtype, masked array).
         """
         if "gzip" in metadata:
             warnings.warn("gzip= is deprecated; use compression='gzip'", DeprecationWarning, stacklevel=2)
@@ -608,16 +1077,106 @@ class CCInterface:
 
         The result is writable and in the memory order it was stored in; uncompressed data is read
         straight into it.
+
+        Parameters
+        ----------
+        object_name : str
+            The object's name in this bucket, or a URL on this backend (``s3://bucket/key``).
+        buffersize : int, optional
+            Ignored; kept for cottoncandy 0.4 code.
+        threads : int, optional
+            Ignored; kept for cottoncandy 0.4 code (reads use ``[basic] threads``).
+        progress : Progress or bool, optional
+            Told the size and the bytes as they move; default: a bar for a large transfer in a terminal.
+        **kwargs
+            Ignored; kept for cottoncandy 0.4 code.
+
+        Returns
+        -------
+        numpy.ndarray
+
+        Raises
+        ------
+        ObjectNotFoundError
+            There is no such object.
+        IntegrityError
+            The stored bytes fail their checksum (or, on an encrypted interface, are not encrypted).
         """
         return self.get_value(object_name, "raw", progress=progress)
 
     # -- formats provided by codec plugins -----------------------------------------------------
     def upload_npy_array(self, object_name: str, array: np.ndarray, acl: str | None = None, threads: int | None = None, *, progress: Progress = NO_PROGRESS, **metadata: Any) -> ObjectInfo:
+        """Store an array as standard ``.npy`` bytes (``np.load`` reads the object as it is).
+
+        Parameters
+        ----------
+        object_name : str
+            The object's name in this bucket, or a URL on this backend (``s3://bucket/key``).
+        array : numpy.ndarray
+        acl : str, optional
+            Canned ACL of the new object (S3); default ``[basic] default_acl``.
+        threads : int, optional
+            Parallel parts for a large upload; default ``[basic] threads``.
+        progress : Progress or bool, optional
+            Told the size and the bytes as they move; default: a bar for a large transfer in a terminal.
+        **metadata
+            User metadata stored with the object (strings).
+
+        Returns
+        -------
+        ObjectInfo
+            The stored object's ``name``, ``size``, ``metadata`` and ``version``.
+        """
         return self.put_value(object_name, array, "npy", metadata=metadata, acl=acl, threads=threads, progress=progress)
 
     def download_npy_array(self, object_name: str, threads: int | None = None, *, progress: Progress = NO_PROGRESS) -> np.ndarray:
+        """Read an array written by :meth:`upload_npy_array`.
+
+        Parameters
+        ----------
+        object_name : str
+            The object's name in this bucket, or a URL on this backend (``s3://bucket/key``).
+        threads : int, optional
+            Ignored; kept for cottoncandy 0.4 code (reads use ``[basic] threads``).
+        progress : Progress or bool, optional
+            Told the size and the bytes as they move; default: a bar for a large transfer in a terminal.
+
+        Returns
+        -------
+        numpy.ndarray
+
+        Raises
+        ------
+        ObjectNotFoundError
+            There is no such object.
+        IntegrityError
+            The stored bytes fail their checksum (or, on an encrypted interface, are not encrypted).
+        """
         return self.get_value(object_name, "npy", progress=progress)
 
+    def upload_dask_array(self, object_name: str, arr: Any, axis: int | None = -1, buffersize: int | None = None, threads: int | None = None, **metakwargs: Any) -> Any:
+        """Store a dask (or numpy) array as one object per chunk, uploaded in parallel.
+
+        Parameters
+        ----------
+        object_name : str
+            The array's folder.
+        arr : dask.array.Array or numpy.ndarray
+        axis : int, optional
+            For a numpy array: the axis to chunk along (0.4's convention); None = one chunk.
+        buffersize : int, optional
+            For a numpy array: bytes per chunk; default ``[upload_settings] dask_chunksize`` MB.
+        threads : int, optional
+            Chunks uploaded at once; default ``[basic] threads``.
+        **metakwargs
+            User metadata stored with the array.
+
+        Returns
+        -------
+        object
+            What the dask codec returns (the stored layout's description).
+        """
+        return self._layout("dask").upload(self, object_name, arr, axis=axis, buffersize=buffersize, threads=threads, **metakwargs)
     def upload_dask_array(self, object_name: str, arr: Any, axis: int | None = -1, buffersize: int | None = None,
                           threads: int | None = None, *, compression: TransformSpec = None, compute: bool = True,
                           **metakwargs: Any) -> Any:
@@ -645,38 +1204,190 @@ class CCInterface:
         return self._layout("dask").target(self, object_name, like, compression=compression, **metadata)
 
     def download_dask_array(self, object_name: str, dask_name: str = "array", threads: int | None = None) -> Any:
+        """A lazy dask array over an array stored by :meth:`upload_dask_array`.
+
+        Parameters
+        ----------
+        object_name : str
+            The array's folder.
+        dask_name : str
+            The dask graph's name.
+        threads : int, optional
+            Ignored; kept for cottoncandy 0.4 code (dask schedules the reads).
+
+        Returns
+        -------
+        dask.array.Array
+        """
         return self._layout("dask").download(self, object_name, dask_name=dask_name, threads=threads)
 
     def upload_sparse_array(self, object_name: str, arr: Any, threads: int | None = None, **metadata: Any) -> Any:
+        """Store a 2-d scipy.sparse array as one raw array per attribute (data, indices, ...).
+
+        Parameters
+        ----------
+        object_name : str
+            The array's folder.
+        arr : scipy.sparse matrix or array
+        threads : int, optional
+            Attributes uploaded at once; default ``[basic] threads``.
+        **metadata
+            User metadata stored with the array.
+
+        Returns
+        -------
+        object
+            What the sparse codec returns.
+        """
         check_metadata_names("upload_sparse_array", {k: v for k, v in metadata.items() if k != "compression"})
         return self._layout("sparse").upload(self, object_name, arr, threads=threads, **metadata)
 
     def download_sparse_array(self, object_name: str, threads: int | None = None) -> Any:
+        """Read an array written by :meth:`upload_sparse_array`.
+
+        Parameters
+        ----------
+        object_name : str
+            The array's folder.
+        threads : int, optional
+            Attributes read at once; default ``[basic] threads``.
+
+        Returns
+        -------
+        scipy.sparse matrix or array
+        """
         return self._layout("sparse").download(self, object_name, threads=threads)
 
     def dict2cloud(self, object_name: str, array_dict: Mapping[str, Any], acl: str | None = None, verbose: bool = True, threads: int | None = None, **metadata: Any) -> Any:
+        """Store a (nested) dict of arrays as a group: one raw array per leaf, in parallel.
+
+        Parameters
+        ----------
+        object_name : str
+            The group's folder (0.4's convention: a name ending in ``.grp``).
+        array_dict : dict
+            Arrays, and dicts of them, to any depth.
+        acl : str, optional
+            Canned ACL of the new objects (S3).
+        verbose : bool
+            Print when done (as 0.4 did).
+        threads : int, optional
+            Arrays uploaded at once; default ``[basic] threads``.
+        **metadata
+            User metadata stored with every array.
+
+        Returns
+        -------
+        object
+            What the group codec returns.
+        """
         check_metadata_names("dict2cloud", {k: v for k, v in metadata.items() if k != "compression"})
         return self._layout("group").upload(self, object_name, array_dict, acl=acl, verbose=verbose, threads=threads, **metadata)
 
     def cloud2dict(self, object_root: str, verbose: bool = True, keys: Iterable[str] | str | None = None, threads: int | None = None, **metadata: Any) -> Any:
+        """Read a group written by :meth:`dict2cloud` back into a (nested) dict of arrays.
+
+        Parameters
+        ----------
+        object_root : str
+            The group's folder.
+        verbose : bool
+            Print when done (as 0.4 did).
+        keys : str or list of str, optional
+            Read only these leaves.
+        threads : int, optional
+            Arrays read at once; default ``[basic] threads``.
+        **metadata
+            Ignored; kept for cottoncandy 0.4 code.
+
+        Returns
+        -------
+        dict
+        """
         return self._layout("group").download(self, object_root, verbose=verbose, keys=keys, threads=threads)
 
     def cloud2dataset(self, object_root: str, verbose: bool = True, **kwargs: Any) -> Any:
-        """A lazy, h5py-like view of a group: nothing is downloaded until asked for."""
+        """A lazy, h5py-like view of a group: nothing is downloaded until asked for.
+
+        Row slices of an uncompressed dataset read only those rows (through
+        :meth:`Pipeline.read_range <cc_core.pipeline.Pipeline.read_range>`).
+
+        Parameters
+        ----------
+        object_root : str
+            The group's folder.
+        verbose : bool
+            Ignored; kept for cottoncandy 0.4 code.
+        **kwargs
+            Passed to the group codec.
+
+        Returns
+        -------
+        cc_codec_npy.group.Group
+        """
         return self._layout("group").download(self, object_root, lazy=True, verbose=verbose, **kwargs)
 
     def upload_hdf5(self, object_name: str, file_name: str | os.PathLike[str], **options: Any) -> Any:
+        """Store the datasets of an HDF5 file as a group, with a sidecar for its attributes.
+
+        Parameters
+        ----------
+        object_name : str
+            The group's folder.
+        file_name : str or path
+            The HDF5 file.
+        **options
+            Passed to the HDF5 codec (``threads=``, ``compression=``).
+
+        Returns
+        -------
+        object
+            What the HDF5 codec returns.
+        """
         return self._layout("hdf5").upload(self, object_name, file_name, **options)
 
     def download_hdf5(self, object_name: str, file_name: str | os.PathLike[str], **options: Any) -> Any:
+        """Write a group stored by :meth:`upload_hdf5` back to an HDF5 file.
+
+        Parameters
+        ----------
+        object_name : str
+            The group's folder.
+        file_name : str or path
+            The HDF5 file to write.
+        **options
+            Passed to the HDF5 codec.
+
+        Returns
+        -------
+        object
+            What the HDF5 codec returns.
+        """
         return self._layout("hdf5").download(self, object_name, file_name=file_name, **options)
 
     # -- listing -------------------------------------------------------------------------------
     def lsdir(self, path: str = "/", limit: int | None = None) -> list[str]:
-        """The direct children of ``path`` (objects and "folders"), as full names, sorted."""
+        """The direct children of ``path`` (objects and "folders"), as full names, sorted.
+
+        Parameters
+        ----------
+        path : str
+            A folder (not a pattern); ``"/"`` = the top of the bucket.
+        limit : int, optional
+            Keep the first this many.
+
+        Returns
+        -------
+        list of str
+
+        Raises
+        ------
+        ValueError
+            ``path`` is a pattern: use :meth:`ls` or :meth:`glob`.
+        """
         if has_magic(path.rstrip("*").rstrip("/")):
             raise ValueError(f"lsdir takes a folder, not a pattern ({path!r}); use ls() or glob()")
-        backend, prefix, shown = self._locate(path.rstrip("*"), folder=True)
+        backend, prefix, shown = self.locate(path.rstrip("*"), folder=True)
         if prefix and not prefix.endswith("/"):
             prefix += "/"
         found = [shown + entry.name.rstrip("/") for entry in backend.list(prefix, delimiter="/")]
@@ -686,14 +1397,30 @@ class CCInterface:
         """Like the shell's ``ls``: a folder's children, or the names at a pattern's depth.
 
         A pattern matches objects and "folders" alike: ``ls('exp/*/run?')`` gives the names at
-        the third level, and with ``**`` names at any depth. Sorted; ``limit`` keeps the first.
+        the third level, and with ``**`` names at any depth.
+
+        Parameters
+        ----------
+        pattern : str
+            A folder or a pattern.
+        page_size : int, optional
+            Ignored; kept for cottoncandy 0.4 code.
+        limit : int, optional
+            Keep the first this many.
+        verbose : bool
+            Also print them.
+
+        Returns
+        -------
+        list of str
+            Sorted.
         """
         if pattern.endswith("/*") and not has_magic(pattern[:-2]):
             pattern = pattern[:-2]
         if not has_magic(pattern):
             found = self.lsdir(pattern, limit)
         else:
-            backend, pattern, shown = self._locate(pattern, folder=True)
+            backend, pattern, shown = self.locate(pattern, folder=True)
             pattern = pattern.rstrip("/")
             depth = pattern.count("/") + 1
             found = set()
@@ -714,8 +1441,20 @@ class CCInterface:
         ``*`` stays within a path segment, ``**`` spans any depth; a pattern without wildcards
         gives every object under it (as in cottoncandy 0.4). Only names under the pattern's
         literal prefix are listed.
+
+        Parameters
+        ----------
+        pattern : str
+            A pattern, a folder, or a URL on this backend.
+        **kwargs
+            ``limit=`` keeps the first so many; ``verbose=True`` prints them; others are ignored
+            (cottoncandy 0.4's ``page_size``).
+
+        Returns
+        -------
+        list of str
         """
-        backend, pattern, shown = self._locate(pattern, folder=True)
+        backend, pattern, shown = self.locate(pattern, folder=True)
         if not has_magic(pattern):
             folder = pattern.rstrip("/")
             found = [shown + e.name for e in backend.list(folder) if isinstance(e, ObjectInfo)
@@ -731,11 +1470,32 @@ class CCInterface:
         return result
 
     def search(self, pattern: str, **kwargs: Any) -> list[str]:
-        """glob that prints what it found."""
+        """:meth:`glob` that prints what it found.
+
+        Parameters
+        ----------
+        pattern : str
+        **kwargs
+            As :meth:`glob`.
+
+        Returns
+        -------
+        list of str
+        """
         return self.glob(pattern, verbose=True, **kwargs)
 
     def get_browser(self, path: str = "") -> Any:
-        """An object that tab-completes through the bucket like a filesystem (see :mod:`cc_core.browser`)."""
+        """An object that tab-completes through the bucket like a filesystem (see :mod:`cc_core.browser`).
+
+        Parameters
+        ----------
+        path : str
+            The folder to start in.
+
+        Returns
+        -------
+        cc_core.browser.Browser
+        """
         from .browser import Browser
 
         return Browser(self, path)
@@ -780,7 +1540,31 @@ class CCInterface:
 
         The source is listed once, before anything is written, and its objects are deleted only
         after every copy succeeded; an object written under the source meanwhile stays.
-        Parameters, returns and errors as :meth:`cp`.
+
+        Parameters
+        ----------
+        source_name : str
+            An object, or a folder whose objects are moved; a name or a URL on this backend.
+        dest_name : str
+            The new name (for a folder, the new folder).
+        source_bucket, dest_bucket : str, optional
+            Other buckets (S3) or root folders (local) of this backend; default: this bucket.
+        overwrite : bool
+            Replace objects that exist; without it nothing is written if any exists.
+
+        Returns
+        -------
+        list of str
+            The names written.
+
+        Raises
+        ------
+        ObjectNotFoundError
+            Nothing is at ``source_name``.
+        ObjectExistsError
+            A destination object exists and ``overwrite`` is False.
+        CottonCandyError
+            The destination is inside the source folder.
         """
         return copying.move(self._selection(source_name, source_bucket), self._place(dest_name, dest_bucket),
                             overwrite=overwrite, rebind=self._rebind())
@@ -817,7 +1601,7 @@ class CCInterface:
         return self.pipeline.rebind if self.pipeline.binds_places else None
 
     def _place(self, name: str, bucket_name: str | None = None) -> copying.Place:
-        backend, key, _ = self._locate(name, bucket_name)
+        backend, key, _ = self.locate(name, bucket_name)
         return copying.Place(backend, key)
 
     def _selection(self, name: str, bucket_name: str | None = None) -> copying.Selection:
@@ -873,13 +1657,8 @@ def _write_source(source: Any, file: BinaryIO) -> None:
             pass
 
 
-def _replaced(backend: Backend, info: ObjectInfo) -> bool:
-    """Whether the object ``info`` described has been replaced since."""
-    try:
-        current = backend.head(info.name)
-    except ObjectNotFoundError:
-        return False
-    return (current.version, current.size, dict(current.metadata)) != (info.version, info.size, dict(info.metadata))
+def _open_stream(info: ObjectInfo, source: Any) -> CloudStream:
+    return CloudStream(io.BufferedReader(SourceReader(source), 1 << 20), info.metadata)  # type: ignore[arg-type]
 
 
 __all__ = ["CCInterface", "CloudStream", "ObjectExistsError", "Prefix"]

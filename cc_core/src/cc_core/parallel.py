@@ -1,6 +1,7 @@
 """Producing results in parallel and consuming them in order, with bounded memory.
 
-:func:`bounded_map` runs calls on a pool (parts downloaded in parallel, arrays of a group);
+:func:`bounded_map` runs calls on a pool (parts of an S3 transfer, arrays of a group, dask blocks,
+objects of a folder copy): the one parallel map of cottoncandy;
 :func:`prefetched` runs an iterator one step ahead of its consumer on a helper thread (stored
 chunks read while the previous one is decrypted, segments sealed while the previous one is
 written). Either way only a few results are held at once, whatever the number of items.
@@ -25,6 +26,7 @@ def bounded_map(
     *,
     in_flight: int,
     executor: Executor | None = None,
+    cancel: threading.Event | None = None,
 ) -> Iterator[Result]:
     """Yield ``function(item)`` for each item, in order, with at most ``in_flight`` calls pending.
 
@@ -37,8 +39,14 @@ def bounded_map(
     executor : concurrent.futures.Executor, optional
         A long-lived pool to submit to (its threads are reused across calls); default: a thread
         pool of ``in_flight`` threads for this call only.
+    cancel : threading.Event, optional
+        Set when a call fails (or the consumer stops early), so that running calls that watch it
+        (an S3 part's retries) stop too.
 
-    If the consumer stops early or a call fails, calls not yet started are cancelled.
+    Items are taken from ``items`` only as calls are submitted, so a lazy iterable (parts read
+    from a stream) keeps a bounded number of items in memory. If the consumer stops early or a
+    call fails, calls not yet started are cancelled, and the failure is raised once the calls
+    running on this call's own pool have stopped. ``list(bounded_map(...))`` runs them all.
     """
     items = iter(items)
     if in_flight <= 1:
@@ -46,8 +54,9 @@ def bounded_map(
             yield function(item)
         return
     own_pool = executor is None
-    pool = executor or ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="cc-parallel")
+    pool = executor or ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="cc-parts")
     pending: deque[Future[Result]] = deque()
+    finished = False
     try:
         for item in items:
             pending.append(pool.submit(function, item))
@@ -55,7 +64,10 @@ def bounded_map(
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+        finished = True
     finally:
+        if not finished and cancel is not None:
+            cancel.set()
         for future in pending:
             future.cancel()
         if own_pool:

@@ -16,7 +16,7 @@ from typing import Any
 
 from .backend import Backend, ObjectInfo
 from .codec import Encoded
-from .errors import ConfigError, CottonCandyError, IntegrityError, MetadataError
+from .errors import ConfigError, CottonCandyError, IntegrityError, MetadataError, ObjectChangedError, ObjectNotFoundError
 from .integrity import (
     CHECKSUM_METADATA_SIZE,
     ChecksummedPayload,
@@ -41,6 +41,10 @@ from .progress import NO_PROGRESS, Progress
 from .transform import COMPRESSION, ENCRYPTION, DecodeReader, ObjectPlace, Transform
 
 TransformSpec = None | bool | str | Sequence[str]
+Consumer = Callable[[ObjectInfo, "DirectSource | StreamSource"], Any]
+
+#: Reads of an object that writers keep replacing: after this many, the last error is raised.
+READ_ATTEMPTS = 5
 
 #: Stored bytes are read for the transform chain this much at a time: a chunk is still in the CPU's
 #: cache when it is decoded (a 128 MiB encrypted download: 27 ms with 8 MiB chunks, 20 ms with 2).
@@ -202,6 +206,12 @@ class StreamSource:
             self._pending = memoryview(chunk).cast("B")
         return self._pending
 
+    def start(self) -> None:
+        """Read the first decoded chunk now: a stream's first request, where a replaced object or
+        a refused one shows, is made while the reader can still start again."""
+        with _naming_errors(self.name):
+            self._next()
+
     def consume(self, count: int) -> None:
         """Drop ``count`` bytes of the buffer :meth:`next_chunk` returned."""
         self._pending = self._pending[count:]
@@ -212,17 +222,34 @@ class StreamSource:
                 pass
 
 
-class _ChunkReader(io.RawIOBase):
-    """A readable, unseekable file object over an iterator of buffers (a transform's output)."""
+class SourceReader(io.RawIOBase):
+    """A readable, unseekable raw file object over a pipeline source.
 
-    def __init__(self, chunks: Iterator[Any]) -> None:
-        self._source = StreamSource("", chunks)
+    What ``download_stream`` hands out (wrapped in a :class:`io.BufferedReader`), what the copy
+    between two backends streams from, and how a transform's output becomes an upload's stream.
+
+    Parameters
+    ----------
+    source : DirectSource or StreamSource
+        The decoded bytes to read; read whole (``read()``), they are read in one go.
+    """
+
+    def __init__(self, source: DirectSource | StreamSource) -> None:
+        self._source = source
+
+    @classmethod
+    def of_chunks(cls, chunks: Iterator[Any], name: str = "") -> "SourceReader":
+        """A reader over an iterator of buffers (a transform's output, a backend's chunks)."""
+        return cls(StreamSource(name, chunks))
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:  # type: ignore[override]
         return self._source.readinto(memoryview(buffer).cast("B"))
+
+    def readall(self) -> bytes:
+        return self._source.read()
 
     def read(self, size: int | None = -1) -> bytes | bytearray:
         if size is None or size < 0:
@@ -232,11 +259,16 @@ class _ChunkReader(io.RawIOBase):
         return block
 
     def payload_buffers(self, chunk_size: int) -> Iterator[memoryview]:
-        """The transform's own output buffers, at most ``chunk_size`` at a time, never copied
+        """The source's own buffers, at most ``chunk_size`` at a time, never copied
         (:meth:`Payload.chunks` reads this way: 128 MiB encrypted to local disk, 15 ms less)."""
-        while (chunk := self._source.next_chunk()) is not None:
+        source = self._source
+        if not isinstance(source, StreamSource):
+            while block := self.read(chunk_size):
+                yield memoryview(block)
+            return
+        while (chunk := source.next_chunk()) is not None:
             view = chunk[:chunk_size]
-            self._source.consume(len(view))
+            source.consume(len(view))
             yield view
 
 
@@ -341,7 +373,7 @@ class Pipeline:
             if size is None:
                 payload = Payload(list(chunks))
             else:  # memory stays bounded by a few chunks, whatever the object's size
-                payload = Payload(stream=_ChunkReader(iter(chunks)), size=size)  # type: ignore[arg-type]
+                payload = Payload(stream=SourceReader.of_chunks(iter(chunks)), size=size)  # type: ignore[arg-type]
         # every object gets cc-digest over its deciding metadata, recorded with (after) its checksum
         if any(t.kind == ENCRYPTION for t in chain):
             seal(metadata)  # no checksum: authenticated encryption checks every segment, ranged reads too
@@ -355,6 +387,147 @@ class Pipeline:
         return stored if stored is not None else backend.head(name)
 
     # -- reading -------------------------------------------------------------------------------
+    def read(self, backend: Backend, name: str, consume: Consumer, *, progress: Progress = NO_PROGRESS,
+             streamed: bool = False) -> Any:
+        """Read object ``name``: ``consume(info, source)`` gets its metadata and decoded bytes.
+
+        Every download runs through here. The object is headed, its metadata checked (see
+        :meth:`source`), and ``consume`` reads what it needs; the rest is then read too, so that the
+        checksum is checked all the same. When a writer replaced the object meanwhile (the backend
+        raises :class:`ObjectChangedError`, or the checksum fails and the object has changed since
+        it was headed) the whole read starts again, up to :data:`READ_ATTEMPTS` times, so the
+        result is always one whole version. Transient faults of single requests are the backend's
+        to retry (see :mod:`cc_core.retry`).
+
+        Parameters
+        ----------
+        backend : Backend
+            The store holding the object.
+        name : str
+            The object's key in ``backend``.
+        consume : callable
+            ``consume(info, source)`` returns the result; it may be called more than once.
+        progress : Progress
+            Told the stored size and the bytes as they arrive.
+        streamed : bool
+            ``consume`` hands the source on to be read later (a file object): the source reads in
+            one streamed request, and its first chunk is read before ``consume`` is called, so a
+            replaced object is read again here; what the consumer reads later is not retried,
+            and the checksum is checked when it reaches the end.
+
+        Returns
+        -------
+        object
+            What ``consume`` returned.
+
+        Raises
+        ------
+        ObjectNotFoundError
+            There is no object ``name``.
+        IntegrityError
+            The stored bytes fail their checksum, or the object lacks a transform this pipeline
+            always applies.
+        ObjectChangedError
+            Writers replaced the object during every attempt.
+        """
+        for attempt in range(READ_ATTEMPTS):
+            info = backend.head(name)
+            try:
+                source = self.source(backend, info, progress=progress, streamed=streamed)
+                if streamed:
+                    assert isinstance(source, StreamSource)
+                    source.start()
+                    return consume(info, source)
+                result = consume(info, source)
+                source.verify()  # a consumer that stopped short of the end is checked too
+                return result
+            except ObjectChangedError:
+                if attempt == READ_ATTEMPTS - 1:
+                    raise
+            except IntegrityError:
+                # bytes of a newer version under this version's metadata (a local file's inode
+                # reused by a fast writer) fail the checksum: read again if the object changed
+                if attempt == READ_ATTEMPTS - 1 or not _replaced(backend, info):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def read_range(self, backend: Backend, name: str, start: int, stop: int | None = None, *,
+                   into: memoryview | None = None, chain: Sequence[str] | None = None) -> memoryview:
+        """Decoded bytes ``[start, stop)`` of object ``name``, reading only the stored bytes needed.
+
+        The checks of a full read come first: the metadata's ``cc-digest``, and the transforms this
+        pipeline always applies (an encrypted interface refuses an unencrypted object here too).
+        An object stored without transforms is read with one ranged ``get_into``; one stored with
+        a single transform that decodes ranges (``plaintext_range``, as aes-gcm's segments do)
+        reads the stored ranges that transform asks for. The object's checksum covers all of it
+        and so is not checked; authenticated encryption checks every segment it decrypts.
+
+        Parameters
+        ----------
+        backend : Backend
+            The store holding the object.
+        name : str
+            The object's key in ``backend``.
+        start, stop : int
+            Offsets in the decoded bytes, clipped like a slice's (negative: from the end; ``stop``
+            None: to the end). With ``into``, ``stop`` is ignored.
+        into : memoryview, optional
+            A writable byte buffer to fill from ``start`` (a preallocated array's memory); the
+            range is ``len(into)`` bytes long.
+        chain : list of str, optional
+            The transform chain the object must have been stored with (``['aes-gcm']``); default:
+            any chain that can be read in ranges.
+
+        Returns
+        -------
+        memoryview
+            The bytes read: a part of ``into`` (shorter than it only where the object ends first),
+            or a new buffer.
+
+        Raises
+        ------
+        MetadataError
+            The object's transform chain cannot be read in ranges (or is not ``chain``).
+        IntegrityError
+            The object lacks a transform this pipeline always applies.
+        """
+        info = backend.head(name)
+        check_metadata(info.name, info.metadata)
+        names = chain_names(info.metadata)
+        self._check_always(info.name, names)
+        if into is not None:
+            stop = start + len(into) if start >= 0 or start + len(into) < 0 else None
+        if chain is not None and [n.lower() for n in names] != [n.lower() for n in chain]:
+            raise MetadataError(
+                f"Object {name!r} is stored with transform chain {names or 'none'}; this ranged read needs "
+                f"{','.join(chain) or 'no transform'} and nothing else. Download it whole instead"
+            )
+        if not names:
+            first, end, _ = slice(start, stop).indices(info.size)
+            target = memoryview(bytearray(max(0, end - first))) if into is None else into
+            count = backend.get_into(name, target[: max(0, end - first)], offset=first, **_version_option(info))
+            return target[:count]
+        transform = self.transform(names[0]).for_reading(info.metadata, ObjectPlace.of(backend, info.name))
+        # a transform that decodes parts of its output says so by offering plaintext_range
+        decode_range = getattr(transform, "plaintext_range", None) if len(names) == 1 else None
+        if decode_range is None:
+            raise MetadataError(
+                f"Object {name!r} is stored with transform chain {names}, whose bytes have no plaintext "
+                "offsets (compressed); ranged reads need no transform, or one that decodes ranges and "
+                "nothing else. Download it whole instead"
+            )
+
+        def read_stored(first: int, end: int) -> bytes:
+            return b"".join(bytes(chunk) for chunk in backend.iter_chunks(
+                name, byte_range=(first, end), **_version_option(info)))
+
+        with _naming_errors(name):
+            data = decode_range(read_stored, info.size, start, stop)
+        if into is None:
+            return memoryview(data)
+        into[: len(data)] = data
+        return into[: len(data)]
+
     def source(self, backend: Backend, info: ObjectInfo, *, progress: Progress = NO_PROGRESS,
                streamed: bool = False) -> DirectSource | StreamSource:
         """The decoded bytes of an object whose ``info`` (from ``head``) is known.
@@ -430,6 +603,15 @@ class Pipeline:
             f"applies {', '.join(missing)} to every object and reads only such objects; if you trust this "
             "one, read it with cc.get_interface()"
         )
+
+
+def _replaced(backend: Backend, info: ObjectInfo) -> bool:
+    """Whether the object ``info`` described has been replaced since."""
+    try:
+        current = backend.head(info.name)
+    except ObjectNotFoundError:
+        return False
+    return (current.version, current.size, dict(current.metadata)) != (info.version, info.size, dict(info.metadata))
 
 
 @contextmanager

@@ -12,12 +12,69 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import names
+from .backend import Backend
 from .config import Config
 from .errors import BucketNotFoundError, InvalidNameError
-from .interface import CCInterface
 from .patterns import literal_prefix
+
+if TYPE_CHECKING:
+    from .interface import CCInterface
+
+
+class Location(NamedTuple):
+    """Where a name or URL points: ``store`` (the backend object), ``key`` in it, and ``base``,
+    what names in that bucket are shown after (``"s3://bucket/"``, ``"file:///root/"``, or ``""``
+    for a plain name)."""
+
+    store: Backend
+    key: str
+    base: str
+
+
+def locate(interface: CCInterface, name: str, bucket_name: str | None = None, *, folder: bool = False) -> Location:
+    """The one place a name or URL becomes a store and a key, for the interface and the CLI.
+
+    Parameters
+    ----------
+    interface : CCInterface
+        Names resolve in its bucket (or in its backend's ``bucket_name``); URLs must be served by
+        its backend: ``s3://other-bucket/key``, or ``file:///root/folder/key`` under its root folder.
+    name : str
+        A name or a URL.
+    bucket_name : str, optional
+        Another bucket of the interface's backend, for a plain name.
+    folder : bool
+        Accept prefixes and patterns (checked by :func:`names.prefix_name`), not only object names.
+
+    Returns
+    -------
+    Location
+
+    Raises
+    ------
+    InvalidNameError
+        The name is not valid; the URL is served by another backend, or lies outside the root.
+    """
+    check = names.prefix_name if folder else names.object_name
+    if "://" not in name:
+        return Location(interface._bucket(bucket_name), check(name), "")
+    scheme, bucket, key = names.split_url(name)
+    serving = interface.plugins.backend_for_url(name)
+    if serving != interface.backend_name:
+        raise InvalidNameError(
+            f"{name!r} is served by the {serving or 'no installed'} backend, not by this interface's "
+            f"{interface.backend_name!r} backend; open it with cc.get_interface('{scheme}://{bucket}')"
+        )
+    if scheme != "file":
+        return Location(interface._bucket(bucket), check(key), f"{scheme}://{bucket}/")
+    root = os.path.abspath(os.path.expanduser(interface.backend.bucket or "/"))
+    relative = os.path.relpath(os.path.normpath("/" + key), root)
+    if relative == ".." or relative.startswith("../"):
+        raise InvalidNameError(f"{name!r} lies outside this interface's root folder {root}")
+    return Location(interface.backend, check("" if relative == "." else relative), f"file://{root}/")
 
 
 @dataclass(frozen=True)
@@ -83,6 +140,8 @@ class TargetResolver:
         self._interfaces: dict[str, CCInterface] = {}
 
     def _interface(self, location: str, backend: str | None = None, *, create: bool = False) -> CCInterface:
+        from .interface import CCInterface
+
         if location not in self._interfaces:
             try:
                 self._interfaces[location] = CCInterface(location, url=self.endpoint_url, verbose=self.verbose,
@@ -99,6 +158,8 @@ class TargetResolver:
             raise InvalidNameError(f"{text!r} is not a store: write it as SCHEME:// (e.g. s3://)")
         location = f"{scheme}://"
         if location not in self._interfaces:
+            from .interface import CCInterface
+
             self._interfaces[location] = CCInterface(None, url=self.endpoint_url, verbose=self.verbose,
                                                      backend=self._backend_for(text), settings=self.settings)
         return self._interfaces[location]
@@ -132,7 +193,8 @@ class TargetResolver:
         if not bucket:
             raise InvalidNameError(f"{text!r} names no bucket: write {scheme}://BUCKET/name")
         interface = self._interface(f"{scheme}://{bucket}")
-        return Target(interface, names.prefix_name(key).rstrip("/"), f"{scheme}://{bucket}/", key.endswith("/"))
+        location = locate(interface, text, folder=True)
+        return Target(interface, location.key.rstrip("/"), location.base, key.endswith("/"))
 
     def _open_local(self, text: str, folder_hint: bool) -> Target:
         path = os.path.abspath(os.path.expanduser(text))
@@ -152,4 +214,4 @@ class TargetResolver:
             interface.backend.close()
 
 
-__all__ = ["Target", "TargetResolver"]
+__all__ = ["Location", "Target", "TargetResolver", "locate"]

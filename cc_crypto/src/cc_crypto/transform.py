@@ -17,10 +17,7 @@ import warnings
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import Any, Callable
 
-from cc_core import names
-from cc_core.errors import CottonCandyError, MetadataError
-from cc_core.integrity import check_metadata
-from cc_core.metadata import chain_names
+from cc_core.errors import MetadataError
 from cc_core.payload import Buffer
 from cc_core.transform import ENCRYPTION, ObjectPlace, Transform
 
@@ -241,27 +238,8 @@ def read_range(interface: Any, object_name: str, start: int, stop: int | None = 
     >>> read_range(cci, "log", 5, 12)                                      # doctest: +SKIP
     b'5678901'
     """
-    name = names.object_name(object_name)
-    backend = interface.backend
-    info = backend.head(name)
-    check_metadata(name, info.metadata)
-    chain = chain_names(info.metadata)
-    if [n.lower() for n in chain] != [AesGcmTransform.name]:
-        raise MetadataError(
-            f"Object {name!r} is stored with transform chain {chain or 'none'}; ranged plaintext reads "
-            "need an object encrypted with aes-gcm and nothing else. Download it whole instead"
-        )
-    transform = interface.pipeline.transform(AesGcmTransform.name).for_reading(info.metadata, ObjectPlace.of(backend, name))
-
-    def read(first: int, end: int) -> bytes:
-        return b"".join(bytes(chunk) for chunk in backend.iter_chunks(name, byte_range=(first, end)))
-
-    try:
-        return transform.plaintext_range(read, info.size, start, stop)
-    except CottonCandyError as exc:
-        if getattr(exc, "object_name", "") is None:
-            exc.object_name = name  # type: ignore[attr-defined]
-        raise
+    store, name, _ = interface.locate(object_name)
+    return bytes(interface.pipeline.read_range(store, name, start, stop, chain=[AesGcmTransform.name]))
 
 
 def _opened_object(interface: Any, object_name: str) -> tuple[AesGcmTransform, ObjectPlace, OpenedHeader]:

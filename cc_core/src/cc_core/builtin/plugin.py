@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..hookspecs import Register, hookimpl
+from ..retry import JITTERS
 
 
 @hookimpl
@@ -39,3 +40,7 @@ def cc_register_settings(register: Register) -> None:
     register("pipeline", "transforms", "names")
     register("plugins", "disable", "names")
     register("plugins", "load", "names")
+    register("retry", "attempts", "int", minimum=1, maximum=100)
+    register("retry", "base_delay", "float", minimum=0)
+    register("retry", "max_delay", "float", minimum=0)
+    register("retry", "jitter", "choice", choices=JITTERS)

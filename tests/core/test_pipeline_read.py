@@ -1,0 +1,70 @@
+"""Pipeline.read and Pipeline.read_range: every download and every partial read goes through them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cc_core.errors import MetadataError, ObjectChangedError
+from cc_core.pipeline import READ_ATTEMPTS
+
+
+def test_read_starts_again_when_the_object_was_replaced(interface):
+    interface.upload_object("thing", b"payload")
+    calls = []
+
+    def consume(info, source):
+        calls.append(info.name)
+        if len(calls) < 3:
+            raise ObjectChangedError("replaced meanwhile")
+        return source.read()
+
+    store = interface.backend
+    assert interface.pipeline.read(store, "thing", consume) == b"payload"
+    assert calls == ["thing"] * 3
+
+    def never(info, source):
+        raise ObjectChangedError("replaced again")
+
+    with pytest.raises(ObjectChangedError):
+        interface.pipeline.read(store, "thing", never)
+
+
+def test_streams_read_through_the_pipeline(interface, monkeypatch):
+    """download_stream is Pipeline.read(streamed=True): its first chunk is read while it can retry."""
+    interface.upload_object("streamed", b"0123456789" * 100, transforms="zstd")
+    seen = []
+    original = interface.pipeline.read
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("streamed"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(interface.pipeline, "read", spy)
+    assert interface.download_stream("streamed").content.read() == b"0123456789" * 100
+    assert seen == [True] and READ_ATTEMPTS > 1
+
+
+@pytest.mark.parametrize("start, stop", [(0, 10), (5, 17), (-7, None), (90, 200), (3, 3)])
+def test_read_range_of_an_untransformed_object(interface, start, stop):
+    data = bytes(range(100))
+    interface.upload_object("plain", data)
+    assert bytes(interface.pipeline.read_range(interface.backend, "plain", start, stop)) == data[start:stop]
+
+
+def test_read_range_into_a_buffer(interface):
+    array = np.arange(20, dtype=np.int64)
+    interface.upload_raw_array("rows", array)
+    target = np.empty(5, dtype=np.int64)
+    read = interface.pipeline.read_range(interface.backend, "rows", 8 * 10, into=memoryview(target).cast("B"))
+    assert len(read) == target.nbytes
+    np.testing.assert_array_equal(target, array[10:15])
+
+
+def test_read_range_refuses_compressed_objects_and_other_chains(interface):
+    interface.upload_object("packed", b"x" * 1000, transforms="zstd")
+    with pytest.raises(MetadataError, match="no plaintext offsets"):
+        interface.pipeline.read_range(interface.backend, "packed", 0, 10)
+    interface.upload_object("plain", b"x" * 1000)
+    with pytest.raises(MetadataError, match="needs zstd and nothing else"):
+        interface.pipeline.read_range(interface.backend, "plain", 0, 10, chain=["zstd"])
