@@ -296,66 +296,8 @@ class CCInterface:
     def _put_encoded(self, name: str, encoded: Encoded, codec: str | None, transforms: TransformSpec,
                      metadata: Mapping[str, Any], acl: str | None, threads: int | None, progress: Progress) -> ObjectInfo:
         """Store ``encoded`` as ``name``, recording ``codec`` (None: plain bytes) with it; returns its info."""
-    def upload_dask_array(self, object_name: str, arr: Any, axis: int | None = -1, buffersize: int | None = None,
-                          threads: int | None = None, *, compression: TransformSpec = None, compute: bool = True,
-                          **metakwargs: Any) -> Any:
-        """Store a dask (or numpy) array as one object per chunk plus ``metadata.json`` (0.4's layout).
-
-        A dask array is computed on the active dask scheduler: with a ``dask.distributed`` Client,
-        each worker computes and stores its own chunks (hand them credentials and keys with
-        :func:`cc_core.distributed.setup`) and this process writes only ``metadata.json``.
-
-        Parameters
-        ----------
-        object_name : str
-            The array's folder.
-        arr : dask.array.Array or numpy.ndarray
-        axis : int, optional
-            For a numpy array: the axis to chunk along (0.4's convention); None = one chunk.
-        buffersize : int, optional
-            For a numpy array: bytes per chunk; default ``[upload_settings] dask_chunksize`` MB.
-        threads : int, optional
-            Chunks uploaded at once when no dask scheduler is active; default ``[basic] threads``.
-        compression : bool or str, optional
-            Compression of each chunk, as for :meth:`upload_raw_array`.
-        compute : bool
-            False: return a ``dask.delayed.Delayed`` that stores everything when computed.
-        **metakwargs
-            User metadata of ``metadata.json`` (names of other methods' parameters are refused).
-
-        Returns
-        -------
-        None, or dask.delayed.Delayed with ``compute=False``
-        """
-        check_metadata_names("upload_dask_array", metakwargs)
-        return self._layout("dask").upload(self, object_name, arr, axis=axis, buffersize=buffersize, threads=threads,
-                                           compression=compression, compute=compute, **metakwargs)
-
-    def dask_target(self, object_name: str, like: Any, *, compression: TransformSpec = None, **metadata: Any) -> Any:
-        """A target for ``da.store(x, target)`` storing ``x`` in :meth:`upload_dask_array`'s layout.
-
-        ``like`` is a dask array with the shape, dtype and chunks that will be stored;
-        ``metadata.json`` is written now and each chunk as ``da.store`` computes it (on the
-        workers of a ``dask.distributed`` Client). Regions must be whole chunks of ``like``.
-
-        Parameters
-        ----------
-        object_name : str
-            The array's folder.
-        like : dask.array.Array
-            An array with the shape, dtype and chunks of what will be stored.
-        compression : bool or str, optional
-            Compression of each chunk.
-        **metadata
-            User metadata of ``metadata.json``.
-
-        Returns
-        -------
-        object
-            A target with ``__setitem__``, for ``da.store``.
-        """
-        check_metadata_names("dask_target", metadata)
-        return self._layout("dask").target(self, object_name, like, compression=compression, **metadata)
+        check_metadata_names("upload", metadata)
+        backend, name, _ = self.locate(name)
         chain = self.pipeline.chain(transforms)
         extra = user_metadata(metadata, encoded.metadata)
         with self._progress(progress, f"upload {name}") as progress:
@@ -1154,8 +1096,14 @@ class CCInterface:
         """
         return self.get_value(object_name, "npy", progress=progress)
 
-    def upload_dask_array(self, object_name: str, arr: Any, axis: int | None = -1, buffersize: int | None = None, threads: int | None = None, **metakwargs: Any) -> Any:
-        """Store a dask (or numpy) array as one object per chunk, uploaded in parallel.
+    def upload_dask_array(self, object_name: str, arr: Any, axis: int | None = -1, buffersize: int | None = None,
+                          threads: int | None = None, *, compression: TransformSpec = None, compute: bool = True,
+                          **metakwargs: Any) -> Any:
+        """Store a dask (or numpy) array as one object per chunk plus ``metadata.json`` (0.4's layout).
+
+        A dask array is computed on the active dask scheduler: with a ``dask.distributed`` Client,
+        each worker computes and stores its own chunks (hand them credentials and keys with
+        :func:`cc_core.distributed.setup`) and this process writes only ``metadata.json``.
 
         Parameters
         ----------
@@ -1167,27 +1115,17 @@ class CCInterface:
         buffersize : int, optional
             For a numpy array: bytes per chunk; default ``[upload_settings] dask_chunksize`` MB.
         threads : int, optional
-            Chunks uploaded at once; default ``[basic] threads``.
+            Chunks uploaded at once when no dask scheduler is active; default ``[basic] threads``.
+        compression : bool or str, optional
+            Compression of each chunk, as for :meth:`upload_raw_array`.
+        compute : bool
+            False: return a ``dask.delayed.Delayed`` that stores everything when computed.
         **metakwargs
-            User metadata stored with the array.
+            User metadata of ``metadata.json`` (names of other methods' parameters are refused).
 
         Returns
         -------
-        object
-            What the dask codec returns (the stored layout's description).
-        """
-        return self._layout("dask").upload(self, object_name, arr, axis=axis, buffersize=buffersize, threads=threads, **metakwargs)
-    def upload_dask_array(self, object_name: str, arr: Any, axis: int | None = -1, buffersize: int | None = None,
-                          threads: int | None = None, *, compression: TransformSpec = None, compute: bool = True,
-                          **metakwargs: Any) -> Any:
-        """Store a numpy or dask array as chunk objects plus ``metadata.json`` (0.4's layout).
-
-        A dask array is computed on the active dask scheduler: with a ``dask.distributed`` Client,
-        each worker computes and stores its own chunks (hand them credentials and keys with
-        :func:`cc_core.distributed.setup`) and this process writes only ``metadata.json``.
-        ``compute=False`` returns a ``dask.delayed.Delayed`` that does it all when computed.
-        See :class:`cc_codec_npy.dask_array.DaskCodec` for the other parameters; other keyword
-        arguments are stored as metadata of ``metadata.json``.
+        None, or dask.delayed.Delayed with ``compute=False``
         """
         check_metadata_names("upload_dask_array", metakwargs)
         return self._layout("dask").upload(self, object_name, arr, axis=axis, buffersize=buffersize, threads=threads,
@@ -1199,9 +1137,30 @@ class CCInterface:
         ``like`` is a dask array with the shape, dtype and chunks that will be stored;
         ``metadata.json`` is written now and each chunk as ``da.store`` computes it (on the
         workers of a ``dask.distributed`` Client). Regions must be whole chunks of ``like``.
+
+        Parameters
+        ----------
+        object_name : str
+            The array's folder.
+        like : dask.array.Array
+            An array with the shape, dtype and chunks of what will be stored.
+        compression : bool or str, optional
+            Compression of each chunk.
+        **metadata
+            User metadata of ``metadata.json``.
+
+        Returns
+        -------
+        object
+            A target with ``__setitem__``, for ``da.store``.
         """
         check_metadata_names("dask_target", metadata)
         return self._layout("dask").target(self, object_name, like, compression=compression, **metadata)
+        chain = self.pipeline.chain(transforms)
+        extra = user_metadata(metadata, encoded.metadata)
+        with self._progress(progress, f"upload {name}") as progress:
+            return self.pipeline.write(backend, name, encoded, chain, codec, extra, progress=progress,
+                                       **self._put_options(acl, threads))
 
     def download_dask_array(self, object_name: str, dask_name: str = "array", threads: int | None = None) -> Any:
         """A lazy dask array over an array stored by :meth:`upload_dask_array`.
