@@ -17,7 +17,8 @@ import warnings
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import Any, Callable
 
-from cc_core.errors import MetadataError
+from cc_core import names
+from cc_core.errors import CottonCandyError, MetadataError
 from cc_core.payload import Buffer
 from cc_core.transform import ENCRYPTION, ObjectPlace, Transform
 
