@@ -180,6 +180,12 @@ class S3Backend(Backend):
         view = buffer.cast("B") if buffer.format != "B" or buffer.ndim != 1 else buffer
         return self._object(name).read_into(view, offset, progress, etag=version)
 
+    def get_into_file(self, name: str, descriptor: int, size: int, *, progress: Progress = NO_PROGRESS,
+                      version: str | None = None) -> int:
+        """As :meth:`get_into` (parallel ranges above the download threshold), each range written
+        to the file ``descriptor`` at its offset through a reused buffer."""
+        return self._object(name).read_to_file(descriptor, size, progress, etag=version)
+
     def iter_chunks(self, name: str, *, byte_range: tuple[int, int] | None = None,
                     chunk_size: int = DEFAULT_CHUNK_SIZE, progress: Progress = NO_PROGRESS,
                     version: str | None = None) -> Iterator[memoryview]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import mmap
 import os
 import pickle
 import secrets
@@ -30,7 +29,7 @@ from .metadata import CODEC_KEY, PICKLE_CODEC, RESERVED_PREFIX, codec_name, user
 from . import copying, names
 from .patterns import has_magic, literal_prefix, matches
 from .payload import Payload
-from .pipeline import Pipeline, TransformSpec
+from .pipeline import DirectSource, Pipeline, TransformSpec
 from .plugins import PluginManager, get_plugin_manager
 from .progress import NO_PROGRESS, Progress
 from .progressbar import ShareOfTotal, automatic_progress, progress_for
@@ -52,15 +51,34 @@ class _SourceReader(io.RawIOBase):
 
     def __init__(self, source: Any) -> None:
         self._source = source
+        self._position = 0
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:  # type: ignore[override]
-        return self._source.readinto(memoryview(buffer).cast("B"))
+        count = self._source.readinto(memoryview(buffer).cast("B"))
+        self._position += count
+        return count
 
     def readall(self) -> bytes:
-        return self._source.read()
+        """The rest of the bytes; when the size is known, read into the one ``bytes`` returned."""
+        if self._source.size is None:
+            return self._source.read()
+        result = io.BytesIO()
+        remaining = self._source.size - self._position
+        if remaining <= 0:
+            self._source.verify()
+            return b""
+        result.seek(remaining - 1)
+        result.write(b"\0")  # the buffer is allocated at its final size once
+        with result.getbuffer() as view:
+            filled = 0
+            while filled < remaining and (count := self.readinto(view[filled:])):
+                filled += count
+        if filled < remaining:
+            result.truncate(filled)
+        return result.getvalue()  # CPython hands over the buffer itself when it is exactly filled
 
 
 def same_parameter(function: str, name: str, value: Any, alias: str, alias_value: Any) -> Any:
@@ -512,8 +530,10 @@ class CCInterface:
         def write_file(info: ObjectInfo, source: Any) -> None:
             descriptor, temp = _temporary_file(destination)
             try:
-                with os.fdopen(descriptor, "wb") as file:
-                    _write_source(source, file)
+                try:
+                    _write_source(source, descriptor)
+                finally:
+                    os.close(descriptor)
                 os.replace(temp, destination)
             except BaseException:
                 Path(temp).unlink(missing_ok=True)
@@ -775,8 +795,9 @@ class CCInterface:
 
 def _temporary_file(destination: Path) -> tuple[int, str]:
     """A new file beside ``destination`` to write it in, with the mode any tool gives a new file
-    (0666 less the umask; ``tempfile.mkstemp`` would make it 0600): ``(descriptor, path)``."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    (0666 less the umask; ``tempfile.mkstemp`` would make it 0600): ``(descriptor, path)``,
+    open for reading too (the checksum is computed from what was written)."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     for _ in range(100):
         path = destination.parent / f".{destination.name}.{secrets.token_hex(4)}.cc-part"
         try:
@@ -786,40 +807,18 @@ def _temporary_file(destination: Path) -> tuple[int, str]:
     raise FileExistsError(f"No free temporary name beside {destination}")
 
 
-def _write_source(source: Any, file: BinaryIO) -> None:
-    """Write a pipeline source's bytes to an empty ``file``.
+def _write_source(source: Any, descriptor: int) -> None:
+    """Write a pipeline source's bytes to the empty file open as ``descriptor``.
 
-    Stored bytes that need no decoding (a source of known size) land in the file's pages through
-    a memory map, in one ``readinto``: the backend reads them as it reads an array (parallel
-    ranges, straight from the socket). Decoded bytes are written as the chain produces them.
+    Stored bytes that need no decoding are written by the backend as it reads them (parallel
+    ranges on S3, each through a reused buffer and ``os.pwrite``; see
+    :meth:`Backend.get_into_file`); decoded bytes are written as the chain produces them.
     """
-    if source.size is None:
-        while (chunk := source.next_chunk()) is not None:
-            file.write(chunk)
-            source.consume(len(chunk))
+    if isinstance(source, DirectSource):
+        source.write_to(descriptor)
         return
-    if not source.size:
-        return
-    try:
-        os.ftruncate(file.fileno(), source.size)
-        mapped = mmap.mmap(file.fileno(), source.size)
-    except (OSError, ValueError):  # a file system without shared mappings: write from a buffer
-        os.ftruncate(file.fileno(), 0)
-        buffer = memoryview(bytearray(min(source.size, 64 << 20)))
-        while count := source.readinto(buffer):
-            file.write(buffer[:count])
-        return
-    view = memoryview(mapped)
-    try:
-        filled = 0
-        while filled < len(view) and (count := source.readinto(view[filled:])):
-            filled += count
-    finally:
-        try:
-            view.release()
-            mapped.close()
-        except BufferError:  # parts of it are still held by a failure's traceback: closed with them
-            pass
+    while (chunk := source.next_chunk()) is not None:
+        source.consume(os.write(descriptor, chunk))
 
 
 def _replaced(backend: Backend, info: ObjectInfo) -> bool:

@@ -10,6 +10,7 @@ intermediate copy); otherwise the backend's chunks stream back through the chain
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -86,6 +87,20 @@ class DirectSource:
         if count < wanted or self._offset == self.size:
             self._verifier.finish()
         return count
+
+    def write_to(self, descriptor: int) -> None:
+        """Write all the bytes to the empty file open (readable) as ``descriptor``, then check them.
+
+        The backend writes ranges as they arrive, in any order (:meth:`Backend.get_into_file`), so
+        the checksum is computed afterwards from the file's pages, which are in the page cache.
+        """
+        assert self.size is not None and self._offset == 0
+        count = self._backend.get_into_file(self.name, descriptor, self.size, progress=self._progress, **self._version)
+        scratch = memoryview(bytearray(min(count, 4 << 20) or 1))
+        for start in range(0, count, len(scratch)):
+            self._verifier.update(scratch[: os.preadv(descriptor, [scratch[: count - start]], start)])
+        self._offset = count
+        self._verifier.finish()
 
     def read(self) -> bytes:
         assert self.size is not None
