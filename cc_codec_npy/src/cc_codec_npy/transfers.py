@@ -6,6 +6,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from cc_core.caller import with_caller
+
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
@@ -27,6 +29,7 @@ def run_parallel(function: Callable[[Item], Result], items: Iterable[Item], thre
     if threads <= 1 or len(items) <= 1:
         return [function(item) for item in items]
     with ThreadPoolExecutor(max_workers=min(threads, len(items)), thread_name_prefix="cc-parts") as pool:
+        function = with_caller(function)  # a warning on a pool thread points at the caller's line
         futures = [pool.submit(function, item) for item in items]
         try:
             return [future.result() for future in futures]

@@ -13,7 +13,6 @@ import json
 import os
 import pickle
 import secrets
-import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -21,6 +20,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from .backend import Backend, ObjectInfo, Prefix
+from .caller import warn
 from .codec import Encoded, LayoutCodec, ObjectCodec
 from .config import Config, is_secret, load_config
 from .errors import (CottonCandyError, IntegrityError, InvalidNameError, MetadataError, ObjectChangedError,
@@ -367,7 +367,7 @@ class CCInterface:
         return [e for e in self.backend.list(names.prefix_name(prefix)) if isinstance(e, ObjectInfo)]
 
     def get_bucket_objects(self, **kwargs: Any) -> list[ObjectInfo]:
-        warnings.warn("Deprecated. Use get_objects() instead", DeprecationWarning, stacklevel=2)
+        warn("Deprecated. Use get_objects() instead", DeprecationWarning)
         return self.get_objects(**kwargs)
 
     def get_size(self) -> int:
@@ -375,7 +375,7 @@ class CCInterface:
         return sum(info.size for info in self.get_objects())
 
     def get_bucket_size(self, limit: int | None = None, page_size: int | None = None) -> int:
-        warnings.warn("Deprecated, use get_size() instead", DeprecationWarning, stacklevel=2)
+        warn("Deprecated, use get_size() instead", DeprecationWarning)
         return self.get_size()
 
     def show_objects(self, limit: int | None = None, page_size: int | None = None) -> None:
@@ -592,7 +592,7 @@ class CCInterface:
             A full transform chain, overriding ``compression``.
         """
         if "gzip" in metadata:
-            warnings.warn("gzip= is deprecated; use compression='gzip'", DeprecationWarning, stacklevel=2)
+            warn("gzip= is deprecated; use compression='gzip'", DeprecationWarning)
             compression = "gzip" if metadata.pop("gzip") else False
         if transforms is None and isinstance(array, np.ndarray):
             transforms = self.pipeline.compression_for(compression, array.nbytes)

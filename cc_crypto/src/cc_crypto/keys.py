@@ -24,7 +24,6 @@ import hashlib
 import os
 import secrets
 import tempfile
-import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, ClassVar
 
+from cc_core.caller import warn
 from cc_core.config import config_dir, create_private_file, warn_if_exposed
 
 from .errors import DecryptionError, KeyMismatchError, MasterKeyError, MasterKeyMissingError
@@ -493,11 +493,10 @@ class KeyRing:
     def _generate(self, path: Path) -> None:
         key = SymmetricKey.generate()
         if create_key_file(path, key.export()):
-            warnings.warn(
+            warn(
                 f"cottoncandy generated a new encryption master key, id {format_key_id(key.key_id)}, in "
                 f"{path}. {_BACKUP_ADVICE}",
                 MasterKeyCreatedWarning,
-                stacklevel=5,
             )
         self._file_keys = None  # read back what is on disk (another process may have won the race)
 
