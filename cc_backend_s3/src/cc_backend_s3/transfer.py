@@ -23,10 +23,11 @@ import numpy as np
 from botocore import exceptions as boto_errors
 
 from cc_core.backend import FILE_WINDOW, pwrite_all
+from cc_core.caller import with_caller
 from cc_core.errors import ObjectChangedError, TransferError
 from cc_core.integrity import ChecksumReader
 from cc_core.payload import BufferReader, Payload, SeekableReader
-from cc_core.progress import NO_PROGRESS, Progress
+from cc_core.progress import NO_PROGRESS, Progress, announce
 
 from .metadata import encode_metadata
 from .retry import Retrier, ShortReadError, TransferCancelled, error_code, is_transient, translated
@@ -116,6 +117,7 @@ class S3Object:
                 size, sent, response = self._upload_stream(payload, extra, metadata, progress)
             elif (payload.size or 0) < self.settings.multipart_threshold:
                 size, sent = payload.size or 0, self._with_metadata(extra, metadata)
+                announce(progress, "sending (one request)")
                 response = self._put(lambda: BufferReader(payload.buffers or []), size, sent)
                 progress.relative_update(size)
             else:
@@ -123,6 +125,7 @@ class S3Object:
                 size, response = self._multipart(self._buffer_parts(payload), sent, progress)
             etag = response.get("ETag")
             if set(metadata) - set(sent["Metadata"]):  # known only once the bytes were read
+                announce(progress, "recording the checksum (server-side copy)")
                 etag = self._replace_metadata(etag, self._with_metadata(extra, metadata))
             return size, etag
 
@@ -145,9 +148,11 @@ class S3Object:
         size = payload.size
         if size is not None and size < self.settings.multipart_threshold and _seekable(stream):
             if isinstance(stream, ChecksumReader):
+                announce(progress, "computing the checksum")
                 stream.digest_ahead()
             window = StreamWindow(stream, size)
             sent = self._with_metadata(extra, metadata)
+            announce(progress, "sending (one request)")
             response = self._put(lambda: (window.seek(0), window)[1], size, sent)
             progress.relative_update(size)
             return size, sent, response
@@ -220,6 +225,7 @@ class S3Object:
                      for number, (views, release) in enumerate(parts, start=1)
                      if not sizes.append(sum(len(v) for v in views)))
             completed = run_parallel(tasks, self.settings.threads, retrier.cancel)
+            announce(progress, "completing the upload")
             response = retrier.call(
                 lambda: self.client.complete_multipart_upload(
                     Bucket=self.bucket, Key=self.key, UploadId=upload_id, MultipartUpload={"Parts": completed}),
@@ -579,7 +585,7 @@ def run_parallel(tasks: Iterable[Callable[[], T]], threads: int, cancel: threadi
             for index, task in enumerate(_chain(first, second, iterator)):
                 while len(pending) >= threads:
                     _collect(pending, results, FIRST_COMPLETED)
-                pending[pool.submit(task)] = index
+                pending[pool.submit(with_caller(task))] = index
             while pending:
                 _collect(pending, results, FIRST_COMPLETED)
         except BaseException:

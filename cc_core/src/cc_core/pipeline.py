@@ -37,7 +37,7 @@ from .metadata import (
 )
 from .parallel import PREFETCH_FROM, prefetched
 from .payload import Payload
-from .progress import NO_PROGRESS, Progress
+from .progress import NO_PROGRESS, Progress, announce
 from .transform import COMPRESSION, ENCRYPTION, DecodeReader, Transform
 
 TransformSpec = None | bool | str | Sequence[str]
@@ -96,6 +96,7 @@ class DirectSource:
         """
         assert self.size is not None and self._offset == 0
         count = self._backend.get_into_file(self.name, descriptor, self.size, progress=self._progress, **self._version)
+        announce(self._progress, "checking the checksum")
         scratch = memoryview(bytearray(min(count, 4 << 20) or 1))
         for start in range(0, count, len(scratch)):
             self._verifier.update(scratch[: os.preadv(descriptor, [scratch[: count - start]], start)])
