@@ -1,6 +1,7 @@
 """Progress: every transfer reports its full byte count on every backend; a tqdm bar appears only for
 large transfers in interactive, verbose sessions."""
 
+import re
 import sys
 import types
 
@@ -174,20 +175,28 @@ def test_auto_shows_bars_in_a_notebook(big, monkeypatch):
     assert not in_notebook()
 
 
-def test_bar_closes_itself_when_complete_and_on_errors(monkeypatch, capsys):
+def test_bar_stays_for_the_last_phase_and_ends_with_a_summary(monkeypatch, capsys):
     bar = ProgressBar("job", minimum=10)
     bar.set_size(100)
     assert bar.bar is not None
     bar.relative_update(60)
     bar.relative_update(40)
-    assert bar.bar is None  # closed at 100%
-    with ProgressBar("failing", minimum=0) as failing:
-        failing.set_size(10)
-        failing.relative_update(3)
-    assert failing.bar is None
+    assert bar.bar is not None  # all bytes moved, the final request may still take long
+    bar.phase("completing the upload")
+    assert "job: completing the upload" in capsys.readouterr().err
+    bar.close()
+    assert bar.bar is None
+    assert re.search(r"(^|\r)job: 100 B in \d+\.\d s \([\d.]+ [KMG]?i?B/s\)$", capsys.readouterr().err, re.MULTILINE)
+    with pytest.raises(RuntimeError):
+        with ProgressBar("failing", minimum=0) as failing:
+            failing.set_size(10)
+            failing.relative_update(3)
+            raise RuntimeError("network down")
+    assert failing.bar is None and "failing: 10 B in" not in capsys.readouterr().err
     small = ProgressBar("small", minimum=1000)
     small.set_size(10)
     small.relative_update(10)
+    small.close()
     assert small.bar is None and "small" not in capsys.readouterr().err
 
 

@@ -15,7 +15,7 @@ SCRIPT = r"""
 import sys, tempfile
 import numpy as np
 import cc_core
-from cc_core import get_interface
+from cc_core import get_encrypted_interface, get_interface
 from cc_core.errors import UnknownComponentError
 from cc_core.plugins import get_plugin_manager
 
@@ -30,6 +30,8 @@ for call, expected in [
     (lambda: get_interface("bucket", backend="s3"), "pip install 'cottoncandy[s3]'"),
     (lambda: cci.upload_raw_array("z", array, compression="zstd"), "Unknown transform 'zstd'"),
     (lambda: cci.upload_npy_array("n", array), "Unknown codec 'npy'"),
+    # at construction, not at the first upload
+    (lambda: get_encrypted_interface(tempfile.mkdtemp(), backend="local"), "pip install 'cottoncandy[crypto]'"),
 ]:
     try:
         call()

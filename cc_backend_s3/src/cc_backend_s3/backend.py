@@ -33,7 +33,7 @@ from cc_core.progress import NO_PROGRESS, Progress
 
 from .client import make_client, resolve_endpoint
 from .metadata import METADATA_LIMIT, decode_metadata, encode_metadata
-from .retry import Retrier, error_code, http_status, translated
+from .retry import CREDENTIAL_CODES, Retrier, error_code, http_status, translated
 from .settings import TransferSettings, is_loopback
 from .transfer import S3Object, run_parallel
 
@@ -185,6 +185,12 @@ class S3Backend(Backend):
         view = buffer.cast("B") if buffer.format != "B" or buffer.ndim != 1 else buffer
         return self._object(name).read_into(view, offset, progress, etag=version)
 
+    def get_into_file(self, name: str, descriptor: int, size: int, *, progress: Progress = NO_PROGRESS,
+                      version: str | None = None) -> int:
+        """As :meth:`get_into` (parallel ranges above the download threshold), each range written
+        to the file ``descriptor`` at its offset through a reused buffer."""
+        return self._object(name).read_to_file(descriptor, size, progress, etag=version)
+
     def iter_chunks(self, name: str, *, byte_range: tuple[int, int] | None = None,
                     chunk_size: int = DEFAULT_CHUNK_SIZE, progress: Progress = NO_PROGRESS,
                     version: str | None = None) -> Iterator[memoryview]:
@@ -284,9 +290,21 @@ class S3Backend(Backend):
                 if error_code(exc) in ("404", "NoSuchBucket", "NotFound"):
                     return False
                 if http_status(exc) == 403 and error_code(exc) in ("403", "AccessDenied", "Forbidden"):
+                    self._check_credentials(bucket)
                     return True  # it exists, but belongs to someone else or HeadBucket is not allowed
                 raise
         return True
+
+    def _check_credentials(self, bucket: str) -> None:
+        """After a bare 403 to HeadBucket (a HEAD answer has no body to say why), ask once with a
+        request whose answer names the reason: wrong keys are an error now, at construction, not
+        at the first transfer; a plain AccessDenied leaves the bucket usable as far as allowed."""
+        try:
+            self.client.list_objects_v2(Bucket=bucket, MaxKeys=0)
+        except boto_errors.ClientError as exc:
+            if error_code(exc) in CREDENTIAL_CODES:
+                raise
+
 
     def create_bucket(self, bucket: str, **options: Any) -> None:
         """Create ``bucket`` (``acl=`` optional); a bucket these credentials own already is fine."""

@@ -21,11 +21,12 @@ from typing import Any, BinaryIO, TypeVar
 import numpy as np
 from botocore import exceptions as boto_errors
 
+from cc_core.backend import FILE_WINDOW, pwrite_all
 from cc_core.errors import ObjectChangedError, TransferError
 from cc_core.integrity import ChecksumReader
 from cc_core.parallel import bounded_map
 from cc_core.payload import BufferReader, Payload, SeekableReader
-from cc_core.progress import NO_PROGRESS, Progress
+from cc_core.progress import NO_PROGRESS, Progress, announce
 
 from .metadata import encode_metadata
 from .retry import Retrier, ShortReadError, TransferCancelled, error_code, is_transient, translated
@@ -115,6 +116,7 @@ class S3Object:
                 size, sent, response = self._upload_stream(payload, extra, metadata, progress)
             elif (payload.size or 0) < self.settings.multipart_threshold:
                 size, sent = payload.size or 0, self._with_metadata(extra, metadata)
+                announce(progress, "sending (one request)")
                 response = self._put(lambda: BufferReader(payload.buffers or []), size, sent)
                 progress.relative_update(size)
             else:
@@ -122,6 +124,7 @@ class S3Object:
                 size, response = self._multipart(self._buffer_parts(payload), sent, progress)
             etag = response.get("ETag")
             if set(metadata) - set(sent["Metadata"]):  # known only once the bytes were read
+                announce(progress, "recording the checksum (server-side copy)")
                 etag = self._replace_metadata(etag, self._with_metadata(extra, metadata))
             return size, etag
 
@@ -144,9 +147,11 @@ class S3Object:
         size = payload.size
         if size is not None and size < self.settings.multipart_threshold and _seekable(stream):
             if isinstance(stream, ChecksumReader):
+                announce(progress, "computing the checksum")
                 stream.digest_ahead()
             window = StreamWindow(stream, size)
             sent = self._with_metadata(extra, metadata)
+            announce(progress, "sending (one request)")
             response = self._put(lambda: (window.seek(0), window)[1], size, sent)
             progress.relative_update(size)
             return size, sent, response
@@ -219,6 +224,7 @@ class S3Object:
                      for number, (views, release) in enumerate(parts, start=1)
                      if not sizes.append(sum(len(v) for v in views)))
             completed = run_parallel(tasks, self.settings.threads, retrier.cancel)
+            announce(progress, "completing the upload")
             response = retrier.call(
                 lambda: self.client.complete_multipart_upload(
                     Bucket=self.bucket, Key=self.key, UploadId=upload_id, MultipartUpload={"Parts": completed}),
@@ -286,7 +292,29 @@ class S3Object:
             return self._read_into(target, offset, progress, etag)
 
     def _read_into(self, target: memoryview, offset: int, progress: Progress, etag: str | None = None) -> int:
-        wanted = len(target)
+        def fill(retrier: Retrier, response: Any, start: int, stop: int, etag: str | None) -> int:
+            count = self._fetch(retrier, response, start, stop, target[start - offset : stop - offset], etag)
+            progress.relative_update(count)
+            return count
+
+        return self._read_ranges(offset, len(target), fill, etag)
+
+    def read_to_file(self, descriptor: int, size: int, progress: Progress = NO_PROGRESS,
+                     etag: str | None = None) -> int:
+        """Write bytes ``[0, size)`` into the file ``descriptor`` at their offsets: the ranges
+        :meth:`read_into` would read, each through a reused buffer of ``FILE_WINDOW`` bytes
+        and ``os.pwrite``; returns the count. ``etag`` as for :meth:`read_into`."""
+        buffers = _BufferPool(min(size, FILE_WINDOW) or 1, self.settings.threads)
+
+        def fill(retrier: Retrier, response: Any, start: int, stop: int, etag: str | None) -> int:
+            return self._fetch_to_file(retrier, response, start, stop, descriptor, buffers, progress, etag)
+
+        with self._translated("download"):
+            return self._read_ranges(0, size, fill, etag)
+
+    def _read_ranges(self, offset: int, wanted: int, fill: Callable[..., int], etag: str | None) -> int:
+        """Read ``[offset, offset + wanted)``: one GET, or parallel ranges above the download
+        threshold; ``fill(retrier, response or None, start, stop, etag)`` reads one range."""
         retrier = Retrier(self.settings)
         if wanted == 0:
             retrier.call(lambda: self.client.head_object(Bucket=self.bucket, Key=self.key), what=f"Checking {self.url}")
@@ -302,15 +330,8 @@ class S3Object:
         step = self.settings.download_part_size
         ranges = [(offset, min(offset + first_size, end))]
         ranges += [(start, min(start + step, end)) for start in range(offset + first_size, end, step)]
-
-        def task(start: int, stop: int, opened: Any) -> Callable[[], int]:
-            def fetch() -> int:
-                count = self._fetch(retrier, opened, start, stop, target[start - offset : stop - offset], etag)
-                progress.relative_update(count)
-                return count
-            return fetch
-
-        tasks = (task(start, stop, response if index == 0 else None) for index, (start, stop) in enumerate(ranges))
+        tasks = (lambda start=start, stop=stop, index=index: fill(retrier, response if index == 0 else None, start, stop, etag)
+                 for index, (start, stop) in enumerate(ranges))
         try:
             return sum(run_parallel(tasks, self.settings.threads, retrier.cancel))
         finally:
@@ -387,6 +408,42 @@ class S3Object:
             if current.get("Surplus"):  # the server sent more than this range: drop the rest
                 current["Body"].close()
             return count
+
+        return retrier.call(attempt, what=f"Download of bytes {start}-{stop} of {self.url}")
+
+    def _fetch_to_file(self, retrier: Retrier, response: Any, start: int, stop: int, descriptor: int,
+                       buffers: "_BufferPool", progress: Progress, etag: str | None) -> int:
+        """Write ``[start, stop)`` into the file at its offsets from ``response`` (or new GETs on
+        retry), a buffer at a time; progress counts each byte once, retries included."""
+        opened = [response] if response is not None else []
+        reported = start
+
+        def attempt() -> int:
+            nonlocal reported
+            current = opened.pop() if opened else self._get(start, stop, etag)
+            if current is None:
+                raise ShortReadError(f"{self.url} ended before byte {start}")
+            buffer = buffers.take()
+            try:
+                position = start
+                while position < stop:
+                    window = buffer[: min(len(buffer), stop - position)]
+                    count = read_body(current["Body"], window)
+                    pwrite_all(descriptor, window[:count], position)
+                    position += count
+                    if position > reported:
+                        progress.relative_update(position - reported)
+                        reported = position
+                    if count < len(window):
+                        raise ShortReadError(f"{self.url}: bytes {start}-{stop} ended after {position - start} bytes")
+            except BaseException:
+                current["Body"].close()
+                raise
+            finally:
+                buffers.give(buffer)
+            if current.get("Surplus"):  # the server sent more than this range: drop the rest
+                current["Body"].close()
+            return stop - start
 
         return retrier.call(attempt, what=f"Download of bytes {start}-{stop} of {self.url}")
 

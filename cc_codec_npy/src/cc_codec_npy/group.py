@@ -15,7 +15,6 @@ axis reads only the rows asked for).
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
 from typing import Any
@@ -26,6 +25,7 @@ from cc_core import names
 from cc_core.backend import ObjectInfo, Prefix
 from cc_core.browser import attribute_name
 from cc_core.builtin.raw import parse_array_metadata, writable_bytes
+from cc_core.caller import warn
 from cc_core.codec import LayoutCodec
 from cc_core.errors import IntegrityError, InvalidArrayError, InvalidNameError, MetadataError, ObjectNotFoundError
 from cc_core.metadata import LEGACY_COMPRESSION_KEY, LEGACY_GZIP_KEY, RESERVED_PREFIX, chain_names
@@ -186,7 +186,7 @@ def _load_leaf(interface: Any, name: str) -> np.ndarray | None:
     try:
         return interface.download_raw_array(name)
     except MetadataError as exc:
-        warnings.warn(f"Could not download {name!r} as an array, stored None instead: {exc}", stacklevel=3)
+        warn(f"Could not download {name!r} as an array, stored None instead: {exc}")
         return None
 
 

@@ -14,6 +14,7 @@ running :class:`cc_core.testing.BackendConformance` against it.
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -54,6 +55,17 @@ class Capabilities:
     lowercase_metadata_keys: bool = False
     metadata_after_data: bool = False
     read_callback: bool = False
+
+
+#: How much of an object :meth:`Backend.get_into_file` moves through memory at a time, per range.
+FILE_WINDOW = 8 << 20
+
+
+def pwrite_all(descriptor: int, data: memoryview, offset: int) -> None:
+    """``os.pwrite`` all of ``data`` at ``offset`` (a write may take less than it was given)."""
+    while len(data):
+        count = os.pwrite(descriptor, data, offset)
+        data, offset = data[count:], offset + count
 
 
 @dataclass(frozen=True)
@@ -185,6 +197,28 @@ class Backend(ABC):
     def get(self, name: str, byte_range: tuple[int, int] | None = None) -> bytes:
         """The object's bytes (or a byte range) as one bytes object: for small objects."""
         return b"".join(bytes(chunk) for chunk in self.iter_chunks(name, byte_range=byte_range))
+
+    def get_into_file(self, name: str, descriptor: int, size: int, *, progress: Progress = NO_PROGRESS,
+                      **options: Any) -> int:
+        """Write the object's first ``size`` bytes into the open file ``descriptor``, each at its
+        own offset; returns the count (less only when the object ends first).
+
+        This default reads 8 MiB at a time with :meth:`get_into` into one reused buffer and
+        writes it with ``os.pwrite``; a backend that reads ranges in parallel (S3) overrides it to
+        write each range as it arrives. ``options`` (``version=``) are passed to ``get_into``.
+        Writing through reused memory is the point: mapping the new file and filling it faults in
+        a fresh page per 4 KiB, which took 3x as long as reading the same bytes into an array.
+        """
+        buffer = memoryview(bytearray(min(size, FILE_WINDOW) or 1))
+        written = 0
+        while written < size:
+            count = self.get_into(name, buffer[: min(len(buffer), size - written)], offset=written,
+                                  progress=progress, **options)
+            if not count:
+                break
+            pwrite_all(descriptor, buffer[:count], written)
+            written += count
+        return written
 
     def exists(self, name: str) -> bool:
         try:

@@ -15,13 +15,13 @@ import ast
 import configparser
 import os
 import stat
-import warnings
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
+from .caller import warn
 from .errors import ConfigError
 
 CONFIG_FILE_NAME = "options.cfg"
@@ -70,10 +70,9 @@ def warn_if_exposed(path: Path) -> None:
     except OSError:
         return
     if mode & (stat.S_IRGRP | stat.S_IROTH):
-        warnings.warn(
+        warn(
             f"{path} is readable by other users but may hold secrets; run: chmod 600 {path}",
             UserWarning,
-            stacklevel=3,
         )
 
 

@@ -24,12 +24,12 @@ backend cannot), so the bytes still do not pass through the client.
 from __future__ import annotations
 
 import io
-import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from . import names
 from .backend import Backend, ObjectInfo
+from .caller import warn
 from .errors import CottonCandyError, ObjectExistsError, ObjectNotFoundError, UnsupportedOperationError
 from .parallel import bounded_map
 from .payload import Payload
@@ -183,8 +183,7 @@ def remove(selection: Selection, *, recursive: bool) -> list[str]:
     if not selection.objects:
         if not recursive:
             raise ObjectNotFoundError(place.key, place.backend.describe())
-        warnings.warn(f"nothing found under {place.key!r} in {place.backend.describe()}: nothing removed",
-                      stacklevel=3)
+        warn(f"nothing found under {place.key!r} in {place.backend.describe()}: nothing removed")
         return []
     if selection.folder and not recursive:
         raise CottonCandyError(f"{place.key!r} is a folder of {len(selection.objects)} objects; "

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import io
 import json
-import mmap
 import os
 import pickle
 import secrets
-import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -22,6 +20,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from .backend import Backend, ObjectInfo, Prefix
+from .caller import warn
 from .codec import Encoded, LayoutCodec, ObjectCodec
 from .config import Config, is_secret, load_config
 from .errors import (CottonCandyError, InvalidNameError, MetadataError,
@@ -30,7 +29,7 @@ from .metadata import CODEC_KEY, PICKLE_CODEC, RESERVED_PREFIX, codec_name, user
 from . import copying, names
 from .patterns import has_magic, literal_prefix, matches
 from .payload import Payload
-from .pipeline import Pipeline, SourceReader, TransformSpec
+from .pipeline import DirectSource, Pipeline, SourceReader, TransformSpec
 from .plugins import PluginManager, get_plugin_manager
 from .progress import NO_PROGRESS, Progress
 from .progressbar import ShareOfTotal, automatic_progress, progress_for
@@ -470,7 +469,7 @@ class CCInterface:
         -------
         list of ObjectInfo
         """
-        warnings.warn("Deprecated. Use get_objects() instead", DeprecationWarning, stacklevel=2)
+        warn("Deprecated. Use get_objects() instead", DeprecationWarning)
         return self.get_objects(**kwargs)
 
     def get_size(self) -> int:
@@ -494,7 +493,7 @@ class CCInterface:
         -------
         int
         """
-        warnings.warn("Deprecated, use get_size() instead", DeprecationWarning, stacklevel=2)
+        warn("Deprecated, use get_size() instead", DeprecationWarning)
         return self.get_size()
 
     def show_objects(self, limit: int | None = None, page_size: int | None = None) -> None:
@@ -911,8 +910,10 @@ class CCInterface:
         def write_file(info: ObjectInfo, source: Any) -> None:
             descriptor, temp = _temporary_file(destination)
             try:
-                with os.fdopen(descriptor, "wb") as file:
-                    _write_source(source, file)
+                try:
+                    _write_source(source, descriptor)
+                finally:
+                    os.close(descriptor)
                 os.replace(temp, destination)
             except BaseException:
                 Path(temp).unlink(missing_ok=True)
@@ -1005,7 +1006,7 @@ class CCInterface:
             The array cannot be stored (object dtype, masked array).
         """
         if "gzip" in metadata:
-            warnings.warn("gzip= is deprecated; use compression='gzip'", DeprecationWarning, stacklevel=2)
+            warn("gzip= is deprecated; use compression='gzip'", DeprecationWarning)
             compression = "gzip" if metadata.pop("gzip") else False
         if transforms is None and isinstance(array, np.ndarray):
             transforms = self.pipeline.compression_for(compression, array.nbytes)
@@ -1569,8 +1570,9 @@ class CCInterface:
 
 def _temporary_file(destination: Path) -> tuple[int, str]:
     """A new file beside ``destination`` to write it in, with the mode any tool gives a new file
-    (0666 less the umask; ``tempfile.mkstemp`` would make it 0600): ``(descriptor, path)``."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    (0666 less the umask; ``tempfile.mkstemp`` would make it 0600): ``(descriptor, path)``,
+    open for reading too (the checksum is computed from what was written)."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     for _ in range(100):
         path = destination.parent / f".{destination.name}.{secrets.token_hex(4)}.cc-part"
         try:
@@ -1580,40 +1582,18 @@ def _temporary_file(destination: Path) -> tuple[int, str]:
     raise FileExistsError(f"No free temporary name beside {destination}")
 
 
-def _write_source(source: Any, file: BinaryIO) -> None:
-    """Write a pipeline source's bytes to an empty ``file``.
+def _write_source(source: Any, descriptor: int) -> None:
+    """Write a pipeline source's bytes to the empty file open as ``descriptor``.
 
-    Stored bytes that need no decoding (a source of known size) land in the file's pages through
-    a memory map, in one ``readinto``: the backend reads them as it reads an array (parallel
-    ranges, straight from the socket). Decoded bytes are written as the chain produces them.
+    Stored bytes that need no decoding are written by the backend as it reads them (parallel
+    ranges on S3, each through a reused buffer and ``os.pwrite``; see
+    :meth:`Backend.get_into_file`); decoded bytes are written as the chain produces them.
     """
-    if source.size is None:
-        while (chunk := source.next_chunk()) is not None:
-            file.write(chunk)
-            source.consume(len(chunk))
+    if isinstance(source, DirectSource):
+        source.write_to(descriptor)
         return
-    if not source.size:
-        return
-    try:
-        os.ftruncate(file.fileno(), source.size)
-        mapped = mmap.mmap(file.fileno(), source.size)
-    except (OSError, ValueError):  # a file system without shared mappings: write from a buffer
-        os.ftruncate(file.fileno(), 0)
-        buffer = memoryview(bytearray(min(source.size, 64 << 20)))
-        while count := source.readinto(buffer):
-            file.write(buffer[:count])
-        return
-    view = memoryview(mapped)
-    try:
-        filled = 0
-        while filled < len(view) and (count := source.readinto(view[filled:])):
-            filled += count
-    finally:
-        try:
-            view.release()
-            mapped.close()
-        except BufferError:  # parts of it are still held by a failure's traceback: closed with them
-            pass
+    while (chunk := source.next_chunk()) is not None:
+        source.consume(os.write(descriptor, chunk))
 
 
 def _open_stream(info: ObjectInfo, source: Any) -> CloudStream:

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from .caller import with_caller
+
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
@@ -53,6 +55,7 @@ def bounded_map(
         for item in items:
             yield function(item)
         return
+    function = with_caller(function)  # a warning on a pool thread points at the caller's line
     own_pool = executor is None
     pool = executor or ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="cc-parts")
     pending: deque[Future[Result]] = deque()
@@ -110,7 +113,7 @@ def prefetched(items: Iterable[Item], depth: int = 2) -> Iterator[Item]:
             return
         offer((_END, None))
 
-    threading.Thread(target=produce, name="cc-prefetch", daemon=True).start()
+    threading.Thread(target=with_caller(produce), name="cc-prefetch", daemon=True).start()
     try:
         while True:
             item, error = handoff.get()

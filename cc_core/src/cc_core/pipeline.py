@@ -10,6 +10,7 @@ intermediate copy); otherwise the backend's chunks stream back through the chain
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -37,7 +38,7 @@ from .metadata import (
 )
 from .parallel import PREFETCH_FROM, prefetched
 from .payload import Payload
-from .progress import NO_PROGRESS, Progress
+from .progress import NO_PROGRESS, Progress, announce
 from .transform import COMPRESSION, ENCRYPTION, DecodeReader, ObjectPlace, Transform
 
 TransformSpec = None | bool | str | Sequence[str]
@@ -91,6 +92,21 @@ class DirectSource:
         if count < wanted or self._offset == self.size:
             self._verifier.finish()
         return count
+
+    def write_to(self, descriptor: int) -> None:
+        """Write all the bytes to the empty file open (readable) as ``descriptor``, then check them.
+
+        The backend writes ranges as they arrive, in any order (:meth:`Backend.get_into_file`), so
+        the checksum is computed afterwards from the file's pages, which are in the page cache.
+        """
+        assert self.size is not None and self._offset == 0
+        count = self._backend.get_into_file(self.name, descriptor, self.size, progress=self._progress, **self._version)
+        announce(self._progress, "checking the checksum")
+        scratch = memoryview(bytearray(min(count, 4 << 20) or 1))
+        for start in range(0, count, len(scratch)):
+            self._verifier.update(scratch[: os.preadv(descriptor, [scratch[: count - start]], start)])
+        self._offset = count
+        self._verifier.finish()
 
     def read(self) -> bytes:
         assert self.size is not None
@@ -236,6 +252,7 @@ class SourceReader(io.RawIOBase):
 
     def __init__(self, source: DirectSource | StreamSource) -> None:
         self._source = source
+        self._position = 0
 
     @classmethod
     def of_chunks(cls, chunks: Iterator[Any], name: str = "") -> "SourceReader":
@@ -246,16 +263,35 @@ class SourceReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:  # type: ignore[override]
-        return self._source.readinto(memoryview(buffer).cast("B"))
+        count = self._source.readinto(memoryview(buffer).cast("B"))
+        self._position += count
+        return count
 
     def readall(self) -> bytes:
-        return self._source.read()
+        """The rest of the bytes; when the size is known, read into the one ``bytes`` returned."""
+        size = getattr(self._source, "size", None)
+        if size is None:
+            return self._source.read()
+        remaining = size - self._position
+        if remaining <= 0:
+            self._source.verify()
+            return b""
+        result = io.BytesIO()
+        result.seek(remaining - 1)
+        result.write(b"\0")  # the buffer is allocated at its final size once
+        with result.getbuffer() as view:
+            filled = 0
+            while filled < remaining and (count := self.readinto(view[filled:])):
+                filled += count
+        if filled < remaining:
+            result.truncate(filled)
+        return result.getvalue()  # CPython hands over the buffer itself when it is exactly filled
 
     def read(self, size: int | None = -1) -> bytes | bytearray:
         if size is None or size < 0:
-            return self._source.read()
+            return self.readall()
         block = bytearray(size)  # one buffer per read: RawIOBase.read would copy it again
-        del block[self._source.readinto(memoryview(block)) :]
+        del block[self.readinto(memoryview(block)) :]
         return block
 
     def payload_buffers(self, chunk_size: int) -> Iterator[memoryview]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import threading
-import warnings
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
 from types import ModuleType
@@ -23,6 +22,7 @@ from typing import Any, Callable
 import pluggy
 
 from . import hookspecs
+from .caller import warn
 from .config_check import ConfigProblem, SettingSpec, SettingSpecs, describe, find_problems
 from .errors import ConfigError
 from .registry import KINDS, Registration, Registry
@@ -182,17 +182,16 @@ class PluginManager:
         for problem in problems:
             if str(problem) not in _reported:
                 _reported.add(str(problem))
-                warnings.warn(f"cottoncandy config: {problem}; it is ignored", UserWarning, stacklevel=4)
+                warn(f"cottoncandy config: {problem}; it is ignored", UserWarning)
 
     def _fail(self, record: PluginRecord, exc: BaseException) -> None:
         record.status = "failed"
         record.error = f"{type(exc).__name__}: {exc}"
         self.registry.failed_plugins[record.name] = record.error
-        warnings.warn(
+        warn(
             f"cottoncandy plugin {record.name!r} ({record.distribution or record.module}) failed "
             f"to load and is skipped: {record.error}. Run 'cottoncandy plugins' for the list.",
             RuntimeWarning,
-            stacklevel=3,
         )
 
     # -- questions -------------------------------------------------------------------------------

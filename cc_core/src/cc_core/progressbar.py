@@ -19,12 +19,13 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from .errors import ConfigError
-from .progress import NO_PROGRESS, Progress
+from .progress import NO_PROGRESS, Progress, announce
 
 DEFAULT_THRESHOLD = 64 << 20
 _MODES = ("auto", "always", "never")
@@ -79,7 +80,9 @@ def _tqdm_class() -> Any:
 class ProgressBar:
     """A progress object that shows a tqdm bar once the announced size reaches ``minimum``.
 
-    The bar closes itself when all announced bytes have arrived, and on :meth:`close`.
+    When all announced bytes have moved the bar stays, showing the phase the transfer announces
+    (:meth:`phase`: the final request, the checksum); :meth:`close` removes it and, after a
+    transfer that succeeded, prints one line: what moved, its size, the time and the rate.
 
     Parameters
     ----------
@@ -93,6 +96,7 @@ class ProgressBar:
         self.description = description
         self.minimum = minimum
         self.bar: Any = None
+        self._started = time.monotonic()
         self._lock = threading.Lock()
 
     def set_size(self, size: int) -> None:
@@ -101,6 +105,7 @@ class ProgressBar:
                 self.bar.total = size
                 self.bar.refresh()
             elif size >= self.minimum and size > 0:
+                self._started = time.monotonic()
                 self.bar = _tqdm_class()(total=size, desc=self.description, unit="B", unit_scale=True,
                                          unit_divisor=1024, dynamic_ncols=True, leave=False, file=sys.stderr)
 
@@ -110,22 +115,44 @@ class ProgressBar:
                 return
             self.bar.update(increment)
             if self.bar.total is not None and self.bar.n >= self.bar.total:
-                self._close()
+                self._show_phase("finishing")
 
-    def close(self) -> None:
+    def phase(self, text: str) -> None:
+        """Show what the transfer does now (e.g. ``"completing the upload"``) beside the bar."""
         with self._lock:
-            self._close()
+            self._show_phase(text)
 
-    def _close(self) -> None:
+    def _show_phase(self, text: str) -> None:
         if self.bar is not None:
-            self.bar.close()
-            self.bar = None
+            self.bar.set_description_str(f"{self.description}: {text}", refresh=True)
+
+    def close(self, succeeded: bool = True) -> None:
+        """Remove the bar; after a transfer that ``succeeded``, print its summary line."""
+        with self._lock:
+            if self.bar is None:
+                return
+            bar, self.bar = self.bar, None
+            bar.close()
+            if succeeded:
+                seconds = max(time.monotonic() - self._started, 1e-6)
+                size = bar.total if bar.total is not None else bar.n
+                print(f"{self.description}: {_size(size)} in {seconds:.1f} s ({_size(size / seconds)}/s)",
+                      file=sys.stderr, flush=True)
 
     def __enter__(self) -> "ProgressBar":
         return self
 
-    def __exit__(self, *exc_info: Any) -> None:
-        self.close()
+    def __exit__(self, kind: Any, *exc_info: Any) -> None:
+        self.close(succeeded=kind is None)
+
+
+def _size(count: float) -> str:
+    """``count`` bytes as people read them: 500.0 MiB."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if count < 1024 or unit == "GiB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    raise AssertionError("unreachable")
 
 
 def automatic_progress(progress: Progress | bool | None, *, settings: Any, verbose: bool, description: str) -> Progress:
@@ -156,11 +183,13 @@ def automatic_progress(progress: Progress | bool | None, *, settings: Any, verbo
 def progress_for(progress: Progress | bool | None, *, settings: Any, verbose: bool, description: str) -> Iterator[Progress]:
     """:func:`automatic_progress` as a context: a bar it made is closed on exit, also on errors."""
     chosen = automatic_progress(progress, settings=settings, verbose=verbose, description=description)
+    succeeded = False
     try:
         yield chosen
+        succeeded = True
     finally:
         if isinstance(chosen, ProgressBar):
-            chosen.close()
+            chosen.close(succeeded)
 
 
 class ShareOfTotal:
@@ -181,6 +210,9 @@ class ShareOfTotal:
 
     def set_size(self, size: int) -> None:
         self._size = size
+
+    def phase(self, text: str) -> None:
+        announce(self.total, text)
 
     def relative_update(self, increment: int = 1) -> None:
         with self._lock:

@@ -25,7 +25,6 @@ import os
 import secrets
 import sys
 import tempfile
-import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, ClassVar
 
+from cc_core.caller import warn
 from cc_core.config import config_dir, create_private_file, warn_if_exposed
 
 from .errors import DecryptionError, KeyMismatchError, MasterKeyError, MasterKeyMissingError
@@ -503,11 +503,10 @@ class KeyRing:
     def _generate(self, path: Path) -> None:
         key = SymmetricKey.generate()
         if create_key_file(path, key.export()):
-            warnings.warn(
+            warn(
                 f"cottoncandy generated a new encryption master key, id {format_key_id(key.key_id)}, in "
                 f"{path}. {_BACKUP_ADVICE}",
                 MasterKeyCreatedWarning,
-                stacklevel=5,
             )
         self._file_keys = None  # read back what is on disk (another process may have won the race)
 

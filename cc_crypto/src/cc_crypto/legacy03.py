@@ -17,13 +17,13 @@ import base64
 import binascii
 import re
 import struct
-import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cc_core.backend import Backend, ObjectInfo
+from cc_core.caller import warn
 from cc_core.errors import CottonCandyError, IntegrityError, MetadataError
 from cc_core.integrity import Verifier
 from cc_core.metadata import RESERVED_PREFIX, chain_names
@@ -333,11 +333,10 @@ def backend_tail(backend: Backend, info: ObjectInfo, version: Mapping[str, str])
 
 def warn_unauthenticated(name: str, target: str) -> None:
     """Warn that ``name`` came from 0.3's unauthenticated encryption, and how to re-encrypt it."""
-    warnings.warn(
+    warn(
         f"Object {name!r} was encrypted by cottoncandy 0.3 (AES-CBC without authentication): "
         f"changes to its bytes cannot be detected. {MIGRATE_ADVICE.format(target=target).capitalize()}",
         UnauthenticatedObjectWarning,
-        stacklevel=2,
     )
 
 
