@@ -252,7 +252,8 @@ def _some(shown: list[str]) -> str:
 def _copy_all(source: Place, destination: Place, pairs: list[tuple[ObjectInfo, str]], progress: Progress) -> None:
     """Copy every pair, in parallel; a failure stops the copies not yet started and is raised."""
     progress.set_size(sum(info.size for info, _ in pairs))
-    server_side = source.backend.name == destination.backend.name
+    server_side = (source.backend.name == destination.backend.name
+                   and destination.backend.capabilities.server_side_copy)
     other_bucket = None if source.backend is destination.backend else source.backend.bucket
 
     def copy_one(pair: tuple[ObjectInfo, str]) -> None:

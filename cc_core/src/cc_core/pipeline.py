@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from .backend import Backend, ObjectInfo
+from .byteranges import RangeByteRequest
 from .codec import Encoded
 from .errors import ConfigError, CottonCandyError, IntegrityError, MetadataError
 from .integrity import (
@@ -60,7 +61,7 @@ class DirectSource:
         self._backend = backend
         self._offset = 0
         self._progress = progress
-        self._version = _version_option(info)
+        self._version = info.version
         self._verifier = Verifier(info.name, info.metadata, info.size)
         self._on_read = {"on_read": self._verifier.update} if backend.capabilities.read_callback else {}
 
@@ -78,8 +79,8 @@ class DirectSource:
         if wanted <= 0:
             self._verifier.finish()
             return 0
-        count = self._backend.get_into(self.name, buffer[:wanted], offset=self._offset, progress=self._progress,
-                                       **self._version, **self._on_read)
+        count = self._backend.get_into(self.name, buffer[:wanted], byte_range=RangeByteRequest(self._offset, self._offset + wanted),
+                                       version=self._version, progress=self._progress, **self._on_read)
         if not self._on_read:
             self._verifier.update(buffer[:count])
         self._offset += count
@@ -266,9 +267,10 @@ class Pipeline:
     def transform(self, name: str) -> Transform:
         key = name.strip().lower()
         if key not in self._transforms:
-            cls = self.registry.resolve("transform", key)
-            options = self.transform_options.get(cls.name, self.transform_options.get(key, {}))
-            self._transforms[key] = cls.from_config(self.config, **options)
+            canonical = self.registry.find("transform", key).name
+            options = self.transform_options.get(canonical, self.transform_options.get(key, {}))
+            self._transforms[key] = self.registry.create(
+                "transform", key, lambda cls: cls.from_config(self.config, **options))
         return self._transforms[key]
 
     def configure_transform(self, name: str, **options: Any) -> None:
@@ -324,6 +326,14 @@ class Pipeline:
             metadata[TRANSFORMS_KEY] = ",".join(t.name for t in chain)
         if codec == "raw":
             metadata[LEGACY_COMPRESSION_KEY] = legacy_compression(chain, metadata.get("order", "C"))
+        if backend.capabilities.lowercase_metadata_keys:  # the store would merge "Key" and "key" silently
+            lowered = {key.lower(): value for key, value in user_metadata.items()}
+            if len(lowered) < len(user_metadata):
+                raise MetadataError(
+                    f"The metadata of {name!r} has keys that differ only in case ({sorted(user_metadata)}); "
+                    f"the {backend.name} backend stores keys lower-cased: rename one"
+                )
+            user_metadata = lowered
         metadata.update(user_metadata)
         limit = backend.capabilities.metadata_limit
         if limit is not None and metadata_size(metadata) + CHECKSUM_METADATA_SIZE > limit:
@@ -377,7 +387,7 @@ class Pipeline:
             ) from None
         progress.set_size(info.size)
         stored = Verifier(info.name, info.metadata, info.size).chunks(backend.iter_chunks(
-            info.name, chunk_size=DECODE_CHUNK_SIZE, progress=progress, **_version_option(info)))
+            info.name, chunk_size=DECODE_CHUNK_SIZE, version=info.version, progress=progress))
         if info.size >= PREFETCH_FROM:  # the next chunk is read while this one is decoded
             stored = prefetched(stored)
         bound: int | None = info.size
@@ -416,11 +426,6 @@ def _naming_errors(name: str) -> Iterator[None]:
         elif repr(name) not in str(exc):
             exc.args = (f"Object {name!r}: {exc}", *exc.args[1:])
         raise
-
-
-def _version_option(info: ObjectInfo) -> dict[str, str]:
-    """``version=`` for backends that report versions; others never receive the keyword."""
-    return {} if info.version is None else {"version": info.version}
 
 
 def _check_order(chain: list[Transform]) -> None:

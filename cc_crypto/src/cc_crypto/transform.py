@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Callable
 
 from cc_core import names
+from cc_core.byteranges import RangeByteRequest
 from cc_core.errors import CottonCandyError, MetadataError
 from cc_core.integrity import check_metadata
 from cc_core.metadata import chain_names
@@ -148,7 +149,7 @@ def read_range(interface: Any, object_name: str, start: int, stop: int | None = 
     transform = interface.pipeline.transform(AesGcmTransform.name)
 
     def read(first: int, end: int) -> bytes:
-        return b"".join(bytes(chunk) for chunk in backend.iter_chunks(name, byte_range=(first, end)))
+        return b"".join(bytes(chunk) for chunk in backend.iter_chunks(name, byte_range=RangeByteRequest(first, end)))
 
     try:
         return transform.plaintext_range(read, info.size, start, stop)
