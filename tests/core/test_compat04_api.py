@@ -258,7 +258,7 @@ def test_the_s3_endpoint_setting_reaches_only_the_s3_backend(cc_settings):
     cc_settings.set("login", "endpoint_url", "https://minio.example.org:9000")
     cci = cc.get_interface("shared-endpoint-test", backend="memory", force_bucket_creation=True, verbose=False,
                            settings=cc_settings)
-    assert cci._backend_options["endpoint_url"] is None  # a Drive backend would take it for a Drive server
+    assert cci._backend_options.get("endpoint_url") is None  # a Drive backend would take it for a Drive server
 
 
 def test_04s_default_endpoint_means_aws_chosen_by_boto3(cc_settings):

@@ -19,7 +19,7 @@ def test_listing_shows_core_third_party_and_broken_plugins():
     assert "backend:local" in records["core"].provides and "codec:raw" in records["core"].provides
     assert records["example"].status == "ok"
     assert records["example"].distribution == "cc-example-plugin"
-    assert records["example"].provides == ["transform:byteshuffle8"]
+    assert records["example"].provides == ["backend:dict", "codec:text", "codec:columns", "transform:byteshuffle8"]
     assert records["broken"].status == "failed"
     assert "cc_missing_dependency_for_tests" in records["broken"].error
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from cc_backend_gdrive.properties import decode_properties, encode_properties
 from cc_core.testing import BackendConformance
 
 
@@ -12,5 +13,18 @@ class TestGDriveConformance(BackendConformance):
     many_objects = 230  # above the fake's page size of 100: listing must follow nextPageToken
 
     @pytest.fixture
-    def backend(self, gdrive_backend):
+    def backend(self, gdrive_backend, fake_drive, drive_options):
+        self.fake = fake_drive
+        self.options = drive_options
         return gdrive_backend
+
+    def interface_options(self, backend):
+        return self.options
+
+    def set_object(self, backend, name, data, metadata):
+        properties = {(p["key"], p["visibility"]): p["value"] for p in encode_properties(metadata, name)}
+        self.fake.add(f"{backend.bucket}/{name}", data, properties=properties)
+
+    def get_object(self, backend, name):
+        [record] = self.fake.find(f"{backend.bucket}/{name}")
+        return bytes(record.content), decode_properties(self.fake.resource(record)["properties"])

@@ -12,6 +12,7 @@ import pytest
 from cc_core.errors import ConfigError, ObjectChangedError, TransferError
 from cc_core.payload import Payload
 from cc_core.progress import ByteCounter
+from cc_core.byteranges import OffsetByteRequest, RangeByteRequest
 
 DATA = bytes(range(256)) * 4000  # 1000 KiB: 4 resumable chunks of 256 KiB
 
@@ -125,7 +126,7 @@ def test_versioned_read_of_a_replaced_object(gdrive_backend):
     assert gdrive_backend.get_into("v", buffer, version=info.version) == 1000
     put(gdrive_backend, "v", b"replaced")
     with pytest.raises(ObjectChangedError, match="replaced while being read"):
-        gdrive_backend.get_into("v", buffer, offset=1000, version=info.version)
+        gdrive_backend.get_into("v", buffer, byte_range=OffsetByteRequest(1000), version=info.version)
     assert gdrive_backend.get("v") == b"replaced"
 
 

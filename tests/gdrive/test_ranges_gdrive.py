@@ -12,6 +12,7 @@ import pytest
 
 import cottoncandy as cc
 from cc_core.errors import IntegrityError, TransferError
+from cc_core.byteranges import OffsetByteRequest, RangeByteRequest
 
 BIG = np.random.default_rng(5).random(100_000)  # 800 kB: 4 ranged requests of 200 KiB
 DATA = BIG.tobytes()
@@ -30,14 +31,14 @@ def read_paths(cci, tmp_path):
     pieces = stream.read(1000) + stream.read(300_000) + stream.read()
     backend = cci.backend
     into = memoryview(bytearray(5000))
-    count = backend.get_into("big", into, offset=len(DATA) - 3000)
+    count = backend.get_into("big", into, byte_range=OffsetByteRequest(len(DATA) - 3000))
     return {
         "raw-array": cci.download_raw_array("big").tobytes(),
         "to-file": target.read_bytes(),
         "stream-pieces": pieces,
         "object": cci.download_object("big"),
         "tail-get-into": bytes(into[:count]) + DATA[:-3000],
-        "range-chunks": b"".join(bytes(c) for c in backend.iter_chunks("big", byte_range=(1000, 500_000))),
+        "range-chunks": b"".join(bytes(c) for c in backend.iter_chunks("big", byte_range=RangeByteRequest(1000, 500_000))),
     }
 
 
@@ -60,7 +61,7 @@ def test_a_range_that_starts_late_is_refused(cci, fake_drive, tmp_path):
     cci.upload_raw_array("big", BIG, compression=False)
     fake_drive.range_shift = 1000
     for read in (lambda: cci.download_raw_array("big"), lambda: cci.download_to_file("big", tmp_path / "x"),
-                 lambda: cci.download_stream("big").content.read(), lambda: cci.backend.get("big", (10, 20))):
+                 lambda: cci.download_stream("big").content.read(), lambda: cci.backend.get("big", RangeByteRequest(10, 20))):
         with pytest.raises(TransferError, match=r"(?s)big.*Content-Range"):
             read()
     assert not (tmp_path / "x").exists()

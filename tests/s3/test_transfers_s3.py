@@ -16,6 +16,7 @@ from cc_core.payload import Payload
 from cc_core.progress import ByteCounter
 
 from .conftest import SMALL_PART, error_response
+from cc_core.byteranges import OffsetByteRequest, RangeByteRequest
 
 DATA = np.random.default_rng(7).integers(0, 256, 5 * SMALL_PART + 1234, dtype=np.uint8).tobytes()
 
@@ -165,11 +166,11 @@ def test_parallel_ranged_download_with_offsets(small, s3_faults):
         f"bytes={start}-{min(start + SMALL_PART, len(DATA)) - 1}" for start in starts}
     assert len({thread for _, _, thread in log.calls["GetObject"]}) > 1
     tail = bytearray(SMALL_PART * 2)
-    assert backend.get_into("data", memoryview(tail), offset=len(DATA) - 1000) == 1000
+    assert backend.get_into("data", memoryview(tail), byte_range=OffsetByteRequest(len(DATA) - 1000)) == 1000
     assert bytes(tail[:1000]) == DATA[-1000:]
-    assert backend.get_into("data", memoryview(bytearray(10)), offset=len(DATA) + 5) == 0
+    assert backend.get_into("data", memoryview(bytearray(10)), byte_range=OffsetByteRequest(len(DATA) + 5)) == 0
     middle = bytearray(3 * SMALL_PART)
-    assert backend.get_into("data", memoryview(middle), offset=12345) == len(middle)
+    assert backend.get_into("data", memoryview(middle), byte_range=OffsetByteRequest(12345)) == len(middle)
     assert bytes(middle) == DATA[12345 : 12345 + len(middle)]
 
 
@@ -224,7 +225,7 @@ def test_iter_chunks_resumes_after_a_reset(small, monkeypatch):
     monkeypatch.setattr(transfer, "read_body", flaky)
     chunks = list(backend.iter_chunks("data", chunk_size=100_000))
     assert b"".join(bytes(c) for c in chunks) == DATA
-    assert b"".join(bytes(c) for c in backend.iter_chunks("data", byte_range=(5, 250_005), chunk_size=1 << 20)) == DATA[5:250_005]
+    assert b"".join(bytes(c) for c in backend.iter_chunks("data", byte_range=RangeByteRequest(5, 250_005), chunk_size=1 << 20)) == DATA[5:250_005]
 
 
 def test_overwrite_during_download_is_detected(small, monkeypatch, s3_client, s3_bucket):
@@ -241,7 +242,7 @@ def test_overwrite_during_download_is_detected(small, monkeypatch, s3_client, s3
 
     monkeypatch.setattr(transfer, "read_body", overwrite_first)
     with pytest.raises(TransferError, match="overwritten while it was being read"):
-        backend.get_into("data", memoryview(np.empty(len(DATA), dtype=np.uint8)), offset=0)
+        backend.get_into("data", memoryview(np.empty(len(DATA), dtype=np.uint8)), byte_range=OffsetByteRequest(0))
 
 
 def test_missing_objects_and_buckets(small, s3_client, s3_bucket):

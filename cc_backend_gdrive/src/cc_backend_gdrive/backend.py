@@ -34,6 +34,7 @@ from googleapiclient.errors import HttpError
 
 from cc_core.backend import Backend, Capabilities, ObjectInfo, Prefix
 from cc_core.config import default_config, parse_size
+from cc_core.byteranges import ByteRequest, SuffixByteRequest, byte_bounds
 from cc_core.errors import (
     BucketNotFoundError,
     ConfigError,
@@ -464,6 +465,12 @@ class GDriveBackend(Backend):
         record = self._record(name)
         return record["id"], int(record.get("fileSize") or 0)
 
+    def _bounds(self, name: str, byte_range: ByteRequest | None, size: int | None) -> tuple[int, int | None]:
+        """``(start, stop)`` of a range; a suffix of a file whose size is not known costs a lookup."""
+        if size is None and isinstance(byte_range, SuffixByteRequest):
+            size = self.head(name).size
+        return byte_bounds(byte_range, size)
+
     def _download(self, name: str, file_id: str, start: int, length: int, versioned: bool) -> bytes:
         """Bytes ``[start, start + length)`` of a file; fewer at its end."""
 
@@ -502,12 +509,16 @@ class GDriveBackend(Backend):
         name: str,
         buffer: memoryview,
         *,
-        offset: int = 0,
-        progress: Progress = NO_PROGRESS,
+        byte_range: ByteRequest | None = None,
         version: str | None = None,
+        progress: Progress = NO_PROGRESS,
+        on_read: Any = None,
     ) -> int:
         file_id, size = self._source(name, version)
         view = buffer.cast("B") if buffer.format != "B" else buffer
+        offset, stop = self._bounds(name, byte_range, size)
+        if stop is not None:
+            view = view[: max(stop - offset, 0)]
         end = offset + len(view) if size is None else min(offset + len(view), size)
         written = 0
         while offset + written < end:
@@ -524,15 +535,13 @@ class GDriveBackend(Backend):
         self,
         name: str,
         *,
-        byte_range: tuple[int, int] | None = None,
+        byte_range: ByteRequest | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
-        progress: Progress = NO_PROGRESS,
         version: str | None = None,
+        progress: Progress = NO_PROGRESS,
     ) -> Iterator[memoryview]:
         file_id, size = self._source(name, version)
-        start, stop = byte_range if byte_range else (0, size)
-        if size is not None and stop is not None:
-            stop = min(stop, size)
+        start, stop = self._bounds(name, byte_range, size)
         position = start
         request_size = max(chunk_size, self.download_chunk_size)  # one request, handed out in chunk_size views
         while stop is None or position < stop:

@@ -9,18 +9,18 @@ import argparse
 import dataclasses
 from typing import Any
 
-from cc_core.hookspecs import Register, hookimpl
+from cc_core.hookspecs import RegisterBackend, RegisterSetting, hookimpl
 
 
 @hookimpl
-def cc_register_backends(register: Register) -> None:
+def cc_register_backends(register: RegisterBackend) -> None:
     register("gdrive", "cc_backend_gdrive.backend:GDriveBackend", schemes=("gdrive",),
              install="pip install 'cottoncandy[gdrive]'",
              description="Google Drive folders (pydrive2); metadata in file properties")
 
 
 @hookimpl
-def cc_register_settings(register: Register) -> None:
+def cc_register_settings(register: RegisterSetting) -> None:
     for key in ("chunk_size", "resumable_threshold", "download_chunk_size"):
         register("gdrive", key, "size", minimum=1)
     register("gdrive", "trash", "bool")

@@ -27,6 +27,7 @@ from typing import Any
 from botocore import exceptions as boto_errors
 
 from cc_core.backend import Backend, Capabilities, ObjectInfo, Prefix
+from cc_core.byteranges import ByteRequest, SuffixByteRequest, byte_bounds
 from cc_core.errors import BucketNotFoundError, CottonCandyError, InvalidNameError, TransferError
 from cc_core.payload import DEFAULT_CHUNK_SIZE, Payload
 from cc_core.progress import NO_PROGRESS, Progress
@@ -179,11 +180,13 @@ class S3Backend(Backend):
         size, etag = target.upload(payload, self._write_args(options.get("acl")), progress, metadata)
         return ObjectInfo(name, size, decode_metadata(encode_metadata(metadata, where=target.url)), None, etag)
 
-    def get_into(self, name: str, buffer: memoryview, *, offset: int = 0, progress: Progress = NO_PROGRESS,
-                 version: str | None = None) -> int:
+    def get_into(self, name: str, buffer: memoryview, *, byte_range: ByteRequest | None = None,
+                 version: str | None = None, progress: Progress = NO_PROGRESS, on_read: Any = None) -> int:
         """Read into ``buffer``; with ``version`` (the ETag ``head`` gave), that version only."""
         view = buffer.cast("B") if buffer.format != "B" or buffer.ndim != 1 else buffer
-        return self._object(name).read_into(view, offset, progress, etag=version)
+        start, stop = self._bounds(name, byte_range)
+        return self._object(name).read_into(view if stop is None else view[: stop - start], start, progress,
+                                            etag=version)
 
     def get_into_file(self, name: str, descriptor: int, size: int, *, progress: Progress = NO_PROGRESS,
                       version: str | None = None) -> int:
@@ -191,10 +194,15 @@ class S3Backend(Backend):
         to the file ``descriptor`` at its offset through a reused buffer."""
         return self._object(name).read_to_file(descriptor, size, progress, etag=version)
 
-    def iter_chunks(self, name: str, *, byte_range: tuple[int, int] | None = None,
-                    chunk_size: int = DEFAULT_CHUNK_SIZE, progress: Progress = NO_PROGRESS,
-                    version: str | None = None) -> Iterator[memoryview]:
-        return self._object(name).iter_chunks(byte_range, chunk_size, progress, etag=version)
+    def iter_chunks(self, name: str, *, byte_range: ByteRequest | None = None,
+                    chunk_size: int = DEFAULT_CHUNK_SIZE, version: str | None = None,
+                    progress: Progress = NO_PROGRESS) -> Iterator[memoryview]:
+        return self._object(name).iter_chunks(self._bounds(name, byte_range), chunk_size, progress, etag=version)
+
+    def _bounds(self, name: str, byte_range: ByteRequest | None) -> tuple[int, int | None]:
+        """``(start, stop)`` of a range; a suffix costs a HEAD for the object's size."""
+        size = self.head(name).size if isinstance(byte_range, SuffixByteRequest) else None
+        return byte_bounds(byte_range, size)
 
     def head(self, name: str) -> ObjectInfo:
         bucket = self._require_bucket()

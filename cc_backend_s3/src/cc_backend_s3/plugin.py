@@ -6,11 +6,11 @@ the first time a user asks for ``backend='s3'`` or an ``s3://`` URL.
 
 from __future__ import annotations
 
-from cc_core.hookspecs import Register, hookimpl
+from cc_core.hookspecs import RegisterBackend, RegisterSetting, hookimpl
 
 
 @hookimpl
-def cc_register_backends(register: Register) -> None:
+def cc_register_backends(register: RegisterBackend) -> None:
     register("s3", "cc_backend_s3.backend:S3Backend", schemes=("s3",),
              install="pip install 'cottoncandy[s3]'",
              description="Amazon S3 and S3-compatible stores (boto3): parallel zero-copy transfers")
@@ -22,7 +22,7 @@ CANNED_ACLS = ("private", "public-read", "public-read-write", "authenticated-rea
 
 
 @hookimpl
-def cc_register_settings(register: Register) -> None:
+def cc_register_settings(register: RegisterSetting) -> None:
     register("basic", "default_acl", "choice", choices=CANNED_ACLS)
     for section, key in (("upload_settings", "mpu_use_threshold"), ("download_settings", "mpd_use_threshold"),
                          ("s3", "multipart_threshold"), ("s3", "download_threshold")):

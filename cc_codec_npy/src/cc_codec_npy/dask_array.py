@@ -255,7 +255,7 @@ class DaskCodec(LayoutCodec):
             ) from None
         if tuple(sum(dim) for dim in chunks) != shape:
             raise MetadataError(f"{names.join(name, METADATA_NAME)!r}: chunks {chunks} do not add up to shape {shape}")
-        key = f"{dask_name}-{tokenize(interface.backend.describe(), name, metadata)}"
+        key = f"{dask_name}-{tokenize(interface.describe(), name, metadata)}"
         graph = {}
         for index, part in parts:
             if len(index) != len(chunks) or not all(0 <= i < len(dim) for i, dim in zip(index, chunks)):

@@ -26,6 +26,7 @@ from cc_core.backend import ObjectInfo, Prefix
 from cc_core.browser import attribute_name
 from cc_core.builtin.raw import parse_array_metadata, writable_bytes
 from cc_core.caller import warn
+from cc_core.byteranges import RangeByteRequest
 from cc_core.codec import LayoutCodec
 from cc_core.errors import IntegrityError, InvalidArrayError, InvalidNameError, MetadataError, ObjectNotFoundError
 from cc_core.metadata import LEGACY_COMPRESSION_KEY, LEGACY_GZIP_KEY, RESERVED_PREFIX, chain_names
@@ -87,13 +88,13 @@ def group_prefix(name: str) -> str:
 
 def list_leaves(interface: Any, name: str) -> list[str]:
     """Names of the objects under ``name/`` (sidecars excluded), with one listing."""
-    return [e.name for e in interface.backend.list(group_prefix(name))
+    return [e.name for e in interface.list(group_prefix(name))
             if isinstance(e, ObjectInfo) and not is_sidecar(e.name)]
 
 
 def missing_group(interface: Any, name: str) -> GroupNotFoundError:
-    hint = "; it is a single object: read it with download_raw_array" if name and interface.backend.exists(name) else ""
-    return GroupNotFoundError(name, interface.backend.describe(), hint)
+    hint = "; it is a single object: read it with download_raw_array" if name and interface.exists(name) else ""
+    return GroupNotFoundError(name, interface.describe(), hint)
 
 
 class GroupCodec(LayoutCodec):
@@ -173,7 +174,7 @@ class GroupCodec(LayoutCodec):
             for key in wanted:
                 under = [n for n in found if n == names.join(name, key) or n.startswith(names.join(name, key) + "/")]
                 if not under:
-                    raise ObjectNotFoundError(names.join(name, key), interface.backend.describe())
+                    raise ObjectNotFoundError(names.join(name, key), interface.describe())
                 selected += under
             found = sorted(set(selected))
         arrays = bounded_map(lambda leaf: _load_leaf(interface, leaf), found, in_flight=thread_count(interface, threads))
@@ -213,7 +214,7 @@ class Group:
         if self._listed is None:
             prefix = group_prefix(self.name)
             children: dict[str, bool] = {}
-            for entry in self._interface.backend.list(prefix, delimiter="/"):
+            for entry in self._interface.list(prefix, delimiter="/"):
                 child = entry.name[len(prefix) :].rstrip("/")
                 if child and not is_sidecar(child):
                     children[child] = isinstance(entry, Prefix)
@@ -268,7 +269,7 @@ class Group:
         """Download everything under this group as a nested dict (or only ``key``)."""
         if key is not None:
             return self[key].load()
-        return self._interface.cloud2dict(self.name, verbose=False)
+        return self._interface.get_value(self.name, "group", verbose=False)
 
     # as in cottoncandy 0.4's browser: children as attributes under mangled names (a.grp -> a_DOT_grp)
     def __getattr__(self, attribute: str) -> "Group | Dataset":
@@ -283,7 +284,7 @@ class Group:
         return sorted(set(super().__dir__()) | {attribute_name(child) for child in self._children()})
 
     def __repr__(self) -> str:
-        return f"<cottoncandy-group <{self._interface.backend.describe()}> ({self.name or '/'}: {len(self)} keys)>"
+        return f"<cottoncandy-group <{self._interface.describe()}> ({self.name or '/'}: {len(self)} keys)>"
 
 
 class Dataset:
@@ -295,7 +296,7 @@ class Dataset:
 
     @cached_property
     def _info(self) -> ObjectInfo:
-        return self._interface.backend.head(self.name)
+        return self._interface.head(self.name)
 
     @cached_property
     def _layout(self) -> tuple[np.dtype, tuple[int, ...], str]:
@@ -375,10 +376,8 @@ class Dataset:
         if block.size:
             row_bytes = math.prod(self.shape[1:]) * self.dtype.itemsize
             target = writable_bytes(block)
-            interface = self._interface
-            store, name, _ = interface.locate(self.name)
-            read = interface.pipeline.read_range(store, name, start * row_bytes, into=target)
-            if len(read) != len(target):
+            count = self._interface.read_into(self.name, target, RangeByteRequest(start * row_bytes, stop * row_bytes))
+            if count != len(target):
                 raise IntegrityError(f"Object {self.name!r} is shorter than its metadata describes")
         return block
 
@@ -387,7 +386,7 @@ class Dataset:
             detail = f"[{self.nbytes / 2**20:0.1f}MB:shape={self.shape} {self.dtype}]"
         except (MetadataError, ObjectNotFoundError) as exc:
             detail = f"[unreadable: {exc}]"
-        return f"<cottoncandy-dataset <{self._interface.backend.describe()}> {self.name} {detail}>"
+        return f"<cottoncandy-dataset <{self._interface.describe()}> {self.name} {detail}>"
 
 
 __all__ = ["Dataset", "Group", "GroupCodec", "GroupNotFoundError", "flatten", "nest"]

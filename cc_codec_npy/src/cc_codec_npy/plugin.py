@@ -5,13 +5,13 @@ Imports only cc_core, so that listing plugins never imports this package's heavy
 
 from __future__ import annotations
 
-from cc_core.hookspecs import Register, hookimpl
+from cc_core.hookspecs import RegisterCodec, RegisterSetting, RegisterTransform, hookimpl
 
 PACKAGE = "cc_codec_npy"
 
 
 @hookimpl
-def cc_register_codecs(register: Register) -> None:
+def cc_register_codecs(register: RegisterCodec) -> None:
     register("npy", f"{PACKAGE}.npy:NpyCodec", description="standard .npy bytes (np.save / np.load)")
     register("dask", f"{PACKAGE}.dask_array:DaskCodec", install="pip install 'cottoncandy[dask]'",
              description="chunked arrays: NAME/ptNNNN raw parts + metadata.json, read as dask arrays")
@@ -24,13 +24,13 @@ def cc_register_codecs(register: Register) -> None:
 
 
 @hookimpl
-def cc_register_transforms(register: Register) -> None:
+def cc_register_transforms(register: RegisterTransform) -> None:
     for name, cls in (("zstd", "ZstdTransform"), ("lz4", "LZ4Transform"), ("blosc", "BloscTransform")):
         register(name, f"{PACKAGE}.compression:{cls}", install="pip install cottoncandy",
                  description=f"{name} compression in numcodecs' format (cottoncandy 0.4 reads it)")
 
 
 @hookimpl
-def cc_register_settings(register: Register) -> None:
+def cc_register_settings(register: RegisterSetting) -> None:
     register("compression", "zstd_level", "int", minimum=-131072, maximum=22)  # zstd's own range
     register("upload_settings", "dask_chunksize", "size", minimum=1)

@@ -8,8 +8,9 @@ Plugin authors import from here: :data:`hookimpl`, :class:`Backend`, :class:`Obj
 from importlib.metadata import PackageNotFoundError, version
 
 from .api import get_encrypted_interface, get_interface
-from .backend import Backend, Capabilities, ObjectInfo, Prefix
-from .codec import ByteSource, Encoded, LayoutCodec, ObjectCodec
+from .backend import Backend, Capabilities, Credentials, ObjectInfo, Prefix
+from .byteranges import ByteRequest, OffsetByteRequest, RangeByteRequest, SuffixByteRequest, byte_bounds
+from .codec import ByteSource, Encoded, LayoutCodec, LayoutStore, ObjectCodec
 from .config import Config, load_config
 from .hookspecs import hookimpl, hookspec
 from .interface import CCInterface, CloudStream, ObjectExistsError
@@ -24,9 +25,10 @@ except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0+unknown"
 
 __all__ = [
-    "Backend", "ByteCounter", "ByteSource", "CCInterface", "COMPRESSION", "Capabilities",
-    "CloudStream", "Config", "DecodeReader", "ENCRYPTION", "Encoded", "LayoutCodec", "OTHER",
-    "ObjectCodec", "ObjectExistsError", "ObjectInfo", "Payload", "Prefix", "Progress", "Transform", "byte_view",
+    "Backend", "ByteCounter", "ByteRequest", "ByteSource", "CCInterface", "COMPRESSION", "Capabilities",
+    "CloudStream", "Config", "Credentials", "DecodeReader", "ENCRYPTION", "Encoded", "LayoutCodec", "LayoutStore",
+    "OTHER", "ObjectCodec", "ObjectExistsError", "ObjectInfo", "OffsetByteRequest", "Payload", "Prefix", "Progress",
+    "RangeByteRequest", "SuffixByteRequest", "Transform", "byte_bounds", "byte_view",
     "get_encrypted_interface", "get_interface", "get_plugin_manager", "hookimpl", "hookspec",
     "load_config",
 ]

@@ -10,17 +10,35 @@ Names passed to a backend are already validated by :func:`cc_core.names.object_n
 Write a backend by subclassing :class:`Backend`, implementing the abstract methods, setting
 :attr:`Backend.capabilities`, registering it from a plugin (see :mod:`cc_core.hookspecs`), and
 running :class:`cc_core.testing.BackendConformance` against it.
+
+The contract, version 1
+-----------------------
+- Construction: ``cls(bucket, settings=config, **options)`` where ``options`` holds only what the
+  user set among the options every backend receives (``endpoint_url``, ``access_key``,
+  ``secret_key``, ``force_bucket_creation``: the base class takes and keeps them, see
+  :meth:`Backend.__init__`) plus backend-specific keywords the user passed to ``get_interface``.
+  A backend with nothing of its own to configure needs no ``__init__``.
+- Reads: the core calls ``get_into(name, buffer, byte_range=..., version=..., progress=...)`` and
+  ``iter_chunks(name, byte_range=..., chunk_size=..., version=..., progress=...)``, with
+  ``on_read=`` as well for backends with ``Capabilities.read_callback``. Byte ranges are
+  :mod:`cc_core.byteranges` values, never tuples or offsets.
+- Progress: ``put``, ``get_into`` and ``iter_chunks`` call ``progress.relative_update(n)`` for every
+  ``n`` bytes moved (``put`` may call ``progress.set_size(total)`` first); the conformance kit
+  counts them.
+- Errors: a missing object is :class:`~cc_core.errors.ObjectNotFoundError`; an object replaced
+  since the ``version`` a reader passes is :class:`~cc_core.errors.ObjectChangedError`.
 """
 
 from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
+from .byteranges import ByteRequest, RangeByteRequest
 from .errors import ObjectNotFoundError, UnsupportedOperationError
 from .payload import DEFAULT_CHUNK_SIZE, Payload
 from .progress import NO_PROGRESS, Progress
@@ -33,13 +51,18 @@ class Capabilities:
     Attributes
     ----------
     buckets : bool
-        The store has several buckets that can be listed, created and removed.
+        The store has several buckets that can be listed, created and removed (the bucket methods
+        work). Without it, the interface's ``exists_bucket``/``show_buckets`` answer about the one
+        bucket the backend was opened on, and the conformance kit skips its bucket tests.
     server_side_copy : bool
-        ``copy`` runs in the store without moving bytes through the client.
+        ``copy`` runs in the store without moving bytes through the client. Without it, ``cp`` and
+        ``mv`` stream the stored bytes through ``iter_chunks`` and ``put`` instead of calling ``copy``.
     metadata_limit : int or None
-        Largest total size in bytes of an object's metadata (keys plus values), if limited.
+        Largest total size in bytes of an object's metadata (keys plus values), if limited; the
+        pipeline refuses larger metadata before anything is sent.
     lowercase_metadata_keys : bool
-        Metadata keys come back lower-cased (S3); cottoncandy's own keys are lower-case already.
+        Metadata keys come back lower-cased (S3); the pipeline then stores user keys lower-cased
+        and refuses two keys that differ only in case, instead of losing one.
     metadata_after_data : bool
         ``put`` reads its ``metadata`` only after it has read the payload to its end, so the
         pipeline can add the checksum of a streamed payload as the bytes pass (local, memory).
@@ -66,6 +89,14 @@ def pwrite_all(descriptor: int, data: memoryview, offset: int) -> None:
     while len(data):
         count = os.pwrite(descriptor, data, offset)
         data, offset = data[count:], offset + count
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The credentials a user gave ``get_interface`` (either may be None); never shown in a repr."""
+
+    access_key: str | None = None
+    secret_key: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -97,28 +128,59 @@ class Prefix:
 class Backend(ABC):
     """Base class of storage backends.
 
+    The interface opens a backend as ``cls(bucket, settings=config, **options)``; ``options`` holds
+    only the options the user set. The four below are the ones every backend may receive
+    (``get_interface``'s own parameters); a backend that does not use them simply leaves them to
+    this class, which keeps them as attributes.
+
     Parameters
     ----------
     bucket : str or None
         The bucket (root folder, Drive folder) this backend works in.
-    settings : cc_core.config.Config
+    settings : cc_core.config.Config, optional
         The effective cottoncandy configuration; backends read their own section. (Named
         ``settings`` so that ``config=`` stays free for a client library's own config object,
         such as ``botocore.client.Config``.)
+    endpoint_url : str, optional
+        Where the store is (``get_interface(..., endpoint_url=)``): :attr:`endpoint_url`.
+    access_key, secret_key : str, optional
+        Credentials (``ACCESS_KEY=``/``SECRET_KEY=``): :attr:`credentials`.
+    force_bucket_creation : bool
+        Create ``bucket`` when it does not exist, instead of raising
+        :class:`~cc_core.errors.BucketNotFoundError`: :attr:`force_bucket_creation`.
     **options
-        Backend-specific options (credentials, endpoint, ...); a backend rejects unknown ones.
+        Nothing else: a subclass takes its own keywords before calling ``super().__init__``;
+        anything left is an error that names the backend and what it takes.
     """
 
-    #: The registered name (set by the registry when the class is resolved).
+    #: The name the class was written under; an opened backend carries the name it was registered
+    #: as (the registry sets it on the instance, never on the class).
     name: ClassVar[str] = ""
     capabilities: ClassVar[Capabilities] = Capabilities()
 
-    def __init__(self, bucket: str | None, *, settings: Any = None, **options: Any) -> None:
+    def __init__(
+        self,
+        bucket: str | None,
+        *,
+        settings: Any = None,
+        endpoint_url: str | None = None,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        force_bucket_creation: bool = False,
+        **options: Any,
+    ) -> None:
         if options:
-            unknown = ", ".join(sorted(options))
-            raise TypeError(f"{type(self).__name__} does not take the option(s): {unknown}")
+            unknown = ", ".join(f"{k}=" for k in sorted(options))
+            raise TypeError(
+                f"The {type(self).__name__} backend does not take the option(s) {unknown}; every backend takes "
+                "settings=, endpoint_url=, access_key=, secret_key= and force_bucket_creation=, and a backend "
+                "takes its own options by declaring them in its __init__"
+            )
         self.bucket = bucket
         self.settings = settings
+        self.endpoint_url = endpoint_url
+        self.credentials = Credentials(access_key, secret_key)
+        self.force_bucket_creation = force_bucket_creation
 
     # -- objects -------------------------------------------------------------------------------
     @abstractmethod
@@ -153,13 +215,35 @@ class Backend(ABC):
         name: str,
         buffer: memoryview,
         *,
-        offset: int = 0,
+        byte_range: ByteRequest | None = None,
+        version: str | None = None,
         progress: Progress = NO_PROGRESS,
+        on_read: Callable[[memoryview], None] | None = None,
     ) -> int:
-        """Read the object's bytes ``[offset, offset + len(buffer))`` into ``buffer``.
+        """Read the bytes ``byte_range`` selects (default: the whole object) into the start of ``buffer``.
 
-        Returns the number of bytes written, which is less than ``len(buffer)`` only when the
-        object ends first. ``buffer`` is a writable, flat byte memoryview (a numpy array's memory).
+        Parameters
+        ----------
+        buffer : memoryview
+            Writable, flat bytes (a numpy array's memory). At most ``len(buffer)`` bytes are read.
+        byte_range : ByteRequest, optional
+            A :mod:`cc_core.byteranges` value; :func:`cc_core.byteranges.byte_bounds` turns it into
+            ``(start, stop)``. The core passes ``RangeByteRequest(start, start + len(buffer))``.
+        version : str, optional
+            The :attr:`ObjectInfo.version` a reader got from :meth:`head`: raise
+            :class:`~cc_core.errors.ObjectChangedError` if the object is another version now.
+            None: any version. A backend whose ``head`` gives no versions ignores it.
+        progress : Progress
+            Call ``progress.relative_update(n)`` for every ``n`` bytes read.
+        on_read : callable, optional
+            Passed only to backends with ``Capabilities.read_callback``: call it with each filled
+            part of ``buffer`` as soon as it is filled (the core digests it while it is in cache).
+
+        Returns
+        -------
+        int
+            Bytes written: fewer than ``len(buffer)`` only when the range or the object ends first
+            (0 for a range at or past the end; that is not an error).
         """
 
     @abstractmethod
@@ -167,11 +251,17 @@ class Backend(ABC):
         self,
         name: str,
         *,
-        byte_range: tuple[int, int] | None = None,
+        byte_range: ByteRequest | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
+        version: str | None = None,
         progress: Progress = NO_PROGRESS,
     ) -> Iterator[memoryview | bytes]:
-        """Yield the object's bytes (or ``byte_range = (start, stop)``) in order, chunk by chunk."""
+        """Yield the bytes ``byte_range`` selects (default: all) in order, in chunks of at most
+        ``chunk_size``; ``version`` and ``progress`` as in :meth:`get_into`.
+
+        Raise :class:`~cc_core.errors.ObjectNotFoundError` for a missing object on the first
+        ``next()`` at the latest.
+        """
 
     @abstractmethod
     def head(self, name: str) -> ObjectInfo:
@@ -194,7 +284,7 @@ class Backend(ABC):
         """Delete the named objects; names that do not exist are ignored."""
 
     # -- conveniences built on the above --------------------------------------------------------
-    def get(self, name: str, byte_range: tuple[int, int] | None = None) -> bytes:
+    def get(self, name: str, byte_range: ByteRequest | None = None) -> bytes:
         """The object's bytes (or a byte range) as one bytes object: for small objects."""
         return b"".join(bytes(chunk) for chunk in self.iter_chunks(name, byte_range=byte_range))
 
@@ -212,7 +302,8 @@ class Backend(ABC):
         buffer = memoryview(bytearray(min(size, FILE_WINDOW) or 1))
         written = 0
         while written < size:
-            count = self.get_into(name, buffer[: min(len(buffer), size - written)], offset=written,
+            wanted = min(len(buffer), size - written)
+            count = self.get_into(name, buffer[:wanted], byte_range=RangeByteRequest(written, written + wanted),
                                   progress=progress, **options)
             if not count:
                 break

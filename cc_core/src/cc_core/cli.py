@@ -43,10 +43,14 @@ def _provides_summary(provides: list[str]) -> str:
 def command_plugins(arguments: argparse.Namespace) -> int:
     manager = get_plugin_manager()
     records = sorted(manager.records.values(), key=lambda r: r.name)
+    conflicts = manager.registry.conflicts()
+    for record in records:
+        record.conflicts = [str(c) for c in conflicts if record.name in {r.plugin for r in c.providers}]
     if arguments.json:
         print(json.dumps([vars(r) for r in records], indent=2))
         return 0
-    rows = [[r.name, r.distribution, r.version, _provides_summary(r.provides), r.status] for r in records]
+    rows = [[r.name, r.distribution, r.version, _provides_summary(r.provides),
+             r.status + (" (conflict)" if r.conflicts else "")] for r in records]
     _print_table(rows, ["plugin", "distribution", "version", "provides", "status"])
     details = [r for r in records if arguments.verbose or r.status == "failed"]
     for record in details:
@@ -55,6 +59,10 @@ def command_plugins(arguments: argparse.Namespace) -> int:
         lines += [f"error: {record.error}"] if record.error else []
         for line in lines:
             print(textwrap.fill(line, width=_WIDTH, initial_indent="  ", subsequent_indent="    "))
+    for conflict in conflicts:
+        print(textwrap.fill(f"{'settled' if conflict.chosen else 'conflict'}: {conflict}", width=_WIDTH,
+                            initial_indent="\n" if conflict is conflicts[0] else "", subsequent_indent="    ",
+                            break_on_hyphens=False))
     if not arguments.verbose:
         print(f"\n-v lists what each plugin provides; --json gives everything")
     return 0

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from . import names
 from .backend import Backend, ObjectInfo
+from .byteranges import RangeByteRequest
 from .caller import warn
 from .errors import CottonCandyError, ObjectExistsError, ObjectNotFoundError, UnsupportedOperationError
 from .parallel import bounded_map
@@ -266,7 +267,8 @@ def _copy_all(source: Place, destination: Place, pairs: list[tuple[ObjectInfo, s
               rebind: Rebind | None = None) -> None:
     """Copy every pair, in parallel; a failure stops the copies not yet started and is raised."""
     progress.set_size(sum(info.size for info, _ in pairs))
-    server_side = source.backend.name == destination.backend.name
+    server_side = (source.backend.name == destination.backend.name
+                   and destination.backend.capabilities.server_side_copy)
     other_bucket = None if source.backend is destination.backend else source.backend.bucket
 
     def copy_one(pair: tuple[ObjectInfo, str]) -> None:
@@ -296,7 +298,7 @@ def _copy_rebound(source: Place, destination: Place, name: str, target: str, pro
         stop = min(stop, info.size)
         if stop <= start:
             return b""
-        return b"".join(bytes(c) for c in source.backend.iter_chunks(name, byte_range=(start, stop), **version))
+        return b"".join(bytes(c) for c in source.backend.iter_chunks(name, byte_range=RangeByteRequest(start, stop), **version))
 
     metadata = rebind(info.metadata, ObjectPlace.of(source.backend, name), ObjectPlace.of(destination.backend, target),
                       read)

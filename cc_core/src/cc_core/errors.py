@@ -79,6 +79,10 @@ class UnknownComponentError(CottonCandyError, KeyError):
         return self.args[0]
 
 
+class PluginConflictError(CottonCandyError, LookupError):
+    """Two installed plugins register one name and config does not say which one to use."""
+
+
 class MissingDependencyError(CottonCandyError, ImportError):
     """A component is known but its plugin (or a library it needs) is not installed or is broken."""
 

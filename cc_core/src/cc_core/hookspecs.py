@@ -8,16 +8,20 @@ heavy dependencies, and the class is imported the first time a user asks for the
 
 Example
 -------
->>> from cc_core import hookimpl
+>>> from cc_core.hookspecs import RegisterBackend, hookimpl
 >>> @hookimpl
-... def cc_register_backends(register):
-...     register("ftp", "my_cc_ftp.backend:FTPBackend", schemes=("ftp",),
-...              requires=("ftplib",), install="pip install my-cc-ftp")
+... def cc_register_backends(register: RegisterBackend) -> None:
+...     register("ftp", "my_cc_ftp.backend:FTPBackend", schemes=("ftp",), install="pip install my-cc-ftp")
+
+Each registration hook's ``register`` is typed by a protocol below (:class:`RegisterBackend`,
+:class:`RegisterCodec`, :class:`RegisterTransform`, :class:`RegisterSetting`); a keyword that
+protocol does not declare fails the plugin, with a message naming it.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 import pluggy
 
@@ -25,14 +29,44 @@ PROJECT_NAME = "cottoncandy"
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
-Register = Callable[..., None]
+
+class RegisterBackend(Protocol):
+    """The ``register`` callback of :func:`cc_register_backends`.
+
+    Any other keyword (a misspelt ``scheme=``) is refused with a TypeError naming the plugin.
+    """
+
+    def __call__(self, name: str, target: type | str, *, schemes: Sequence[str] = (), description: str = "",
+                 install: str = "") -> None: ...
+
+
+class RegisterCodec(Protocol):
+    """The ``register`` callback of :func:`cc_register_codecs`."""
+
+    def __call__(self, name: str, target: type | str, *, description: str = "", install: str = "") -> None: ...
+
+
+class RegisterTransform(Protocol):
+    """The ``register`` callback of :func:`cc_register_transforms`."""
+
+    def __call__(self, name: str, target: type | str, *, aliases: Sequence[str] = (), description: str = "",
+                 install: str = "") -> None: ...
+
+
+class RegisterSetting(Protocol):
+    """The ``register`` callback of :func:`cc_register_settings`."""
+
+    def __call__(self, section: str, key: str, kind: str = "text", *, choices: Sequence[str] = (),
+                 minimum: float | None = None, maximum: float | None = None, special: Sequence[str] = ()) -> None: ...
 
 
 @hookspec
-def cc_register_backends(register: Register) -> None:
+def cc_register_backends(register: RegisterBackend) -> None:
     """Register storage backends.
 
     Call ``register(name, target, *, schemes=(), description="", install="")`` for each backend.
+    A name another installed plugin registers too is a conflict: using it raises an error naming
+    both distributions until ``[plugins] prefer = NAME=PLUGIN`` settles it (see :func:`cc_register_codecs`).
 
     Parameters of ``register``
     --------------------------
@@ -50,18 +84,25 @@ def cc_register_backends(register: Register) -> None:
 
 
 @hookspec
-def cc_register_codecs(register: Register) -> None:
+def cc_register_codecs(register: RegisterCodec) -> None:
     """Register array codecs.
 
     Call ``register(name, target, *, description="", install="")`` for each codec. ``target`` is
     (or names) a :class:`cc_core.codec.ObjectCodec` subclass, which turns one value into one
     object's bytes plus metadata, or a :class:`cc_core.codec.LayoutCodec` subclass, which stores
-    one value as several objects under a prefix (dask arrays, sparse matrices, groups).
+    one value as several objects under a prefix (dask arrays, sparse matrices, groups). Both are
+    used by name through ``put_value(name, value, codec)`` / ``get_value(name, codec)``.
+
+    Names are unique across plugins: when two installed plugins register one name (of one kind),
+    neither is used silently. ``cottoncandy plugins`` lists the conflict, using the name raises
+    :class:`~cc_core.errors.PluginConflictError` naming both distributions, and the user settles it
+    in config: ``[plugins] prefer = zstd=my_plugin`` (entry-point or distribution name; a
+    comma-separated list, ``transform:zstd=...`` to name the kind too).
     """
 
 
 @hookspec
-def cc_register_transforms(register: Register) -> None:
+def cc_register_transforms(register: RegisterTransform) -> None:
     """Register byte transforms (compression, encryption, ...).
 
     Call ``register(name, target, *, description="", install="")`` for each transform; ``target``
@@ -72,7 +113,7 @@ def cc_register_transforms(register: Register) -> None:
 
 
 @hookspec
-def cc_register_settings(register: Register) -> None:
+def cc_register_settings(register: RegisterSetting) -> None:
     """Declare the config settings a plugin reads, so that typos and bad values are reported.
 
     Call ``register(section, key, kind="text", *, choices=(), minimum=None, maximum=None,

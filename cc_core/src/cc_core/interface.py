@@ -22,6 +22,7 @@ import numpy as np
 from .backend import Backend, ObjectInfo, Prefix
 from .caller import warn
 from .codec import Encoded, LayoutCodec, ObjectCodec
+from .layout_store import InterfaceLayoutStore
 from .config import Config, is_secret, load_config
 from .errors import (CottonCandyError, InvalidNameError, MetadataError,
                      ObjectExistsError, ObjectNotFoundError)
@@ -141,13 +142,10 @@ class CCInterface:
             )
         self.verbose = verbose
         self.backend_name = backend.lower()
-        self._backend_class = self.plugins.registry.resolve("backend", self.backend_name)
-        self._backend_options = dict(
-            access_key=ACCESS_KEY or None,
-            secret_key=SECRET_KEY or None,
-            endpoint_url=url or None,
-            **kwargs,
-        )
+        self.plugins.registry.resolve("backend", self.backend_name)  # a missing or conflicting backend fails here
+        # only what the user set: a backend that takes no credentials is opened without them
+        given = {"access_key": ACCESS_KEY, "secret_key": SECRET_KEY, "endpoint_url": url}
+        self._backend_options = {**{k: v for k, v in given.items() if v}, **kwargs}
         self.backend: Backend = self._open_backend(bucket_name, force_bucket_creation)
         self.pipeline = Pipeline(self.plugins.registry, self.settings, always=transforms)
         self._codecs: dict[str, Any] = {}
@@ -171,9 +169,10 @@ class CCInterface:
         return self.backend
 
     def _open_backend(self, bucket: str | None, force_bucket_creation: bool = False) -> Backend:
-        return self._backend_class(
-            bucket, settings=self.settings, force_bucket_creation=force_bucket_creation, **self._backend_options
-        )
+        create = {"force_bucket_creation": True} if force_bucket_creation else {}
+        return self.plugins.registry.create(
+            "backend", self.backend_name,
+            lambda cls: cls(bucket, settings=self.settings, **create, **self._backend_options))
 
     def _bucket(self, bucket: str | None) -> Backend:
         """This interface's backend, or the same backend on another bucket (opened once)."""
@@ -229,8 +228,13 @@ class CCInterface:
     # -- components ----------------------------------------------------------------------------
     def _codec(self, name: str) -> Any:
         if name not in self._codecs:
-            self._codecs[name] = self.plugins.registry.resolve("codec", name)()
+            self._codecs[name] = self.plugins.registry.create("codec", name)
         return self._codecs[name]
+
+    @property
+    def _layout_store(self) -> InterfaceLayoutStore:
+        """What layout codecs receive: this interface, narrowed to the LayoutStore protocol."""
+        return InterfaceLayoutStore(self)
 
     def _layout(self, name: str) -> LayoutCodec:
         codec = self._codec(name)
@@ -260,7 +264,7 @@ class CCInterface:
         progress: Progress = NO_PROGRESS,
         **codec_options: Any,
     ) -> ObjectInfo:
-        """Encode ``value`` with a registered object codec and store it as ``name``.
+        """Encode ``value`` with a registered codec and store it as ``name``.
 
         Parameters
         ----------
@@ -286,9 +290,16 @@ class CCInterface:
         Returns
         -------
         ObjectInfo
-            The stored object's ``name``, ``size``, ``metadata`` and ``version``.
+            The stored object's ``name``, ``size``, ``metadata`` and ``version`` (ETag, Drive file id,
+            local inode:size) as :meth:`get_object` gives it. A layout codec
+            (:class:`~cc_core.codec.LayoutCodec`) stores the value as several objects under
+            ``name/`` and returns what its ``upload`` returns; it receives ``codec_options``, the
+            ``metadata`` items as keywords and ``acl``/``threads`` when given.
         """
-        codec_object: ObjectCodec = self._codec(codec)
+        codec_object = self._codec(codec)
+        if isinstance(codec_object, LayoutCodec):
+            given = {k: v for k, v in (("acl", acl), ("threads", threads), ("transforms", transforms)) if v is not None}
+            return codec_object.upload(self._layout_store, name, value, **given, **(metadata or {}), **codec_options)
         return self._put_encoded(name, codec_object.encode(value, **codec_options), codec, transforms, metadata or {},
                                  acl, threads, progress)
 
@@ -329,6 +340,10 @@ class CCInterface:
         ObjectNotFoundError
             There is no such object.
         """
+        codec_object = self._codec(codec)
+        if isinstance(codec_object, LayoutCodec):
+            return codec_object.download(self._layout_store, name, **codec_options)
+
         def decode(info: ObjectInfo, source: Any) -> Any:
             written_by = codec_name(info.metadata)
             if written_by is not None and written_by != codec:
@@ -394,6 +409,8 @@ class CCInterface:
         -------
         bool
         """
+        if not self.backend.capabilities.buckets:  # one bucket: the one this backend was opened on
+            return bucket_name == self.backend.bucket
         return self.backend.bucket_exists(bucket_name)
 
     def create_bucket(self, bucket_name: str, acl: str | None = None) -> None:
@@ -435,7 +452,7 @@ class CCInterface:
         list of str
             Their names.
         """
-        buckets = self.backend.list_buckets()
+        buckets = self.backend.list_buckets() if self.backend.capabilities.buckets else [str(self.backend.bucket)]
         for bucket in buckets:
             print(bucket)
         return buckets
@@ -1129,7 +1146,7 @@ class CCInterface:
         None, or dask.delayed.Delayed with ``compute=False``
         """
         check_metadata_names("upload_dask_array", metakwargs)
-        return self._layout("dask").upload(self, object_name, arr, axis=axis, buffersize=buffersize, threads=threads,
+        return self._layout("dask").upload(self._layout_store, object_name, arr, axis=axis, buffersize=buffersize, threads=threads,
                                            compression=compression, compute=compute, **metakwargs)
 
     def dask_target(self, object_name: str, like: Any, *, compression: TransformSpec = None, **metadata: Any) -> Any:
@@ -1156,7 +1173,7 @@ class CCInterface:
             A target with ``__setitem__``, for ``da.store``.
         """
         check_metadata_names("dask_target", metadata)
-        return self._layout("dask").target(self, object_name, like, compression=compression, **metadata)
+        return self._layout("dask").target(self._layout_store, object_name, like, compression=compression, **metadata)
         chain = self.pipeline.chain(transforms)
         extra = user_metadata(metadata, encoded.metadata)
         with self._progress(progress, f"upload {name}") as progress:
@@ -1179,7 +1196,7 @@ class CCInterface:
         -------
         dask.array.Array
         """
-        return self._layout("dask").download(self, object_name, dask_name=dask_name, threads=threads)
+        return self._layout("dask").download(self._layout_store, object_name, dask_name=dask_name, threads=threads)
 
     def upload_sparse_array(self, object_name: str, arr: Any, threads: int | None = None, **metadata: Any) -> Any:
         """Store a 2-d scipy.sparse array as one raw array per attribute (data, indices, ...).
@@ -1200,7 +1217,7 @@ class CCInterface:
             What the sparse codec returns.
         """
         check_metadata_names("upload_sparse_array", {k: v for k, v in metadata.items() if k != "compression"})
-        return self._layout("sparse").upload(self, object_name, arr, threads=threads, **metadata)
+        return self._layout("sparse").upload(self._layout_store, object_name, arr, threads=threads, **metadata)
 
     def download_sparse_array(self, object_name: str, threads: int | None = None) -> Any:
         """Read an array written by :meth:`upload_sparse_array`.
@@ -1216,7 +1233,7 @@ class CCInterface:
         -------
         scipy.sparse matrix or array
         """
-        return self._layout("sparse").download(self, object_name, threads=threads)
+        return self._layout("sparse").download(self._layout_store, object_name, threads=threads)
 
     def dict2cloud(self, object_name: str, array_dict: Mapping[str, Any], acl: str | None = None, verbose: bool = True, threads: int | None = None, **metadata: Any) -> Any:
         """Store a (nested) dict of arrays as a group: one raw array per leaf, in parallel.
@@ -1242,7 +1259,7 @@ class CCInterface:
             What the group codec returns.
         """
         check_metadata_names("dict2cloud", {k: v for k, v in metadata.items() if k != "compression"})
-        return self._layout("group").upload(self, object_name, array_dict, acl=acl, verbose=verbose, threads=threads, **metadata)
+        return self._layout("group").upload(self._layout_store, object_name, array_dict, acl=acl, verbose=verbose, threads=threads, **metadata)
 
     def cloud2dict(self, object_root: str, verbose: bool = True, keys: Iterable[str] | str | None = None, threads: int | None = None, **metadata: Any) -> Any:
         """Read a group written by :meth:`dict2cloud` back into a (nested) dict of arrays.
@@ -1264,7 +1281,7 @@ class CCInterface:
         -------
         dict
         """
-        return self._layout("group").download(self, object_root, verbose=verbose, keys=keys, threads=threads)
+        return self._layout("group").download(self._layout_store, object_root, verbose=verbose, keys=keys, threads=threads)
 
     def cloud2dataset(self, object_root: str, verbose: bool = True, **kwargs: Any) -> Any:
         """A lazy, h5py-like view of a group: nothing is downloaded until asked for.
@@ -1285,7 +1302,7 @@ class CCInterface:
         -------
         cc_codec_npy.group.Group
         """
-        return self._layout("group").download(self, object_root, lazy=True, verbose=verbose, **kwargs)
+        return self._layout("group").download(self._layout_store, object_root, lazy=True, verbose=verbose, **kwargs)
 
     def upload_hdf5(self, object_name: str, file_name: str | os.PathLike[str], **options: Any) -> Any:
         """Store the datasets of an HDF5 file as a group, with a sidecar for its attributes.
@@ -1304,7 +1321,7 @@ class CCInterface:
         object
             What the HDF5 codec returns.
         """
-        return self._layout("hdf5").upload(self, object_name, file_name, **options)
+        return self._layout("hdf5").upload(self._layout_store, object_name, file_name, **options)
 
     def download_hdf5(self, object_name: str, file_name: str | os.PathLike[str], **options: Any) -> Any:
         """Write a group stored by :meth:`upload_hdf5` back to an HDF5 file.
@@ -1323,7 +1340,7 @@ class CCInterface:
         object
             What the HDF5 codec returns.
         """
-        return self._layout("hdf5").download(self, object_name, file_name=file_name, **options)
+        return self._layout("hdf5").download(self._layout_store, object_name, file_name=file_name, **options)
 
     # -- listing -------------------------------------------------------------------------------
     def lsdir(self, path: str = "/", limit: int | None = None) -> list[str]:

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from .backend import Backend, ObjectInfo
+from .byteranges import RangeByteRequest
 from .codec import Encoded
 from .errors import ConfigError, CottonCandyError, IntegrityError, MetadataError, ObjectChangedError, ObjectNotFoundError
 from .integrity import (
@@ -66,7 +67,7 @@ class DirectSource:
         self._backend = backend
         self._offset = 0
         self._progress = progress
-        self._version = _version_option(info)
+        self._version = info.version
         self._verifier = Verifier(info.name, info.metadata, info.size)
         self._on_read = {"on_read": self._verifier.update} if backend.capabilities.read_callback else {}
 
@@ -84,8 +85,8 @@ class DirectSource:
         if wanted <= 0:
             self._verifier.finish()
             return 0
-        count = self._backend.get_into(self.name, buffer[:wanted], offset=self._offset, progress=self._progress,
-                                       **self._version, **self._on_read)
+        count = self._backend.get_into(self.name, buffer[:wanted], byte_range=RangeByteRequest(self._offset, self._offset + wanted),
+                                       version=self._version, progress=self._progress, **self._on_read)
         if not self._on_read:
             self._verifier.update(buffer[:count])
         self._offset += count
@@ -335,9 +336,10 @@ class Pipeline:
     def transform(self, name: str) -> Transform:
         key = name.strip().lower()
         if key not in self._transforms:
-            cls = self.registry.resolve("transform", key)
-            options = self.transform_options.get(cls.name, self.transform_options.get(key, {}))
-            self._transforms[key] = cls.from_config(self.config, **options)
+            canonical = self.registry.find("transform", key).name
+            options = self.transform_options.get(canonical, self.transform_options.get(key, {}))
+            self._transforms[key] = self.registry.create(
+                "transform", key, lambda cls: cls.from_config(self.config, **options))
         return self._transforms[key]
 
     def configure_transform(self, name: str, **options: Any) -> None:
@@ -393,6 +395,14 @@ class Pipeline:
             metadata[TRANSFORMS_KEY] = ",".join(t.name for t in chain)
         if codec == "raw":
             metadata[LEGACY_COMPRESSION_KEY] = legacy_compression(chain, metadata.get("order", "C"))
+        if backend.capabilities.lowercase_metadata_keys:  # the store would merge "Key" and "key" silently
+            lowered = {key.lower(): value for key, value in user_metadata.items()}
+            if len(lowered) < len(user_metadata):
+                raise MetadataError(
+                    f"The metadata of {name!r} has keys that differ only in case ({sorted(user_metadata)}); "
+                    f"the {backend.name} backend stores keys lower-cased: rename one"
+                )
+            user_metadata = lowered
         metadata.update(user_metadata)
         chain = [transform.for_writing(metadata, ObjectPlace.of(backend, name)) for transform in chain]
         limit = backend.capabilities.metadata_limit
@@ -541,7 +551,8 @@ class Pipeline:
         if not names:
             first, end, _ = slice(start, stop).indices(info.size)
             target = memoryview(bytearray(max(0, end - first))) if into is None else into
-            count = backend.get_into(name, target[: max(0, end - first)], offset=first, **_version_option(info))
+            count = backend.get_into(name, target[: max(0, end - first)], byte_range=RangeByteRequest(first, end),
+                                    **_version_option(info))
             return target[:count]
         transform = self.transform(names[0]).for_reading(info.metadata, ObjectPlace.of(backend, info.name))
         # a transform that decodes parts of its output says so by offering plaintext_range
@@ -555,7 +566,7 @@ class Pipeline:
 
         def read_stored(first: int, end: int) -> bytes:
             return b"".join(bytes(chunk) for chunk in backend.iter_chunks(
-                name, byte_range=(first, end), **_version_option(info)))
+                name, byte_range=RangeByteRequest(first, end), **_version_option(info)))
 
         with _naming_errors(name):
             data = decode_range(read_stored, info.size, start, stop)
@@ -589,7 +600,7 @@ class Pipeline:
         chain = [transform.for_reading(info.metadata, ObjectPlace.of(backend, info.name)) for transform in chain]
         progress.set_size(info.size)
         stored = Verifier(info.name, info.metadata, info.size).chunks(backend.iter_chunks(
-            info.name, chunk_size=DECODE_CHUNK_SIZE, progress=progress, **_version_option(info)))
+            info.name, chunk_size=DECODE_CHUNK_SIZE, version=info.version, progress=progress))
         if info.size >= PREFETCH_FROM:  # the next chunk is read while this one is decoded
             stored = prefetched(stored)
         bound: int | None = info.size
@@ -663,11 +674,6 @@ def _naming_errors(name: str) -> Iterator[None]:
         elif repr(name) not in str(exc):
             exc.args = (f"Object {name!r}: {exc}", *exc.args[1:])
         raise
-
-
-def _version_option(info: ObjectInfo) -> dict[str, str]:
-    """``version=`` for backends that report versions; others never receive the keyword."""
-    return {} if info.version is None else {"version": info.version}
 
 
 def _check_order(chain: list[Transform]) -> None:

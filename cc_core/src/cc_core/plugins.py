@@ -8,10 +8,14 @@ the others keep working.
 Which plugins load is switchable, as in tox and llm: ``CC_DISABLE_PLUGINS=a,b`` (or ``[plugins]
 disable``) skips those entry points; ``CC_LOAD_PLUGINS=a,b`` (or ``[plugins] load``) loads only
 those. The core's own entry point, ``core``, loads unless it is disabled by name.
+
+Two plugins that register one name (of one kind) are a conflict, never a silent replacement:
+``[plugins] prefer = NAME=PLUGIN`` (or ``CC_PLUGINS_PREFER``) chooses; see :mod:`cc_core.registry`.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import threading
 from dataclasses import dataclass, field
@@ -25,10 +29,16 @@ from . import hookspecs
 from .caller import warn
 from .config_check import ConfigProblem, SettingSpec, SettingSpecs, describe, find_problems
 from .errors import ConfigError
-from .registry import KINDS, Registration, Registry
+from .registry import KINDS, Registration, Registry, parse_preferences
 
 ENTRY_POINT_GROUP = "cottoncandy"
 CORE_PLUGIN = "core"
+#: The keywords each kind's ``register`` callback takes (see the Register* protocols in hookspecs).
+_REGISTER_OPTIONS = {
+    "backend": ("schemes", "description", "install"),
+    "codec": ("description", "install"),
+    "transform": ("aliases", "description", "install"),
+}
 _REGISTRATION_HOOKS = {
     "backend": "cc_register_backends",
     "codec": "cc_register_codecs",
@@ -47,6 +57,7 @@ class PluginRecord:
     status: str = "ok"  # "ok", "failed" or "disabled"
     error: str = ""
     provides: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)  # names another plugin registers too
 
 
 def _name_list(value: str | None) -> list[str] | None:
@@ -79,6 +90,10 @@ class PluginManager:
     def load_entry_points(self, plugin_settings: dict[str, str] | None = None) -> None:
         """Load and register every allowed entry point of the ``cottoncandy`` group."""
         settings = plugin_settings or {}
+        try:
+            self.registry.preferences = parse_preferences(os.environ.get("CC_PLUGINS_PREFER", settings.get("prefer")))
+        except ConfigError as exc:  # reported, but listing and using plugins keeps working
+            warnings.warn(f"cottoncandy config: {exc}; it is ignored", UserWarning, stacklevel=3)
         disable = self._disable
         if disable is None:
             disable = _name_list(os.environ.get("CC_DISABLE_PLUGINS", settings.get("disable", ""))) or []
@@ -135,17 +150,23 @@ class PluginManager:
             self.records.pop(name, None)
 
     def _register_callback(self, kind: str, record: PluginRecord) -> Callable[..., None]:
-        def register(
-            name: str,
-            target: Any,
-            *,
-            description: str = "",
-            install: str = "",
-            schemes: tuple[str, ...] = (),
-            aliases: tuple[str, ...] = (),
-            **future_options: Any,
-        ) -> None:
-            del future_options  # accepted so that newer plugins run on this core
+        allowed = _REGISTER_OPTIONS[kind]
+
+        def register(name: str, target: Any, **options: Any) -> None:
+            unknown = sorted(set(options) - set(allowed))
+            if unknown:
+                hints = [difflib.get_close_matches(option, allowed, n=1) for option in unknown]
+                suggestion = "".join(f"; did you mean {hint[0]}=?" for hint in hints if hint)
+                raise TypeError(
+                    f"Plugin {record.name!r} ({record.distribution or record.module}) registered {kind} {name!r} "
+                    f"with unknown option(s) {', '.join(o + '=' for o in unknown)}{suggestion} The {kind} "
+                    f"register() takes {', '.join(o + '=' for o in allowed)}"
+                )
+            if not isinstance(target, (str, type)):
+                raise TypeError(
+                    f"Plugin {record.name!r} registered {kind} {name!r} as an instance ({target!r}); register "
+                    "the class or a 'module:Class' string"
+                )
             class_aliases = () if isinstance(target, str) else tuple(getattr(target, "aliases", ()))
             self.registry.add(
                 Registration(
@@ -153,10 +174,11 @@ class PluginManager:
                     name=name.lower(),
                     target=target,
                     plugin=record.name,
-                    description=description,
-                    install=install,
-                    schemes=tuple(s.lower() for s in schemes),
-                    aliases=tuple(aliases) + class_aliases,
+                    description=options.get("description", ""),
+                    install=options.get("install", ""),
+                    schemes=tuple(s.lower() for s in options.get("schemes", ())),
+                    aliases=tuple(options.get("aliases", ())) + class_aliases,
+                    distribution=record.distribution,
                 )
             )
             record.provides.append(f"{kind}:{name.lower()}")

@@ -24,6 +24,7 @@ from typing import Any
 
 from cc_core.backend import Backend, ObjectInfo
 from cc_core.caller import warn
+from cc_core.byteranges import RangeByteRequest
 from cc_core.errors import CottonCandyError, IntegrityError, MetadataError
 from cc_core.integrity import Verifier
 from cc_core.metadata import RESERVED_PREFIX, chain_names
@@ -328,7 +329,7 @@ def _check_tail(decrypted: bytes, stored: int) -> int:
 def backend_tail(backend: Backend, info: ObjectInfo, version: Mapping[str, str]) -> bytes:
     """The last 32 stored bytes of an object (fewer when it is smaller), one ranged read."""
     first = max(0, info.size - 2 * BLOCK_SIZE)
-    return b"".join(bytes(c) for c in backend.iter_chunks(info.name, byte_range=(first, info.size), **version))
+    return b"".join(bytes(c) for c in backend.iter_chunks(info.name, byte_range=RangeByteRequest(first, info.size), **version))
 
 
 def warn_unauthenticated(name: str, target: str) -> None:

@@ -15,6 +15,7 @@ import tempfile
 import warnings
 from dataclasses import dataclass
 
+from cc_core.byteranges import RangeByteRequest
 from cc_core.backend import Backend, ObjectInfo
 from cc_core.codec import Encoded
 from cc_core.errors import ObjectChangedError, UnsupportedOperationError
@@ -97,7 +98,7 @@ def format_version(backend: Backend, info: ObjectInfo) -> int | None:
     first bytes), or None for any other object."""
     if AesGcmTransform.name not in (name.strip().lower() for name in chain_names(info.metadata)):
         return None
-    start = backend.get(info.name, byte_range=(0, min(PREFIX_SIZE, info.size)))
+    start = backend.get(info.name, byte_range=RangeByteRequest(0, min(PREFIX_SIZE, info.size)))
     return start[8] if len(start) > 8 else None
 
 
@@ -148,7 +149,7 @@ def rebind_object(transform: AesGcmTransform, backend: Backend, info: ObjectInfo
     place = ObjectPlace.of(backend, info.name)
 
     def read(first: int, end: int) -> bytes:
-        return backend.get(info.name, byte_range=(first, min(end, info.size)))
+        return backend.get(info.name, byte_range=RangeByteRequest(first, min(end, info.size)))
 
     opened = open_stored_header(read, info.size, transform.keyring.find, context_of(info.metadata))
     if not opened.header.name_bound:

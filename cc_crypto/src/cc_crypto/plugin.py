@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from cc_core.hookspecs import Register, hookimpl
+from cc_core.hookspecs import RegisterSetting, RegisterTransform, hookimpl
 
 
 @hookimpl
-def cc_register_transforms(register: Register) -> None:
+def cc_register_transforms(register: RegisterTransform) -> None:
     register("aes-gcm", "cc_crypto.transform:AesGcmTransform", install="pip install 'cottoncandy[crypto]'",
              description="client-side envelope encryption: AES-256-GCM segments, keys wrapped by your master key")
     register("cottoncandy-0.3", "cc_crypto.legacy03:Legacy03Transform", install="pip install 'cottoncandy[crypto]'",
@@ -26,7 +26,7 @@ def cc_register_commands(subparsers: Any) -> None:
 
 
 @hookimpl
-def cc_register_settings(register: Register) -> None:
+def cc_register_settings(register: RegisterSetting) -> None:
     register("encryption", "segment_size", "size", minimum=1 << 10, maximum=1 << 30)
     for key in ("master_key", "passphrase", "key_file", "key"):  # key: cottoncandy 0.3's AES key
         register("encryption", key)

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import Any, Callable
 
 from cc_core import names
+from cc_core.byteranges import RangeByteRequest
 from cc_core.errors import CottonCandyError, MetadataError
 from cc_core.payload import Buffer
 from cc_core.transform import ENCRYPTION, ObjectPlace, Transform
@@ -253,7 +254,7 @@ def _opened_object(interface: Any, object_name: str) -> tuple[AesGcmTransform, O
     bound = transform.for_reading(info.metadata, place)
 
     def read(first: int, end: int) -> bytes:
-        return b"".join(bytes(chunk) for chunk in backend.iter_chunks(name, byte_range=(first, min(end, info.size))))
+        return b"".join(bytes(chunk) for chunk in backend.iter_chunks(name, byte_range=RangeByteRequest(first, min(end, info.size))))
 
     try:
         opened = open_stored_header(read, info.size, transform.keyring.find, bound._context)

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..backend import Backend, Capabilities, ObjectInfo, Prefix
+from ..byteranges import ByteRequest, byte_bounds
 from ..errors import (BucketNotFoundError, ConfigError, InvalidNameError, ObjectChangedError,
                       ObjectNotFoundError)
 from ..parallel import PREFETCH_FROM, prefetched
@@ -63,22 +64,12 @@ class LocalBackend(Backend):
 
     capabilities = Capabilities(buckets=True, server_side_copy=True, metadata_after_data=True, read_callback=True)
 
-    def __init__(
-        self,
-        bucket: str | None,
-        *,
-        settings: Any = None,
-        access_key: str | None = None,
-        secret_key: str | None = None,
-        endpoint_url: str | None = None,
-        force_bucket_creation: bool = False,
-        fsync: bool | None = None,
-    ) -> None:
-        # accepted for the shared get_interface signature; a missing root folder is always created
-        del access_key, secret_key, endpoint_url, force_bucket_creation
+    def __init__(self, bucket: str | None, *, fsync: bool | None = None, **options: Any) -> None:
+        """A missing root folder is always created (``force_bucket_creation`` is not needed)."""
         if not bucket:
             raise ConfigError("The local backend needs a root folder: get_interface('/path/to/store', backend='local')")
-        super().__init__(str(bucket), settings=settings)
+        super().__init__(str(bucket), **options)
+        settings = self.settings
         self.root = Path(bucket).expanduser().resolve()
         if fsync is None:
             fsync = bool(settings and settings.getboolean("local", "fsync", fallback=False))
@@ -296,16 +287,18 @@ class LocalBackend(Backend):
         return False
 
     def get_into(
-        self, name: str, buffer: memoryview, *, offset: int = 0, progress: Progress = NO_PROGRESS, version: str | None = None,
-        on_read: Callable[[memoryview], None] | None = None,
+        self, name: str, buffer: memoryview, *, byte_range: ByteRequest | None = None, version: str | None = None,
+        progress: Progress = NO_PROGRESS, on_read: Callable[[memoryview], None] | None = None,
     ) -> int:
         """Read into ``buffer``; ``on_read`` gets each filled window while it is still in cache."""
         window = (64 << 20) if on_read is None else _DIGEST_WINDOW
         with self._open_data(name, version) as file:
-            file.seek(offset)
+            start, stop = byte_bounds(byte_range, os.fstat(file.fileno()).st_size)
+            file.seek(start)
             raw = file.raw if hasattr(file, "raw") else file
             total = 0
             view = buffer.cast("B") if buffer.format != "B" else buffer
+            view = view[: max((stop or 0) - start, 0)]
             while total < len(view):
                 count = raw.readinto(view[total : total + window])
                 if not count:
@@ -320,13 +313,13 @@ class LocalBackend(Backend):
         self,
         name: str,
         *,
-        byte_range: tuple[int, int] | None = None,
+        byte_range: ByteRequest | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
-        progress: Progress = NO_PROGRESS,
         version: str | None = None,
+        progress: Progress = NO_PROGRESS,
     ) -> Iterator[bytes]:
         with self._open_data(name, version) as file:
-            start, stop = byte_range if byte_range else (0, None)
+            start, stop = byte_bounds(byte_range, os.fstat(file.fileno()).st_size)
             file.seek(start)
             remaining = None if stop is None else max(stop - start, 0)
             while remaining is None or remaining > 0:

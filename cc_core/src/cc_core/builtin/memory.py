@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..backend import Backend, Capabilities, ObjectInfo, Prefix
+from ..byteranges import ByteRequest, byte_bounds
 from ..errors import BucketNotFoundError, ObjectNotFoundError
 from ..payload import DEFAULT_CHUNK_SIZE, Payload
 from ..progress import NO_PROGRESS, Progress
@@ -25,21 +26,11 @@ class MemoryBackend(Backend):
 
     capabilities = Capabilities(buckets=True, server_side_copy=True, metadata_after_data=True)
 
-    def __init__(
-        self,
-        bucket: str | None,
-        *,
-        settings: Any = None,
-        access_key: str | None = None,
-        secret_key: str | None = None,
-        endpoint_url: str | None = None,
-        force_bucket_creation: bool = False,
-    ) -> None:
-        del access_key, secret_key, endpoint_url
-        super().__init__(bucket or "default", settings=settings)
+    def __init__(self, bucket: str | None, **options: Any) -> None:
+        super().__init__(bucket or "default", **options)
         with _lock:
             if self.bucket not in _buckets:
-                if not force_bucket_creation and bucket is not None:
+                if not self.force_bucket_creation and bucket is not None:
                     raise BucketNotFoundError(self.bucket, "pass force_bucket_creation=True to create it")
                 _buckets[self.bucket] = {}
 
@@ -73,17 +64,21 @@ class MemoryBackend(Backend):
             self._objects()[name] = (data, dict(metadata), modified)
         return ObjectInfo(name, len(data), dict(metadata), modified)
 
-    def get_into(self, name: str, buffer: memoryview, *, offset: int = 0, progress: Progress = NO_PROGRESS) -> int:
+    def get_into(self, name: str, buffer: memoryview, *, byte_range: ByteRequest | None = None,
+                 version: str | None = None, progress: Progress = NO_PROGRESS, on_read: Any = None) -> int:
+        """Versions: memory objects have none (``head`` gives None), so ``version`` is not checked."""
         data = self._entry(name)[0]
-        chunk = memoryview(data)[offset : offset + len(buffer)]
+        start, stop = byte_bounds(byte_range, len(data))
+        chunk = memoryview(data)[start : min(stop or 0, start + len(buffer))]
         buffer[: len(chunk)] = chunk
         progress.relative_update(len(chunk))
         return len(chunk)
 
-    def iter_chunks(self, name: str, *, byte_range: tuple[int, int] | None = None, chunk_size: int = DEFAULT_CHUNK_SIZE, progress: Progress = NO_PROGRESS) -> Iterator[memoryview]:
+    def iter_chunks(self, name: str, *, byte_range: ByteRequest | None = None, chunk_size: int = DEFAULT_CHUNK_SIZE,
+                    version: str | None = None, progress: Progress = NO_PROGRESS) -> Iterator[memoryview]:
         data = memoryview(self._entry(name)[0])
-        if byte_range:
-            data = data[byte_range[0] : byte_range[1]]
+        start, stop = byte_bounds(byte_range, len(data))
+        data = data[start:stop]
         for start in range(0, len(data), chunk_size):
             chunk = data[start : start + chunk_size]
             progress.relative_update(len(chunk))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ..hookspecs import Register, hookimpl
+from ..hookspecs import RegisterBackend, RegisterCodec, RegisterSetting, RegisterTransform, hookimpl
 from ..retry import JITTERS
 
 
 @hookimpl
-def cc_register_backends(register: Register) -> None:
+def cc_register_backends(register: RegisterBackend) -> None:
     register("local", "cc_core.builtin.local:LocalBackend", schemes=("file",),
              description="files in a folder, metadata in NAME.meta.json beside them")
     register("memory", "cc_core.builtin.memory:MemoryBackend", schemes=("memory",),
@@ -15,12 +15,12 @@ def cc_register_backends(register: Register) -> None:
 
 
 @hookimpl
-def cc_register_codecs(register: Register) -> None:
+def cc_register_codecs(register: RegisterCodec) -> None:
     register("raw", "cc_core.builtin.raw:RawCodec", description="numpy array bytes + dtype/shape/order")
 
 
 @hookimpl
-def cc_register_transforms(register: Register) -> None:
+def cc_register_transforms(register: RegisterTransform) -> None:
     for name, cls, legacy in (("gzip", "GzipTransform", ()), ("zlib", "ZlibTransform", ()),
                               ("bz2", "Bz2Transform", ()), ("lzma", "LzmaTransform", ("xz",))):
         register(name, f"cc_core.builtin.compression:{cls}", aliases=legacy,
@@ -28,7 +28,7 @@ def cc_register_transforms(register: Register) -> None:
 
 
 @hookimpl
-def cc_register_settings(register: Register) -> None:
+def cc_register_settings(register: RegisterSetting) -> None:
     for section, key in (("login", "verbose_boto"), ("basic", "force_bucket_creation"), ("basic", "allow_pickle"),
                          ("compression", "do_compression"), ("local", "fsync")):
         register(section, key, "bool")
@@ -44,3 +44,4 @@ def cc_register_settings(register: Register) -> None:
     register("retry", "base_delay", "float", minimum=0)
     register("retry", "max_delay", "float", minimum=0)
     register("retry", "jitter", "choice", choices=JITTERS)
+    register("plugins", "prefer", "names")  # NAME=PLUGIN or KIND:NAME=PLUGIN: who serves a name two plugins register

@@ -16,7 +16,7 @@ def _run(steps, chunks):
 
 
 class TransformConformance:
-    """Subclass and provide a ``transform`` fixture.
+    """Subclass and provide a ``transform`` fixture (an instance, as ``from_config`` would make it).
 
     ``detects_truncation`` / ``detects_corruption``: whether decoding damaged input must raise
     :class:`IntegrityError` (True for framed compressors and for encryption).
@@ -34,6 +34,22 @@ class TransformConformance:
         data = (os.urandom(size // 2) + bytes(size - size // 2))
         encoded = _run(transform.encode, [data])
         assert _run(transform.decode, [encoded]) == data
+
+    @pytest.mark.parametrize("size", [0, 1000, 3 * 1024 * 1024 + 5])
+    def test_encode_sized_as_the_pipeline_calls_it(self, transform: Transform, size: int) -> None:
+        """The pipeline encodes with ``encode_sized(chunks, size)`` (the size when it knows it) and,
+        when ``encoded_size(size)`` answers, streams exactly that many bytes to the backend."""
+        data = os.urandom(size // 2) + bytes(size - size // 2)
+        pieces = [data[i : i + 100_000] for i in range(0, len(data), 100_000)] or [b""]
+        for known in (None, size):
+            encoded = _run(lambda chunks: transform.encode_sized(chunks, known), pieces)
+            assert _run(transform.decode, [encoded]) == data, (
+                f"decode(encode_sized(chunks, {known})) did not give the input back")
+        promised = transform.encoded_size(size)
+        if promised is not None:
+            assert promised == len(encoded), (
+                f"encoded_size({size}) says {promised} bytes but encode_sized wrote {len(encoded)}: the pipeline "
+                "would send a truncated or padded object. Return None from encoded_size when the length varies")
 
     def test_chunking_does_not_matter(self, transform: Transform) -> None:
         data = bytes(range(256)) * 5000
