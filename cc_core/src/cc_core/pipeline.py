@@ -101,7 +101,8 @@ class DirectSource:
         the checksum is computed afterwards from the file's pages, which are in the page cache.
         """
         assert self.size is not None and self._offset == 0
-        count = self._backend.get_into_file(self.name, descriptor, self.size, progress=self._progress, **self._version)
+        count = self._backend.get_into_file(self.name, descriptor, self.size, progress=self._progress,
+                                                   version=self._version)
         announce(self._progress, "checking the checksum")
         scratch = memoryview(bytearray(min(count, 4 << 20) or 1))
         for start in range(0, count, len(scratch)):
@@ -552,7 +553,7 @@ class Pipeline:
             first, end, _ = slice(start, stop).indices(info.size)
             target = memoryview(bytearray(max(0, end - first))) if into is None else into
             count = backend.get_into(name, target[: max(0, end - first)], byte_range=RangeByteRequest(first, end),
-                                    **_version_option(info))
+                                    version=info.version)
             return target[:count]
         transform = self.transform(names[0]).for_reading(info.metadata, ObjectPlace.of(backend, info.name))
         # a transform that decodes parts of its output says so by offering plaintext_range
@@ -566,7 +567,7 @@ class Pipeline:
 
         def read_stored(first: int, end: int) -> bytes:
             return b"".join(bytes(chunk) for chunk in backend.iter_chunks(
-                name, byte_range=RangeByteRequest(first, end), **_version_option(info)))
+                name, byte_range=RangeByteRequest(first, end), version=info.version))
 
         with _naming_errors(name):
             data = decode_range(read_stored, info.size, start, stop)
