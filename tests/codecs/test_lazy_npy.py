@@ -59,7 +59,7 @@ def test_to_dask_chunks_are_ranged_reads(local_interface, monkeypatch):
     assert dask_array.shape == array.shape and dask_array.dtype == array.dtype and dask_array.numblocks == (10, 1)
     counter = ReadCounter(local_interface.backend, monkeypatch)
     np.testing.assert_array_equal(dask_array[250:260].compute(scheduler="sync"), array[250:260])
-    assert counter.requested == 100 * 40 * 4  # one chunk
+    assert 10 * 40 * 4 <= counter.requested <= 100 * 40 * 4  # at most its chunk (dask fuses the slice into the read)
     np.testing.assert_array_equal(dask_array.sum(axis=0).compute(), array.sum(axis=0))
     again = pickle.loads(pickle.dumps(dask_array))
     np.testing.assert_array_equal(again[990:].compute(scheduler="sync"), array[990:])

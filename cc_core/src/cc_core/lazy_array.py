@@ -304,6 +304,29 @@ class LazyArray:
             self._location = backend, key
         return self._location
 
+    def to_dask(self, chunks: Any = "auto") -> Any:
+        """A dask array over this object whose every chunk is a ranged read of its own bytes.
+
+        Parameters
+        ----------
+        chunks : int, tuple or "auto"
+            Dask chunks (``dask.array.from_array``'s argument); default: dask's ``array.chunk-size``.
+
+        Returns
+        -------
+        dask.array.Array
+            Picklable: workers of a distributed cluster each read their chunks (credentials and
+            keys as in :mod:`cc_core.distributed`). Its name depends on the object's version, so
+            a replaced object gives another name.
+        """
+        import dask.array as da
+        from dask.base import tokenize
+
+        token = tokenize(self.interface.backend.describe(), self.name, self.info.version, self.info.size,
+                         sorted(self.info.metadata.items()), chunks)
+        return da.from_array(self, chunks=chunks, name=f"open-array-{token}", lock=False,
+                             meta=np.empty((0,) * self.ndim, dtype=self.dtype))
+
     # -- reading -------------------------------------------------------------------------------
     def __getitem__(self, key: Any) -> Any:
         resolved = _resolve(key, self.shape)
