@@ -26,7 +26,7 @@ Codecs take part through an optional ``stored_layout(metadata, read, name)`` met
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,6 +133,56 @@ def coalesce(starts: np.ndarray, length: int, gap: int) -> list[tuple[int, int]]
     return [(int(starts[a]), int(starts[b]) + length) for a, b in zip(firsts, lasts)]
 
 
+def ranged_chain(pipeline: Any, names: Sequence[str]) -> bool:
+    """Whether an object stored with transform chain ``names`` can be read in ranges of its decoded
+    bytes: no transform, or a single one that decodes ranges (``plaintext_range``, as aes-gcm)."""
+    return not names or (len(names) == 1 and hasattr(pipeline.transform(names[0]), "plaintext_range"))
+
+
+def random_access(interface: Any, metadata: Mapping[str, str]) -> bool:
+    """Whether :meth:`LazyArray.__getitem__` reads only a selection's bytes of an object with this
+    ``metadata``: an array codec that says where its elements lie, and a :func:`ranged_chain`."""
+    codec = codec_name(metadata)
+    try:
+        return bool(codec) and hasattr(interface._codec(codec), "stored_layout") and ranged_chain(
+            interface.pipeline, chain_names(metadata))
+    except KeyError:  # a codec or transform that is not installed here
+        return False
+
+
+def parse_selection(text: str) -> Any:
+    """A numpy basic index from text: ``"10:20, :"``, ``"-1"``, ``"..., ::-2"``, ``"None, 3"``, ``"()"``.
+
+    Raises
+    ------
+    ValueError
+        The text is not a comma-separated list of integers, slices, ``...`` and ``None``.
+    """
+    stripped = text.strip()
+    if stripped in ("", "()"):
+        return ()
+    items: list[Any] = []
+    for part in stripped.split(","):
+        part = part.strip()
+        try:
+            if part in ("...", "Ellipsis"):
+                items.append(Ellipsis)
+            elif part in ("None", "newaxis"):
+                items.append(None)
+            elif ":" in part:
+                fields = part.split(":")
+                if len(fields) > 3:
+                    raise ValueError(part)
+                items.append(slice(*(int(f) if f.strip() else None for f in fields)))
+            else:
+                items.append(int(part))
+        except ValueError:
+            raise ValueError(
+                f"{part!r} in selection {text!r} is not an integer, a slice (start:stop:step), '...' or None"
+            ) from None
+    return items[0] if len(items) == 1 and "," not in stripped else tuple(items)
+
+
 def _ascending(selection: AxisSelection | slice) -> AxisSelection:
     if isinstance(selection, slice):
         first, stop, step = selection.start or 0, selection.stop, selection.step or 1
@@ -237,7 +287,7 @@ class LazyArray:
                 f"Object {name!r} is not an array stored in one object (codec: {codec or 'none, plain bytes'}); "
                 "open_array reads objects written by upload_raw_array or upload_npy_array"
             )
-        seekable = not names or (len(names) == 1 and hasattr(interface.pipeline.transform(names[0]), "plaintext_range"))
+        seekable = ranged_chain(interface.pipeline, names)
         options = {
             "threads": threads or interface.settings.getint("basic", "threads", fallback=DEFAULT_THREADS),
             "gap": DEFAULT_GAP if gap is None else gap, "part_size": part_size or DEFAULT_PART_SIZE,
@@ -397,4 +447,5 @@ class LazyArray:
                 "describes: it is truncated"
             )
 
-__all__ = ["DEFAULT_GAP", "DEFAULT_PART_SIZE", "LazyArray", "ReadPlan", "coalesce", "plan_reads"]
+__all__ = ["DEFAULT_GAP", "DEFAULT_PART_SIZE", "LazyArray", "ReadPlan", "coalesce", "parse_selection", "plan_reads",
+           "random_access", "ranged_chain"]
