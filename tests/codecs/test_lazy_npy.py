@@ -8,7 +8,7 @@ import pickle
 import numpy as np
 import pytest
 
-from read_counting import ReadCounter
+from cc_core.testing.read_counter import ReadCounter
 
 
 @pytest.mark.parametrize("order", ["C", "F"])

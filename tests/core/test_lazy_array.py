@@ -13,7 +13,7 @@ from hypothesis.extra import numpy as hnp
 
 from cc_core.errors import MetadataError, ObjectNotFoundError
 from cc_core.lazy_array import LazyArray, coalesce, plan_reads
-from read_counting import ReadCounter
+from cc_core.testing.read_counter import ReadCounter
 
 SELECTIONS = [
     (), 0, -1, 3, slice(None), slice(2, 5), slice(None, None, -1), slice(5, 1, -2), slice(None, None, 3),

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from cc_core.errors import CottonCandyError, IntegrityError
-from read_counting import ReadCounter
+from cc_core.testing.read_counter import ReadCounter
 
 SEGMENT = 64 << 10
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import cottoncandy as cc
-from read_counting import ReadCounter
+from cc_core.testing.read_counter import ReadCounter
 from s3.conftest import ACCESS_KEY, SECRET_KEY, SMALL_PART
 
 ARRAY = np.asfortranarray(np.arange(4000 * 64, dtype="f8").reshape(4000, 64))  # 2 MiB

@@ -10,10 +10,19 @@ from cc_core.byteranges import byte_bounds
 
 
 class ReadCounter:
-    """Wraps ``backend.get_into`` and ``backend.iter_chunks`` (through ``monkeypatch``) and adds up
-    the bytes of the ranges requested (a request without a range counts the whole object)."""
+    """Wraps ``backend.get_into`` and ``backend.iter_chunks`` and adds up the bytes of the ranges
+    requested (a request without a range counts the whole object) and the requests.
 
-    def __init__(self, backend: Any, monkeypatch: Any) -> None:
+    Parameters
+    ----------
+    backend : Backend
+        The backend object whose reads are counted (``interface.backend``).
+    monkeypatch : pytest.MonkeyPatch, optional
+        Undoes the wrapping after the test; without it, :meth:`restore` does.
+    """
+
+    def __init__(self, backend: Any, monkeypatch: Any = None) -> None:
+        self._backend = backend
         self.requested = 0
         self.requests = 0
         self._lock = threading.Lock()
@@ -33,8 +42,16 @@ class ReadCounter:
             add(name, options.get("byte_range"))
             return iter_chunks(name, **options)
 
-        monkeypatch.setattr(backend, "get_into", counted_get_into)
-        monkeypatch.setattr(backend, "iter_chunks", counted_iter_chunks)
+        if monkeypatch is None:
+            backend.get_into, backend.iter_chunks = counted_get_into, counted_iter_chunks
+        else:
+            monkeypatch.setattr(backend, "get_into", counted_get_into)
+            monkeypatch.setattr(backend, "iter_chunks", counted_iter_chunks)
 
     def reset(self) -> None:
         self.requested = self.requests = 0
+
+    def restore(self) -> None:
+        """Stop counting (when no ``monkeypatch`` does it)."""
+        for method in ("get_into", "iter_chunks"):
+            self._backend.__dict__.pop(method, None)
