@@ -86,6 +86,19 @@ class NpyCodec(ObjectCodec):
         return array
 
 
+    def stored_layout(self, metadata: Mapping[str, str], read: Any, name: str = "") -> tuple[np.dtype, tuple[int, ...], str, int]:
+        """dtype, shape, order and where the elements start, from the header alone: ``read(start,
+        stop)`` returns decoded bytes of the object (one small ranged read; two for a long header)."""
+        block = bytes(read(0, FIRST_BLOCK))
+        header_end = _header_length(block, name)
+        if header_end > len(block):
+            block += bytes(read(len(block), header_end))
+        if header_end > len(block):
+            raise IntegrityError(f"Object {name!r} ends inside its npy header: it is truncated")
+        shape, fortran_order, dtype = _parse_header(block[:header_end], name)
+        return dtype, shape, "F" if fortran_order else "C", header_end
+
+
 def _read_whole(source: ByteSource, size: int) -> np.ndarray:
     """An object of known size read with one request (a second one for the header costs a round
     trip on S3), the array a view of the body within the aligned buffer it was read into."""

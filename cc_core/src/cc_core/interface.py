@@ -1064,6 +1064,54 @@ class CCInterface:
         """
         return self.get_value(object_name, "raw", progress=progress)
 
+    def open_array(self, object_name: str, *, threads: int | None = None, gap: int | None = None,
+                   part_size: int | None = None) -> Any:
+        """A lazy, read-only view of a stored array: indexing reads only the bytes it selects.
+
+        Nothing but the object's metadata (and an npy header) is read here. ``a[10:20]``,
+        ``a[:, 3]``, ``a[..., ::-2]``, ``a[()]`` (numpy basic indexing) read the byte ranges that
+        hold the selection, near ranges merged, in parallel; encrypted objects (``aes-gcm`` alone)
+        read and authenticate only the segments those ranges lie in. Objects without random
+        access (compressed, several transforms, cottoncandy 0.4's compressed arrays) are read
+        whole on first use and sliced in memory: ``seekable`` is False and the repr says so.
+
+        Parameters
+        ----------
+        object_name : str
+            An array written by :meth:`upload_raw_array` or :meth:`upload_npy_array`, or a URL on this backend.
+        threads : int, optional
+            Ranges read at once; default ``[basic] threads``.
+        gap : int, optional
+            Parts of a selection at most this many bytes apart are read in one request (the bytes
+            between are read and dropped); default 256 KiB.
+        part_size : int, optional
+            Longer ranges are read in parts of this size, in parallel; default 16 MiB.
+
+        Returns
+        -------
+        cc_core.lazy_array.LazyArray
+            ``shape``, ``dtype``, ``ndim``, ``size``, ``nbytes``, ``len()``, ``np.asarray(a)``,
+            indexing, and ``to_dask(chunks)``.
+
+        Raises
+        ------
+        ObjectNotFoundError
+            There is no such object.
+        MetadataError
+            The object is not an array stored in one object.
+        IntegrityError
+            On an encrypted interface, the object is not encrypted.
+
+        Examples
+        --------
+        >>> a = cci.open_array("recordings/big")        # doctest: +SKIP
+        >>> a[1000:1010].shape                          # doctest: +SKIP
+        (10, 4096)
+        """
+        from .lazy_array import LazyArray
+
+        return LazyArray.open(self, object_name, threads=threads, gap=gap, part_size=part_size)
+
     # -- formats provided by codec plugins -----------------------------------------------------
     def upload_npy_array(self, object_name: str, array: np.ndarray, acl: str | None = None, threads: int | None = None, *, progress: Progress = NO_PROGRESS, **metadata: Any) -> ObjectInfo:
         """Store an array as standard ``.npy`` bytes (``np.load`` reads the object as it is).

@@ -499,7 +499,8 @@ class Pipeline:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def read_range(self, backend: Backend, name: str, start: int, stop: int | None = None, *,
-                   into: memoryview | None = None, chain: Sequence[str] | None = None) -> memoryview:
+                   into: memoryview | None = None, chain: Sequence[str] | None = None,
+                   info: ObjectInfo | None = None) -> memoryview:
         """Decoded bytes ``[start, stop)`` of object ``name``, reading only the stored bytes needed.
 
         The checks of a full read come first: the metadata's ``cc-digest``, and the transforms this
@@ -524,6 +525,9 @@ class Pipeline:
         chain : list of str, optional
             The transform chain the object must have been stored with (``['aes-gcm']``); default:
             any chain that can be read in ranges.
+        info : ObjectInfo, optional
+            The object's ``head``, when the caller has it: no HEAD request, and the read is of that
+            version (:class:`ObjectChangedError` if the object was replaced since).
 
         Returns
         -------
@@ -538,7 +542,7 @@ class Pipeline:
         IntegrityError
             The object lacks a transform this pipeline always applies.
         """
-        info = backend.head(name)
+        info = backend.head(name) if info is None else info
         check_metadata(info.name, info.metadata)
         names = chain_names(info.metadata)
         self._check_always(info.name, names)

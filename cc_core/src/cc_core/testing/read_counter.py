@@ -1,0 +1,57 @@
+"""Counting what a read asks a backend for: the stored bytes of every ``get_into`` and
+``iter_chunks`` range, to show that a slice moves about its own size and not the object's."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from cc_core.byteranges import byte_bounds
+
+
+class ReadCounter:
+    """Wraps ``backend.get_into`` and ``backend.iter_chunks`` and adds up the bytes of the ranges
+    requested (a request without a range counts the whole object) and the requests.
+
+    Parameters
+    ----------
+    backend : Backend
+        The backend object whose reads are counted (``interface.backend``).
+    monkeypatch : pytest.MonkeyPatch, optional
+        Undoes the wrapping after the test; without it, :meth:`restore` does.
+    """
+
+    def __init__(self, backend: Any, monkeypatch: Any = None) -> None:
+        self._backend = backend
+        self.requested = 0
+        self.requests = 0
+        self._lock = threading.Lock()
+        get_into, iter_chunks = backend.get_into, backend.iter_chunks
+
+        def add(name: str, byte_range: Any) -> None:
+            start, stop = byte_bounds(byte_range, backend.head(name).size)
+            with self._lock:
+                self.requested += max(0, (stop or 0) - start)
+                self.requests += 1
+
+        def counted_get_into(name: str, buffer: Any, **options: Any) -> int:
+            add(name, options.get("byte_range"))
+            return get_into(name, buffer, **options)
+
+        def counted_iter_chunks(name: str, **options: Any) -> Any:
+            add(name, options.get("byte_range"))
+            return iter_chunks(name, **options)
+
+        if monkeypatch is None:
+            backend.get_into, backend.iter_chunks = counted_get_into, counted_iter_chunks
+        else:
+            monkeypatch.setattr(backend, "get_into", counted_get_into)
+            monkeypatch.setattr(backend, "iter_chunks", counted_iter_chunks)
+
+    def reset(self) -> None:
+        self.requested = self.requests = 0
+
+    def restore(self) -> None:
+        """Stop counting (when no ``monkeypatch`` does it)."""
+        for method in ("get_into", "iter_chunks"):
+            self._backend.__dict__.pop(method, None)
