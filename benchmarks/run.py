@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -272,7 +272,7 @@ def render(rows: list[dict[str, Any]], args: argparse.Namespace, pythons: dict[s
     """The markdown report: one table per array, then the targets."""
     lines = ["# Benchmark results", "",
              f"Command: `{args.command}`  ",
-             f"Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}, run time {elapsed / 60:.1f} min  ",
+             f"Date: {datetime.now(UTC):%Y-%m-%d %H:%M UTC}, run time {elapsed / 60:.1f} min  ",
              f"Machine: {machine()}  ",
              f"Versions: {version_line(pythons)}", "",
              "Times are medians over the repetitions (`reps`); `x floor` divides by the floor of the same "

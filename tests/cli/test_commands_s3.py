@@ -8,9 +8,9 @@ import pytest
 pytest.importorskip("cc_backend_s3")
 pytest.importorskip("moto")
 
-from s3.conftest import ACCESS_KEY, SECRET_KEY, moto_endpoint, s3_bucket, s3_client, s3_interface  # noqa: E402,F401
+from s3.conftest import ACCESS_KEY, SECRET_KEY, moto_endpoint, s3_bucket, s3_client, s3_interface  # noqa: F401
 
-from cc_core.cli import main  # noqa: E402
+from cc_core.cli import main
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ these tests check what only the command line has: targets given as paths whose l
 ``-r``, ``--force``, trailing ``/`` and copies between backends. See docs/RELIABILITY.md.
 """
 
-import numpy as np
 import pytest
 
 from cc_core.cli import main

@@ -187,11 +187,10 @@ def test_bar_stays_for_the_last_phase_and_ends_with_a_summary(monkeypatch, capsy
     bar.close()
     assert bar.bar is None
     assert re.search(r"(^|\r)job: 100 B in \d+\.\d s \([\d.]+ [KMG]?i?B/s\)$", capsys.readouterr().err, re.MULTILINE)
-    with pytest.raises(RuntimeError):
-        with ProgressBar("failing", minimum=0) as failing:
-            failing.set_size(10)
-            failing.relative_update(3)
-            raise RuntimeError("network down")
+    with pytest.raises(RuntimeError), ProgressBar("failing", minimum=0) as failing:
+        failing.set_size(10)
+        failing.relative_update(3)
+        raise RuntimeError("network down")
     assert failing.bar is None and "failing: 10 B in" not in capsys.readouterr().err
     small = ProgressBar("small", minimum=1000)
     small.set_size(10)

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import types
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ import numpy as np
 import pytest
 
 import cottoncandy as cc
-from cc_core import Backend, Capabilities, CCInterface, LayoutCodec, ObjectInfo, Prefix, hookimpl
+from cc_core import Backend, Capabilities, CCInterface, LayoutCodec, ObjectInfo, hookimpl
 from cc_core.builtin.compression import GzipTransform
 from cc_core.builtin.memory import MemoryBackend
 from cc_core.byteranges import ByteRequest, OffsetByteRequest, RangeByteRequest, SuffixByteRequest, byte_bounds

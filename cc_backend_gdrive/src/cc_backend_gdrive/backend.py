@@ -26,15 +26,15 @@ import pathlib
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from googleapiclient.errors import HttpError
 
 from cc_core.backend import Backend, Capabilities, ObjectInfo, Prefix
-from cc_core.config import default_config, parse_size
 from cc_core.byteranges import ByteRequest, SuffixByteRequest, byte_bounds
+from cc_core.config import default_config, parse_size
 from cc_core.errors import (
     BucketNotFoundError,
     ConfigError,
@@ -48,8 +48,7 @@ from cc_core.retry import RetryPolicy
 from .auth import AuthFiles, DriveClient, authenticate
 from .media import MIMETYPE, PayloadMedia
 from .properties import METADATA_LIMIT, decode_properties, encode_properties
-from .retry import DRIVE_RETRY, DRIVE_RETRY_KEYS, status_of
-from .retry import call as retrying
+from .retry import DRIVE_RETRY, DRIVE_RETRY_KEYS, call as retrying, status_of
 
 FOLDER = "application/vnd.google-apps.folder"
 GOOGLE_APPS_PREFIX = "application/vnd.google-apps."

@@ -157,7 +157,7 @@ class S3Backend(Backend):
         with translated(bucket=bucket or self.bucket, name=name, action=what):
             return Retrier(self.transfer).call(request, what=what)
 
-    def _in_bucket(self, bucket: str) -> "S3Backend":
+    def _in_bucket(self, bucket: str) -> S3Backend:
         """This backend's client and settings, working in another bucket."""
         other = object.__new__(type(self))
         other.__dict__.update(self.__dict__)

@@ -194,7 +194,7 @@ class S3Object:
             part = payload.slice(start, min(start + part_size, payload.size))
             yield part.buffers or [], _nothing
 
-    def _stream_parts(self, stream: BinaryIO, buffers: "_BufferPool", first: memoryview) -> Iterator[tuple[list[memoryview], Callable[[], None]]]:
+    def _stream_parts(self, stream: BinaryIO, buffers: _BufferPool, first: memoryview) -> Iterator[tuple[list[memoryview], Callable[[], None]]]:
         yield [first], lambda: buffers.give(first)
         while True:
             buffer = buffers.take()
@@ -412,7 +412,7 @@ class S3Object:
         return retrier.call(attempt, what=f"Download of bytes {start}-{stop} of {self.url}")
 
     def _fetch_to_file(self, retrier: Retrier, response: Any, start: int, stop: int, descriptor: int,
-                       buffers: "_BufferPool", progress: Progress, etag: str | None) -> int:
+                       buffers: _BufferPool, progress: Progress, etag: str | None) -> int:
         """Write ``[start, stop)`` into the file at its offsets from ``response`` (or new GETs on
         retry), a buffer at a time; progress counts each byte once, retries included."""
         opened = [response] if response is not None else []

@@ -139,7 +139,7 @@ class ZstdTransform(NumcodecsCompression):
         except zstandard.ZstdError as exc:
             raise IntegrityError(f"zstd could not compress the input, announced as {size} bytes: {exc}") from None
 
-    def decode(self, chunks: Iterable[Buffer]) -> "ZstdReader":
+    def decode(self, chunks: Iterable[Buffer]) -> ZstdReader:
         return ZstdReader(chunks)
 
     def decoded_size_bound(self, size: int) -> int:

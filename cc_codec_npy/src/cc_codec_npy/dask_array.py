@@ -26,13 +26,13 @@ from typing import Any
 
 import dask
 import dask.array as da
-from dask.base import tokenize
 import numpy as np
+from dask.base import tokenize
 
+from cc_core import names
 from cc_core.builtin.raw import DTYPE_DESCRIPTION_KEY, parse_array_metadata
 from cc_core.codec import LayoutCodec
 from cc_core.errors import InvalidArrayError, MetadataError
-from cc_core import names
 from cc_core.parallel import bounded_map
 
 from .transfers import thread_count

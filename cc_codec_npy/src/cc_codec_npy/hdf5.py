@@ -26,10 +26,9 @@ from cc_core import names
 from cc_core.builtin.raw import array_metadata, parse_array_metadata
 from cc_core.codec import LayoutCodec
 from cc_core.errors import InvalidArrayError, MetadataError, ObjectNotFoundError
-
-from .group import group_prefix, list_leaves, missing_group
 from cc_core.parallel import bounded_map
 
+from .group import group_prefix, list_leaves, missing_group
 from .transfers import thread_count
 
 SIDECAR_NAME = ".cc-hdf5.json"

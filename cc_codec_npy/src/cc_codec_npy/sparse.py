@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import scipy.sparse
 import numpy as np
+import scipy.sparse
 
 from cc_core import names
 from cc_core.codec import LayoutCodec

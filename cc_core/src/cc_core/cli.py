@@ -64,7 +64,7 @@ def command_plugins(arguments: argparse.Namespace) -> int:
                             initial_indent="\n" if conflict is conflicts[0] else "", subsequent_indent="    ",
                             break_on_hyphens=False))
     if not arguments.verbose:
-        print(f"\n-v lists what each plugin provides; --json gives everything")
+        print("\n-v lists what each plugin provides; --json gives everything")
     return 0
 
 

@@ -74,7 +74,7 @@ class SettingSpec:
             words = " or ".join(("a size such as 8MB" if self.kind == "size" else f"a {self.kind} number",
                                  *self.special))
             return f"is not {words}"
-        if self.minimum is not None and number < self.minimum or self.maximum is not None and number > self.maximum:
+        if (self.minimum is not None and number < self.minimum) or (self.maximum is not None and number > self.maximum):
             return f"is outside {_bounds(self.minimum, self.maximum)}"
         return None
 

@@ -19,22 +19,20 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from . import copying, names, targets
 from .backend import Backend, ObjectInfo, Prefix
 from .caller import warn
-from .codec import Encoded, LayoutCodec, ObjectCodec
-from .layout_store import InterfaceLayoutStore
+from .codec import Encoded, LayoutCodec
 from .config import Config, is_secret, load_config
-from .errors import (CottonCandyError, InvalidNameError, MetadataError,
-                     ObjectExistsError, ObjectNotFoundError)
+from .errors import CottonCandyError, MetadataError, ObjectExistsError, ObjectNotFoundError
+from .layout_store import InterfaceLayoutStore
 from .metadata import CODEC_KEY, PICKLE_CODEC, RESERVED_PREFIX, codec_name, user_metadata
-from . import copying, names
 from .patterns import has_magic, literal_prefix, matches
 from .payload import Payload
 from .pipeline import DirectSource, Pipeline, SourceReader, TransformSpec
 from .plugins import PluginManager, get_plugin_manager
 from .progress import NO_PROGRESS, Progress
 from .progressbar import ShareOfTotal, automatic_progress, progress_for
-from . import targets
 from .targets import Location
 
 #: Parameters of cottoncandy's (and dask's) upload and download methods. Upload methods keep 0.4's

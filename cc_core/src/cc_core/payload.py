@@ -65,7 +65,7 @@ class Payload:
         self.size = sum(len(b) for b in self.buffers) if self.buffers is not None else size
 
     @classmethod
-    def of(cls, data: "Payload | Buffer | np.ndarray | BinaryIO") -> "Payload":
+    def of(cls, data: Payload | Buffer | np.ndarray | BinaryIO) -> Payload:
         """Wrap bytes, an array, a file object or an existing payload."""
         if isinstance(data, Payload):
             return data
@@ -97,7 +97,7 @@ class Payload:
                 for start in range(0, len(buffer), chunk_size):
                     yield buffer[start : start + chunk_size]
 
-    def slice(self, start: int, stop: int) -> "Payload":
+    def slice(self, start: int, stop: int) -> Payload:
         """The bytes ``[start, stop)`` as a new payload of views (buffer payloads only)."""
         if self.buffers is None:
             raise TypeError("a streamed payload cannot be sliced; read it with chunks()")

@@ -18,7 +18,14 @@ from typing import Any
 from .backend import Backend, ObjectInfo
 from .byteranges import RangeByteRequest
 from .codec import Encoded
-from .errors import ConfigError, CottonCandyError, IntegrityError, MetadataError, ObjectChangedError, ObjectNotFoundError
+from .errors import (
+    ConfigError,
+    CottonCandyError,
+    IntegrityError,
+    MetadataError,
+    ObjectChangedError,
+    ObjectNotFoundError,
+)
 from .integrity import (
     CHECKSUM_METADATA_SIZE,
     ChecksummedPayload,
@@ -257,7 +264,7 @@ class SourceReader(io.RawIOBase):
         self._position = 0
 
     @classmethod
-    def of_chunks(cls, chunks: Iterator[Any], name: str = "") -> "SourceReader":
+    def of_chunks(cls, chunks: Iterator[Any], name: str = "") -> SourceReader:
         """A reader over an iterator of buffers (a transform's output, a backend's chunks)."""
         return cls(StreamSource(name, chunks))
 

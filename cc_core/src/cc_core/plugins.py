@@ -18,10 +18,11 @@ from __future__ import annotations
 import difflib
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 import pluggy
 

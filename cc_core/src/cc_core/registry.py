@@ -8,8 +8,8 @@ that installs it, and an unknown name with the names that are installed.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ConfigError, MissingDependencyError, PluginConflictError, UnknownComponentError

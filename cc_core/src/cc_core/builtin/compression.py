@@ -10,8 +10,8 @@ from __future__ import annotations
 import bz2
 import lzma
 import zlib
-from collections.abc import Iterable, Iterator
-from typing import Any, Callable
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from ..errors import IntegrityError
 from ..payload import Buffer
@@ -30,7 +30,7 @@ class StreamCompression(Transform):
         self.level = level
 
     @classmethod
-    def from_config(cls, config: Any, **options: Any) -> "StreamCompression":
+    def from_config(cls, config: Any, **options: Any) -> StreamCompression:
         if "level" not in options and config is not None:
             level = config.get("compression", f"{cls.name}_level", fallback="")
             if level:
