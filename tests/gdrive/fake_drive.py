@@ -23,6 +23,7 @@ slow response.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -507,10 +508,8 @@ class _Handler(BaseHTTPRequestHandler):
                 raise _DropConnection()
         except _DropConnection:
             self.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             return
         except DriveError as error:
             status, headers, payload = error.code, error.headers, json.dumps(error.body()).encode()
@@ -710,7 +709,7 @@ def _multipart(content_type: str, body: bytes) -> tuple[dict[str, Any], bytes]:
         if segment.startswith(b"--"):
             break
         segment = segment[len(newline):]
-        headers, _, content = segment.partition(newline + newline)
+        _headers, _, content = segment.partition(newline + newline)
         if content.endswith(newline):
             content = content[: -len(newline)]
         parts.append(content)

@@ -31,7 +31,7 @@ import stat
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -567,10 +567,8 @@ def _reserve(file: BinaryIO, size: int) -> None:
     allocate = getattr(os, "posix_fallocate", None)
     if allocate is None:
         return
-    try:
+    with suppress(OSError):
         allocate(file.fileno(), 0, size)
-    except OSError:
-        pass
 
 
 def _version_of(file: BinaryIO) -> str:
