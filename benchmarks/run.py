@@ -108,7 +108,7 @@ class MotoServer:
                 break
             except OSError:
                 if self.process.poll() is not None:
-                    raise RuntimeError("the moto server exited at start: is moto[server] installed?")
+                    raise RuntimeError("the moto server exited at start: is moto[server] installed?") from None
                 time.sleep(0.1)
         else:
             self.stop()
@@ -192,7 +192,10 @@ def plan(args: argparse.Namespace) -> list[tuple[str, float, list[str]]]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    log = (lambda message: print(message, file=sys.stderr, flush=True))
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
     if args.quick:
         args.sizes, args.reps, args.kinds = args.sizes_given or [1.0], 1, args.kinds_given or ["float64"]
     arrays = plan(args)

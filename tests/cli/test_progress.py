@@ -4,6 +4,7 @@ large transfers in interactive, verbose sessions."""
 import re
 import sys
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -53,7 +54,7 @@ def test_objects_files_json_pickle_report_every_byte(interface, tmp_path):
         counter, _ = transfer(interface, call, name)
         assert counter.transferred == counter.size == stored_size(interface, name)
     counter, written = transfer(interface, interface.download_to_file, "file", tmp_path / "copy.bin")
-    assert counter.transferred == counter.size == len(body) and open(written, "rb").read() == body
+    assert counter.transferred == counter.size == len(body) and Path(written).read_bytes() == body
     counter = ByteCounter()
     assert interface.download_stream("obj", progress=counter).content.read() == body
     assert counter.transferred == counter.size == len(body)

@@ -152,6 +152,14 @@ def test_prefer_is_read_from_the_plugins_section(monkeypatch):
     assert manager.registry.preferences == {(None, "zstd"): "example", ("backend", "local"): "core"}
 
 
+def test_a_malformed_prefer_is_a_warning_and_plugins_still_load(monkeypatch):
+    monkeypatch.setenv("CC_PLUGINS_PREFER", "zstd")
+    manager = PluginManager()
+    with pytest.warns(UserWarning, match="prefer.*it is ignored"):
+        manager.load_entry_points({"disable": "broken"})
+    assert manager.registry.preferences == {}
+
+
 def test_the_plugins_listing_shows_a_conflict(tmp_path):
     plugin = tmp_path / "cc_shadow_local.py"
     plugin.write_text("from cc_core import hookimpl\nfrom cc_core.builtin.memory import MemoryBackend\n"
@@ -195,7 +203,7 @@ class PairLayout(LayoutCodec):
     """A third party's layout: a pair of arrays as NAME/first, NAME/second and NAME/pair.json."""
 
     def upload(self, store, name, value, **metadata):
-        for part, array in zip(("first", "second"), value):
+        for part, array in zip(("first", "second"), value, strict=True):
             store.upload_raw_array(f"{name}/{part}", array, compression=False)
         store.upload_json(f"{name}/pair.json", {"parts": ["first", "second"]}, **metadata)
         return name

@@ -5,6 +5,7 @@ bucket by :mod:`legacy03_writer`, written from the format description, never by 
 from __future__ import annotations
 
 import base64
+import contextlib
 import uuid
 import warnings
 from pathlib import Path
@@ -19,10 +20,8 @@ from cc_core.errors import ConfigError, IntegrityError, UnknownComponentError
 from cc_crypto.errors import DecryptionError, MasterKeyError
 from cc_crypto.legacy03 import UnauthenticatedObjectWarning
 
-try:  # the S3 suite's moto server and client, where the S3 plugin and moto are installed
+with contextlib.suppress(ImportError):  # the S3 suite's moto server and client, where the S3 plugin and moto are installed
     from s3.conftest import moto_endpoint, s3_client  # noqa: F401
-except ImportError:
-    pass
 
 pytestmark = pytest.mark.filterwarnings("ignore::cc_crypto.keys.MasterKeyCreatedWarning")
 

@@ -270,7 +270,7 @@ class GDriveBackend(Backend):
         token = None
         while True:
             page = self._call(
-                lambda files: files.list(q=query, maxResults=PAGE_SIZE, pageToken=token, fields=LIST_FIELDS),
+                lambda files, token=token: files.list(q=query, maxResults=PAGE_SIZE, pageToken=token, fields=LIST_FIELDS),
                 what, path,
             )
             yield from page.get("items", [])
@@ -451,9 +451,9 @@ class GDriveBackend(Backend):
         for file_id in file_ids:
             try:
                 if self.trash:
-                    self._call(lambda files: files.trash(fileId=file_id, fields="id"), "trash", path)
+                    self._call(lambda files, file_id=file_id: files.trash(fileId=file_id, fields="id"), "trash", path)
                 else:
-                    self._call(lambda files: files.delete(fileId=file_id), "delete", path)
+                    self._call(lambda files, file_id=file_id: files.delete(fileId=file_id), "delete", path)
             except ObjectNotFoundError:
                 pass  # removed by someone else meanwhile
 

@@ -344,7 +344,7 @@ class S3Backend(Backend):
             except boto_errors.ClientError as exc:
                 if error_code(exc) != "BucketNotEmpty":
                     raise
-                some = [e.name for _, e in zip(range(3), self._in_bucket(bucket).list())]
+                some = [e.name for _, e in zip(range(3), self._in_bucket(bucket).list(), strict=False)]
                 raise CottonCandyError(
                     f"Bucket {bucket!r} is not empty (it holds {', '.join(map(repr, some))}...): remove "
                     "its objects first, e.g. rm(folder, recursive=True) for each folder, then the bucket"

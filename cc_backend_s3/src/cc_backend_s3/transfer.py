@@ -12,6 +12,7 @@ object's ETag so that a concurrent overwrite is detected instead of mixing two v
 
 from __future__ import annotations
 
+import functools
 import queue
 import re
 import threading
@@ -136,7 +137,6 @@ class S3Object:
             lambda: self.client.put_object(Bucket=self.bucket, Key=self.key, Body=body(), ContentLength=size, **extra),
             what=f"Upload of {self.url}",
         )
-        return response.get("ETag")
 
     def _upload_stream(self, payload: Payload, extra: Mapping[str, Any], metadata: Mapping[str, str],
                        progress: Progress) -> tuple[int, dict[str, Any], dict[str, Any]]:
@@ -462,7 +462,7 @@ class S3Object:
             while end is None or position < end:
                 if response is None:
                     with self._translated("download"):
-                        response = retrier.call(lambda: self._get(position, stop, etag), what=f"Download of {self.url}")
+                        response = retrier.call(functools.partial(self._get, position, stop, etag), what=f"Download of {self.url}")
                     if response is None:
                         return
                     etag = etag or response.get("ETag")

@@ -19,6 +19,7 @@ pickles without secrets, see :mod:`cc_core.distributed`) and part names.
 from __future__ import annotations
 
 import bisect
+import itertools
 import json
 import math
 from collections.abc import Sequence
@@ -73,7 +74,7 @@ def plan_chunks(shape: Sequence[int], itemsize: int, axis: int | None, buffersiz
         across = math.prod(n for d, n in enumerate(shape) if d != axis)
         sides = list(shape)
         sides[axis] = max(1, elements // max(1, across))
-    return tuple(_split(n, side) for n, side in zip(shape, sides))
+    return tuple(_split(n, side) for n, side in zip(shape, sides, strict=True))
 
 
 def _cubic_sides(shape: Sequence[int], elements: int) -> list[int]:
@@ -115,13 +116,13 @@ class _PartWriter:
         return names.join(self.name, PART_FORMAT % number)
 
     def block_slices(self, index: tuple[int, ...]) -> tuple[slice, ...]:
-        return tuple(slice(offsets[i], offsets[i + 1]) for offsets, i in zip(self.offsets, index))
+        return tuple(slice(offsets[i], offsets[i + 1]) for offsets, i in zip(self.offsets, index, strict=False))
 
     def write(self, index: tuple[int, ...], block: np.ndarray) -> None:
         self.interface.upload_raw_array(self.part_name(index), np.asarray(block), compression=self.compression)
 
     def __setitem__(self, region: tuple[slice, ...], block: np.ndarray) -> None:
-        index = tuple(bisect.bisect_right(offsets, s.start or 0) - 1 for offsets, s in zip(self.offsets, region))
+        index = tuple(bisect.bisect_right(offsets, s.start or 0) - 1 for offsets, s in zip(self.offsets, region, strict=False))
         if tuple(region) != self.block_slices(index):
             raise ValueError(
                 f"Array {self.name!r} is stored in chunks {self.chunks}; a region {region} that is not one "
@@ -131,7 +132,7 @@ class _PartWriter:
 
     @property
     def chunks(self) -> Chunks:
-        return tuple(tuple(b - a for a, b in zip(offsets, offsets[1:])) for offsets in self.offsets)
+        return tuple(tuple(b - a for a, b in itertools.pairwise(offsets)) for offsets in self.offsets)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -258,9 +259,9 @@ class DaskCodec(LayoutCodec):
         key = f"{dask_name}-{tokenize(interface.describe(), name, metadata)}"
         graph = {}
         for index, part in parts:
-            if len(index) != len(chunks) or not all(0 <= i < len(dim) for i, dim in zip(index, chunks)):
+            if len(index) != len(chunks) or not all(0 <= i < len(dim) for i, dim in zip(index, chunks, strict=True)):
                 raise MetadataError(f"{names.join(name, METADATA_NAME)!r} lists chunk {index} outside its chunk grid")
-            expected = tuple(dim[i] for dim, i in zip(chunks, index))
+            expected = tuple(dim[i] for dim, i in zip(chunks, index, strict=True))
             graph[(key, *index)] = (load_part, interface, _part_under(name, part), expected, dtype)
         missing = math.prod(len(dim) for dim in chunks) - len(graph)
         if missing:

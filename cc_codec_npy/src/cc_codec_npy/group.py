@@ -180,7 +180,7 @@ class GroupCodec(LayoutCodec):
         arrays = bounded_map(lambda leaf: _load_leaf(interface, leaf), found, in_flight=thread_count(interface, threads))
         if verbose:
             print(f'Downloaded arrays in "{name}"')
-        return nest((leaf[len(group_prefix(name)) :], array) for leaf, array in zip(found, arrays))
+        return nest((leaf[len(group_prefix(name)) :], array) for leaf, array in zip(found, arrays, strict=True))
 
 
 def _load_leaf(interface: Any, name: str) -> np.ndarray | None:

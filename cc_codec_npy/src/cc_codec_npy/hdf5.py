@@ -161,7 +161,7 @@ class Hdf5Codec(LayoutCodec):
                 for path in sidecar.get("groups", []):
                     file.require_group(path)
                 loaded = bounded_map(interface.download_raw_array, leaves, in_flight=thread_count(interface, threads))
-                for leaf, array in zip(leaves, loaded):
+                for leaf, array in zip(leaves, loaded, strict=True):
                     path = leaf[len(prefix) :]
                     if path in strings or array.dtype.kind == "U":
                         string_type = h5py.string_dtype(strings.get(path, "utf-8"))

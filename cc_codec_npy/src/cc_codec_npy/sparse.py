@@ -109,4 +109,4 @@ class SparseCodec(LayoutCodec):
             raise MetadataError(f"{where!r} describes sparse type {kind!r} with attributes {attributes}, which cannot be read")
         arrays = bounded_map(lambda a: interface.download_raw_array(names.join(name, a)), attributes,
                              in_flight=thread_count(interface, threads))
-        return _assemble(kind, dict(zip(attributes, arrays)), shape, description.get("class", "matrix"))
+        return _assemble(kind, dict(zip(attributes, arrays, strict=True)), shape, description.get("class", "matrix"))

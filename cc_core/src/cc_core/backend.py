@@ -343,7 +343,7 @@ class Backend(ABC):
         """
         raise UnsupportedOperationError(f"The {self.name} backend cannot replace metadata in a copy")
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 -- optional: a backend without connections has nothing to release
         """Release connections and threads."""
 
     def pickle_options(self) -> dict[str, Any]:

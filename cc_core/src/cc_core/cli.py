@@ -31,7 +31,7 @@ _WIDTH = 79  # an 80-column terminal
 def _print_table(rows: list[list[str]], header: list[str]) -> None:
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, ["-" * w for w in widths], *rows]:
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip())
 
 
 def _provides_summary(provides: list[str]) -> str:

@@ -885,7 +885,7 @@ class CCInterface:
         sizes = [file.stat().st_size for file, _ in files]
         with self._progress(progress, f"upload {disk_path.name or disk_path}") as progress:
             progress.set_size(sum(sizes))
-            for (file, target), size in zip(files, sizes):
+            for (file, target), size in zip(files, sizes, strict=True):
                 share = ShareOfTotal(progress, size)
                 self.upload_from_file(file, target, ExtraArgs, threads, progress=share)
                 share.finish()
@@ -1172,11 +1172,6 @@ class CCInterface:
         """
         check_metadata_names("dask_target", metadata)
         return self._layout("dask").target(self._layout_store, object_name, like, compression=compression, **metadata)
-        chain = self.pipeline.chain(transforms)
-        extra = user_metadata(metadata, encoded.metadata)
-        with self._progress(progress, f"upload {name}") as progress:
-            return self.pipeline.write(backend, name, encoded, chain, codec, extra, progress=progress,
-                                       **self._put_options(acl, threads))
 
     def download_dask_array(self, object_name: str, dask_name: str = "array", threads: int | None = None) -> Any:
         """A lazy dask array over an array stored by :meth:`upload_dask_array`.

@@ -94,7 +94,7 @@ class PluginManager:
         try:
             self.registry.preferences = parse_preferences(os.environ.get("CC_PLUGINS_PREFER", settings.get("prefer")))
         except ConfigError as exc:  # reported, but listing and using plugins keeps working
-            warnings.warn(f"cottoncandy config: {exc}; it is ignored", UserWarning, stacklevel=3)
+            warn(f"cottoncandy config: {exc}; it is ignored", UserWarning)
         disable = self._disable
         if disable is None:
             disable = _name_list(os.environ.get("CC_DISABLE_PLUGINS", settings.get("disable", ""))) or []

@@ -206,7 +206,7 @@ class LocalBackend(Backend):
         for attempt in range(_FOLDER_ATTEMPTS):
             self._make_folder(name, path)
             try:
-                file = open(temp, "xb")
+                file = open(temp, "xb")  # noqa: SIM115 -- closed by the ``with file`` below, outside the retry loop
                 break
             except FileNotFoundError:  # a delete removed the emptied folder between the two calls
                 if attempt == _FOLDER_ATTEMPTS - 1:
