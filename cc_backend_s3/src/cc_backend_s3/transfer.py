@@ -447,7 +447,7 @@ class S3Object:
 
         return retrier.call(attempt, what=f"Download of bytes {start}-{stop} of {self.url}")
 
-    def iter_chunks(self, byte_range: tuple[int, int] | None, chunk_size: int, progress: Progress,
+    def iter_chunks(self, byte_range: tuple[int, int | None] | None, chunk_size: int, progress: Progress,
                     etag: str | None = None) -> Iterator[memoryview]:
         """The bytes in order, ``chunk_size`` at a time; a dropped connection resumes where it was
         (of the same version: the first response's ETag, or ``etag`` when given)."""

@@ -154,6 +154,7 @@ class DaskCodec(LayoutCodec):
     def upload(
         self,
         interface: Any,
+        /,
         name: str,
         value: Any,
         *,
@@ -211,11 +212,13 @@ class DaskCodec(LayoutCodec):
             if tuple(value.chunks) != chunks:
                 value = value.rechunk(chunks)
             if not compute:
-                parts = da.store(value, writer, lock=False, compute=False)
+                parts = da.store(value, writer, lock=False, compute=False)  # type: ignore[arg-type]  # see below
                 return dask.delayed(_finish, pure=False)(interface, name, metadata, metakwargs, parts)
             # the caller's scheduler (a distributed Client: its workers); threads when none is set
-            scheduler = {} if dask.base.get_scheduler() is not None else {"scheduler": "threads", "num_workers": threads}
-            da.store(value, writer, lock=False, **scheduler)
+            threaded = {"scheduler": "threads", "num_workers": threads}
+            scheduler: dict[str, Any] = {} if dask.base.get_scheduler() is not None else threaded
+            # dask's annotation omits what its docs allow: any target with __setitem__
+            da.store(value, writer, lock=False, **scheduler)  # type: ignore[arg-type]
         elif not compute:
             raise TypeError("compute=False needs a dask array; a numpy array is in memory here and is stored now")
         else:
@@ -233,7 +236,7 @@ class DaskCodec(LayoutCodec):
         _finish(interface, name, _layout_metadata(writer, np.dtype(like.dtype)), metakwargs)
         return writer
 
-    def download(self, interface: Any, name: str, *, dask_name: str = "array", threads: int | None = None, **options: Any) -> Any:
+    def download(self, interface: Any, /, name: str, *, dask_name: str = "array", threads: int | None = None, **options: Any) -> Any:
         """A lazy ``dask.array.Array`` over the parts under ``name`` (only metadata.json is read).
 
         ``threads`` is accepted for cottoncandy 0.4 compatibility; the dask scheduler that

@@ -105,6 +105,7 @@ class GroupCodec(LayoutCodec):
     def upload(
         self,
         interface: Any,
+        /,
         name: str,
         value: Mapping[str, Any],
         *,
@@ -141,6 +142,7 @@ class GroupCodec(LayoutCodec):
     def download(
         self,
         interface: Any,
+        /,
         name: str,
         *,
         verbose: bool = True,

@@ -55,7 +55,7 @@ class SparseCodec(LayoutCodec):
 
     name = "sparse"
 
-    def upload(self, interface: Any, name: str, value: Any, *, threads: int | None = None,
+    def upload(self, interface: Any, /, name: str, value: Any, *, threads: int | None = None,
                compression: Any = None, **metadata: Any) -> None:
         """Store the sparse matrix or array ``value`` under ``name``.
 
@@ -94,7 +94,7 @@ class SparseCodec(LayoutCodec):
         }
         interface.upload_json(names.join(name, METADATA_NAME), description, **metadata)
 
-    def download(self, interface: Any, name: str, *, threads: int | None = None, **options: Any) -> Any:
+    def download(self, interface: Any, /, name: str, *, threads: int | None = None, **options: Any) -> Any:
         """The sparse matrix or array stored under ``name``."""
         name = names.object_name(name)
         where = names.join(name, METADATA_NAME)

@@ -30,7 +30,7 @@ def byte_view(data: Buffer | np.ndarray) -> memoryview:
             raise ValueError("byte_view needs a contiguous array; pass np.ascontiguousarray(a)")
         # reshape(-1) in the array's own memory order never copies a contiguous array
         flat = data.reshape(-1, order="A") if data.ndim else data.reshape(1)
-        view = memoryview(flat.view(np.uint8))
+        view = flat.view(np.uint8).data
     else:
         view = memoryview(data)
     if view.format != "B" or view.ndim != 1:
@@ -188,7 +188,7 @@ class BufferReader(SeekableReader):
             index += 1  # empty buffers start where the next one does
         return memoryview(b"")
 
-    def read(self, size: int | None = -1) -> memoryview | bytes:  # type: ignore[override]
+    def read(self, size: int | None = -1) -> memoryview | bytes:
         if size is None or size < 0:
             parts = []
             while chunk := self._view_at(self._position, self._size):
@@ -199,7 +199,7 @@ class BufferReader(SeekableReader):
         self._position += len(view)
         return view
 
-    def readinto(self, target: Any) -> int:  # type: ignore[override]
+    def readinto(self, target: Any) -> int:
         target = memoryview(target).cast("B")
         view = self._view_at(self._position, len(target))
         target[: len(view)] = view

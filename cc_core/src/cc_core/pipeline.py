@@ -13,7 +13,7 @@ import io
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .backend import Backend, ObjectInfo
 from .byteranges import RangeByteRequest
@@ -48,6 +48,9 @@ from .parallel import PREFETCH_FROM, prefetched
 from .payload import Payload
 from .progress import NO_PROGRESS, Progress, announce
 from .transform import COMPRESSION, ENCRYPTION, DecodeReader, ObjectPlace, Transform
+
+if TYPE_CHECKING:
+    from .config import Config
 
 TransformSpec = None | bool | str | Sequence[str]
 Consumer = Callable[[ObjectInfo, "DirectSource | StreamSource"], Any]
@@ -271,7 +274,7 @@ class SourceReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: Any) -> int:  # type: ignore[override]
+    def readinto(self, buffer: Any) -> int:
         count = self._source.readinto(memoryview(buffer).cast("B"))
         self._position += count
         return count
@@ -333,7 +336,7 @@ class Pipeline:
         Options by transform name, passed to that transform's ``from_config`` (e.g. a key).
     """
 
-    def __init__(self, registry: Any, config: Any, always: Sequence[str] = (),
+    def __init__(self, registry: Any, config: Config, always: Sequence[str] = (),
                  transform_options: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self.registry = registry
         self.config = config

@@ -220,7 +220,7 @@ class PluginManager:
     # -- questions -------------------------------------------------------------------------------
     def backend_for_url(self, url: str) -> str | None:
         """The name of the backend serving ``url`` (by registered scheme or by hook)."""
-        answer = self.hooks.hook.cc_backend_for_url(url=url)
+        answer: str | None = self.hooks.hook.cc_backend_for_url(url=url)
         if answer:
             return answer
         scheme, separator, _ = url.partition("://")

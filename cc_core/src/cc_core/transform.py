@@ -212,7 +212,7 @@ class DecodeReader(ABC):
         return self
 
     def __next__(self) -> memoryview:
-        chunk = memoryview(np.empty(self.chunk_size, dtype=np.uint8))  # no zero-fill: readinto writes it
+        chunk = np.empty(self.chunk_size, dtype=np.uint8).data  # no zero-fill: readinto writes it
         count = self.readinto(chunk)
         if not count:
             raise StopIteration

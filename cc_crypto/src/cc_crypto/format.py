@@ -74,7 +74,8 @@ HEADER_READ_SIZE = 4096
 class WrappingKey(Protocol):
     """What the format needs of a master key (see :class:`cc_crypto.keys.MasterKey`)."""
 
-    algorithm: int
+    @property
+    def algorithm(self) -> int: ...  # read-only: a class constant of each key type satisfies it
 
     @property
     def key_id(self) -> bytes: ...
