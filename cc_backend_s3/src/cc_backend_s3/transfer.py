@@ -194,7 +194,8 @@ class S3Object:
             part = payload.slice(start, min(start + part_size, payload.size))
             yield part.buffers or [], _nothing
 
-    def _stream_parts(self, stream: BinaryIO, buffers: _BufferPool, first: memoryview) -> Iterator[tuple[list[memoryview], Callable[[], None]]]:
+    def _stream_parts(self, stream: BinaryIO, buffers: _BufferPool,
+                      first: memoryview) -> Iterator[tuple[list[memoryview], Callable[[], None]]]:
         yield [first], lambda: buffers.give(first)
         while True:
             buffer = buffers.take()

@@ -670,7 +670,8 @@ class CCInterface:
         backend, name, _ = self.locate(object_name, bucket_name)
         return backend.head(name)
 
-    def upload_json(self, object_name: str, ddict: Any, acl: str | None = None, threads: int | None = 1, *, progress: Progress = NO_PROGRESS, **metadata: Any) -> ObjectInfo:
+    def upload_json(self, object_name: str, ddict: Any, acl: str | None = None, threads: int | None = 1, *,
+                    progress: Progress = NO_PROGRESS, **metadata: Any) -> ObjectInfo:
         """Store ``ddict`` as JSON text.
 
         Parameters
@@ -725,7 +726,8 @@ class CCInterface:
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise MetadataError(f"Object {object_name!r} is not JSON: {exc}") from None
 
-    def upload_pickle(self, object_name: str, data_object: Any, acl: str | None = None, threads: int | None = None, *, progress: Progress = NO_PROGRESS, **metadata: Any) -> ObjectInfo:
+    def upload_pickle(self, object_name: str, data_object: Any, acl: str | None = None, threads: int | None = None, *,
+                      progress: Progress = NO_PROGRESS, **metadata: Any) -> ObjectInfo:
         """Store ``pickle.dumps(data_object)``, marked ``cc-codec: pickle`` (0.4 reads it as a pickle too).
 
         Parameters
@@ -1029,7 +1031,8 @@ class CCInterface:
                               threads=threads, progress=progress)
 
     def download_raw_array(
-        self, object_name: str, buffersize: int | None = None, threads: int | None = None, *, progress: Progress = NO_PROGRESS, **kwargs: Any
+        self, object_name: str, buffersize: int | None = None, threads: int | None = None, *,
+        progress: Progress = NO_PROGRESS, **kwargs: Any
     ) -> np.ndarray:
         """Read an array written by :meth:`upload_raw_array` (or by cottoncandy 0.4).
 
@@ -1063,7 +1066,8 @@ class CCInterface:
         return self.get_value(object_name, "raw", progress=progress)
 
     # -- formats provided by codec plugins -----------------------------------------------------
-    def upload_npy_array(self, object_name: str, array: np.ndarray, acl: str | None = None, threads: int | None = None, *, progress: Progress = NO_PROGRESS, **metadata: Any) -> ObjectInfo:
+    def upload_npy_array(self, object_name: str, array: np.ndarray, acl: str | None = None, threads: int | None = None,
+                         *, progress: Progress = NO_PROGRESS, **metadata: Any) -> ObjectInfo:
         """Store an array as standard ``.npy`` bytes (``np.load`` reads the object as it is).
 
         Parameters
@@ -1228,7 +1232,8 @@ class CCInterface:
         """
         return self._layout("sparse").download(self._layout_store, object_name, threads=threads)
 
-    def dict2cloud(self, object_name: str, array_dict: Mapping[str, Any], acl: str | None = None, verbose: bool = True, threads: int | None = None, **metadata: Any) -> Any:
+    def dict2cloud(self, object_name: str, array_dict: Mapping[str, Any], acl: str | None = None, verbose: bool = True,
+                   threads: int | None = None, **metadata: Any) -> Any:
         """Store a (nested) dict of arrays as a group: one raw array per leaf, in parallel.
 
         Parameters
@@ -1252,9 +1257,11 @@ class CCInterface:
             What the group codec returns.
         """
         check_metadata_names("dict2cloud", {k: v for k, v in metadata.items() if k != "compression"})
-        return self._layout("group").upload(self._layout_store, object_name, array_dict, acl=acl, verbose=verbose, threads=threads, **metadata)
+        return self._layout("group").upload(self._layout_store, object_name, array_dict, acl=acl, verbose=verbose,
+                                             threads=threads, **metadata)
 
-    def cloud2dict(self, object_root: str, verbose: bool = True, keys: Iterable[str] | str | None = None, threads: int | None = None, **metadata: Any) -> Any:
+    def cloud2dict(self, object_root: str, verbose: bool = True, keys: Iterable[str] | str | None = None,
+                   threads: int | None = None, **metadata: Any) -> Any:
         """Read a group written by :meth:`dict2cloud` back into a (nested) dict of arrays.
 
         Parameters
@@ -1471,7 +1478,8 @@ class CCInterface:
         return Browser(self, path)
 
     # -- copy, move, remove --------------------------------------------------------------------
-    def cp(self, source_name: str, dest_name: str, source_bucket: str | None = None, dest_bucket: str | None = None, overwrite: bool = False) -> list[str]:
+    def cp(self, source_name: str, dest_name: str, source_bucket: str | None = None, dest_bucket: str | None = None,
+           overwrite: bool = False) -> list[str]:
         """Copy an object, or every object under a folder, keeping metadata (server-side where possible).
 
         The objects of a folder are copied in parallel (``[basic] threads``). Copying an object
@@ -1505,7 +1513,8 @@ class CCInterface:
         return copying.copy(self._selection(source_name, source_bucket), self._place(dest_name, dest_bucket),
                             overwrite=overwrite, rebind=self._rebind())
 
-    def mv(self, source_name: str, dest_name: str, source_bucket: str | None = None, dest_bucket: str | None = None, overwrite: bool = False) -> list[str]:
+    def mv(self, source_name: str, dest_name: str, source_bucket: str | None = None, dest_bucket: str | None = None,
+           overwrite: bool = False) -> list[str]:
         """Move an object or a folder: :meth:`cp`, then delete the objects copied.
 
         The source is listed once, before anything is written, and its objects are deleted only

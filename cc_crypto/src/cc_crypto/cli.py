@@ -253,7 +253,8 @@ def _missing_key_advice(method: str) -> str:
 
 def add_commands(subparsers: Any) -> None:
     """Add ``cottoncandy key`` and its subcommands."""
-    key = subparsers.add_parser("key", help="encryption master key: show its id, generate, export, import; migrate older objects, rebind copied ones")
+    key = subparsers.add_parser(
+        "key", help="encryption master key: show its id, generate, export, import; migrate older objects, rebind copied ones")
     commands = key.add_subparsers(dest="key_command", metavar="KEY_COMMAND")
     key.set_defaults(handler=lambda arguments: (key.print_help(), 2)[1])
 
@@ -271,7 +272,8 @@ def add_commands(subparsers: Any) -> None:
     export.add_argument("--id", help="export another available key, by id (a prefix is enough)")
     export.set_defaults(handler=command_export)
 
-    load = commands.add_parser("import", help=f"import a key file: the master key if there is none, else into {EXTRA_KEYS_FOLDER}/ to decrypt with")
+    load = commands.add_parser(
+        "import", help=f"import a key file: the master key if there is none, else into {EXTRA_KEYS_FOLDER}/ to decrypt with")
     load.add_argument("file", help="a key file written by 'cottoncandy key export' ('-' = standard input)")
     load.set_defaults(handler=command_import)
 

@@ -55,7 +55,8 @@ class MemoryBackend(Backend):
         except KeyError:
             raise ObjectNotFoundError(name, f"memory://{bucket or self.bucket}") from None
 
-    def put(self, name: str, payload: Payload, metadata: Mapping[str, str], *, progress: Progress = NO_PROGRESS, **options: Any) -> ObjectInfo:
+    def put(self, name: str, payload: Payload, metadata: Mapping[str, str], *, progress: Progress = NO_PROGRESS,
+            **options: Any) -> ObjectInfo:
         data = payload.tobytes()
         progress.set_size(len(data))
         progress.relative_update(len(data))
