@@ -37,13 +37,14 @@ import statistics
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from contestants import CONTESTANTS, Skip  # noqa: E402
+from contestants import CONTESTANTS, Skip
 
 RESULT_MARKER = "@@result "
 _LIBC = ctypes.CDLL(None)

@@ -19,6 +19,7 @@ keeping whatever follows the ``<!-- notes -->`` line there.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fnmatch
 import json
 import os
@@ -31,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +108,7 @@ class MotoServer:
                 break
             except OSError:
                 if self.process.poll() is not None:
-                    raise RuntimeError("the moto server exited at start: is moto[server] installed?")
+                    raise RuntimeError("the moto server exited at start: is moto[server] installed?") from None
                 time.sleep(0.1)
         else:
             self.stop()
@@ -191,7 +192,10 @@ def plan(args: argparse.Namespace) -> list[tuple[str, float, list[str]]]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    log = (lambda message: print(message, file=sys.stderr, flush=True))
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
     if args.quick:
         args.sizes, args.reps, args.kinds = args.sizes_given or [1.0], 1, args.kinds_given or ["float64"]
     arrays = plan(args)
@@ -272,7 +276,7 @@ def render(rows: list[dict[str, Any]], args: argparse.Namespace, pythons: dict[s
     """The markdown report: one table per array, then the targets."""
     lines = ["# Benchmark results", "",
              f"Command: `{args.command}`  ",
-             f"Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}, run time {elapsed / 60:.1f} min  ",
+             f"Date: {datetime.now(UTC):%Y-%m-%d %H:%M UTC}, run time {elapsed / 60:.1f} min  ",
              f"Machine: {machine()}  ",
              f"Versions: {version_line(pythons)}", "",
              "Times are medians over the repetitions (`reps`); `x floor` divides by the floor of the same "
@@ -387,11 +391,9 @@ def machine() -> str:
     except (OSError, ValueError, IndexError):
         pass
     cpu = platform.processor() or platform.machine()
-    try:
+    with contextlib.suppress(OSError, StopIteration):
         cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                    if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
     return f"{cpu}, {os.cpu_count()} cores{memory}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 

@@ -79,6 +79,7 @@ def cluster_client(bare_cluster):
     """A Client of :func:`bare_cluster` (the default scheduler during the test); whatever the test
     handed to the workers is taken back afterwards."""
     import distributed
+
     from cc_core import distributed as cc_distributed
 
     with distributed.Client(bare_cluster) as client:

@@ -11,8 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from cc_core import distributed, errors
 from cc_core.api import get_browser, get_encrypted_interface, get_interface
-from cc_core.interface import CCInterface, CloudStream
-from cc_core.interface import CCInterface as DefaultInterface
+from cc_core.interface import CCInterface, CCInterface as DefaultInterface, CloudStream
 
 try:
     __version__ = version("cottoncandy")

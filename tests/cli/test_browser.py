@@ -99,7 +99,7 @@ def test_items_and_ipython_key_completion(bucket):
 def test_missing_attribute_lists_children(bucket):
     browser = bucket.get_browser()
     with pytest.raises(AttributeError, match="sweet_project"):
-        browser.no_such_thing
+        _ = browser.no_such_thing
     assert not hasattr(browser, "_repr_html_")  # IPython's probes are plain AttributeErrors
 
 

@@ -40,7 +40,7 @@ def store(interface):
 
 
 def test_ls(store, capsys):
-    cci, base = store
+    _cci, base = store
     assert run(capsys, "ls", base) == (0, f"{base}exp/\n{base}top\n", "")
     assert run(capsys, "ls", base + "exp")[1].splitlines() == [f"{base}exp/notes.txt", f"{base}exp/sub01/"]
     assert run(capsys, "ls", base + "exp/notes.txt")[1] == f"{base}exp/notes.txt\n"
@@ -57,7 +57,7 @@ def test_ls(store, capsys):
 
 
 def test_glob(store, capsys):
-    cci, base = store
+    _cci, base = store
     assert run(capsys, "glob", base + "exp/**/data")[1].splitlines() == [
         f"{base}exp/sub01/run1.grp/data", f"{base}exp/sub01/run2.grp/data"]
     assert run(capsys, "glob", base + "exp/*") == (0, f"{base}exp/notes.txt\n", "")
@@ -68,7 +68,7 @@ def test_glob(store, capsys):
 
 
 def test_info(store, capsys):
-    cci, base = store
+    _cci, base = store
     code, out, _ = run(capsys, "info", base + "exp/sub01/run1.grp/data")
     assert code == 0
     assert "codec:       raw" in out and "transforms:  gzip" in out and "float64 (3, 4) order C, 96 B" in out
@@ -83,7 +83,7 @@ def test_info(store, capsys):
 
 
 def test_cat(store, capsysbinary):
-    cci, base = store
+    _cci, base = store
     assert main(["cat", base + "exp/notes.txt", base + "exp/notes.txt"]) == 0
     assert capsysbinary.readouterr().out == b"hello\nhello\n"
     main(["cat", base + "exp/sub01/run1.grp/data"])  # decoded (gunzipped) bytes
@@ -169,7 +169,7 @@ def test_upload_and_download(interface, tmp_path, capsys):
 
 def test_du(store, capsys):
     cci, base = store
-    code, out, _ = run(capsys, "du", "--bytes", base + "exp")
+    _code, out, _ = run(capsys, "du", "--bytes", base + "exp")
     sizes = {line.split()[1]: int(line.split()[0]) for line in out.splitlines()}
     total = sum(info.size for info in cci.get_objects("exp/"))
     assert sizes == {f"{base}exp/notes.txt": 6, f"{base}exp/sub01": total - 6, f"{base}exp": total}

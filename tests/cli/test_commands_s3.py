@@ -8,9 +8,9 @@ import pytest
 pytest.importorskip("cc_backend_s3")
 pytest.importorskip("moto")
 
-from s3.conftest import ACCESS_KEY, SECRET_KEY, moto_endpoint, s3_bucket, s3_client, s3_interface  # noqa: E402,F401
+from s3.conftest import ACCESS_KEY, SECRET_KEY, moto_endpoint, s3_bucket, s3_client, s3_interface  # noqa: F401
 
-from cc_core.cli import main  # noqa: E402
+from cc_core.cli import main
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def output(capsys, *arguments):
 
 
 def test_listing_and_info_on_s3(s3_cli, capsys):
-    cci, base = s3_cli
+    _cci, base = s3_cli
     assert output(capsys, "ls", base + "exp").splitlines() == [f"{base}exp/notes.txt", f"{base}exp/run1/"]
     assert output(capsys, "glob", base + "**/data") == f"{base}exp/run1/data\n"
     record = json.loads(output(capsys, "info", "--json", base + "exp/run1/data"))
@@ -55,7 +55,7 @@ def test_transfers_between_s3_and_local(s3_cli, local_interface, tmp_path, capsy
 
 
 def test_s3_errors_are_one_line(s3_cli, capsys):
-    cci, base = s3_cli
+    _cci, base = s3_cli
     assert main(["info", base + "missing"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "missing" in err
@@ -74,7 +74,7 @@ def test_s3_transfers_report_every_byte(s3_interface):
 
 
 def test_store_url_lists_buckets_and_mb_makes_one(s3_cli, capsys):
-    cci, base = s3_cli
+    _cci, base = s3_cli
     assert base in output(capsys, "ls", "s3://").splitlines()
     assert json.loads(output(capsys, "ls", "--json", "s3://"))[0]["type"] == "bucket"
     assert main(["ls", "s3://cc-cli-not-made-yet/"]) == 1

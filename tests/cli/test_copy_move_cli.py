@@ -5,7 +5,6 @@ these tests check what only the command line has: targets given as paths whose l
 ``-r``, ``--force``, trailing ``/`` and copies between backends. See docs/RELIABILITY.md.
 """
 
-import numpy as np
 import pytest
 
 from cc_core.cli import main
@@ -58,7 +57,7 @@ def test_mv_of_a_folder_then_back(results, capsys):
 
 def test_rm_r_of_nothing_is_still_an_error_on_the_command_line(results, capsys):
     """The interface warns (0.4's behaviour for cleanup code); a shell user mistyped a name."""
-    cci, base = results
+    _cci, base = results
     assert "gone" in fail(capsys, "rm", "-r", base + "gone")
 
 

@@ -4,6 +4,7 @@ large transfers in interactive, verbose sessions."""
 import re
 import sys
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -53,7 +54,7 @@ def test_objects_files_json_pickle_report_every_byte(interface, tmp_path):
         counter, _ = transfer(interface, call, name)
         assert counter.transferred == counter.size == stored_size(interface, name)
     counter, written = transfer(interface, interface.download_to_file, "file", tmp_path / "copy.bin")
-    assert counter.transferred == counter.size == len(body) and open(written, "rb").read() == body
+    assert counter.transferred == counter.size == len(body) and Path(written).read_bytes() == body
     counter = ByteCounter()
     assert interface.download_stream("obj", progress=counter).content.read() == body
     assert counter.transferred == counter.size == len(body)
@@ -187,11 +188,10 @@ def test_bar_stays_for_the_last_phase_and_ends_with_a_summary(monkeypatch, capsy
     bar.close()
     assert bar.bar is None
     assert re.search(r"(^|\r)job: 100 B in \d+\.\d s \([\d.]+ [KMG]?i?B/s\)$", capsys.readouterr().err, re.MULTILINE)
-    with pytest.raises(RuntimeError):
-        with ProgressBar("failing", minimum=0) as failing:
-            failing.set_size(10)
-            failing.relative_update(3)
-            raise RuntimeError("network down")
+    with pytest.raises(RuntimeError), ProgressBar("failing", minimum=0) as failing:
+        failing.set_size(10)
+        failing.relative_update(3)
+        raise RuntimeError("network down")
     assert failing.bar is None and "failing: 10 B in" not in capsys.readouterr().err
     small = ProgressBar("small", minimum=1000)
     small.set_size(10)

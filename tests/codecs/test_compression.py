@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import zstandard
 
+from cc_codec_npy.compression import BloscTransform, LZ4Transform, ZstdTransform
 from cc_core.builtin.compression import OUTPUT_STEP
 from cc_core.errors import IntegrityError
 from cc_core.testing import TransformConformance
-from cc_codec_npy.compression import BloscTransform, LZ4Transform, ZstdTransform
 
 SAMPLE = os.urandom(3000) + bytes(range(256)) * 400 + bytes(20000)
 

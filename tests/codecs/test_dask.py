@@ -12,9 +12,9 @@ import dask.array as da
 import numpy as np
 import pytest
 
+from cc_codec_npy.dask_array import plan_chunks
 from cc_core.errors import MetadataError
 from cc_core.interface import CCInterface
-from cc_codec_npy.dask_array import plan_chunks
 
 RNG = np.random.default_rng(7)
 

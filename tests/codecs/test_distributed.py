@@ -6,17 +6,15 @@ from __future__ import annotations
 import json
 import pickle
 
-import dask
-from dask.delayed import Delayed
 import dask.array as da
 import numpy as np
 import pytest
+from dask.delayed import Delayed
 
 import cottoncandy as cc
 from cc_core.errors import UnknownComponentError
 from cc_crypto.errors import MasterKeyMissingError
 from cc_crypto.keys import MasterKeyCreatedWarning
-
 
 RNG = np.random.default_rng(18)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cc_core.errors import InvalidNameError, ObjectNotFoundError
-from cc_core.browser import attribute_name
 from cc_codec_npy.group import Dataset, Group, GroupNotFoundError
+from cc_core.browser import attribute_name
+from cc_core.errors import InvalidNameError, ObjectNotFoundError
 
 RNG = np.random.default_rng(11)
 TREE = {

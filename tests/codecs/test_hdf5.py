@@ -8,8 +8,8 @@ import h5py
 import numpy as np
 import pytest
 
-from cc_core.errors import InvalidArrayError, MetadataError
 from cc_codec_npy.group import GroupNotFoundError
+from cc_core.errors import InvalidArrayError, MetadataError
 
 RNG = np.random.default_rng(3)
 

@@ -7,10 +7,10 @@ import io
 import numpy as np
 import pytest
 
+from cc_codec_npy.npy import NpyCodec
 from cc_core.errors import IntegrityError, InvalidArrayError, MetadataError
 from cc_core.payload import Payload
 from cc_core.testing import CodecConformance
-from cc_codec_npy.npy import NpyCodec
 
 
 class TestNpyConformance(CodecConformance):

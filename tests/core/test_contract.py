@@ -11,7 +11,6 @@ import subprocess
 import sys
 import types
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ import numpy as np
 import pytest
 
 import cottoncandy as cc
-from cc_core import Backend, Capabilities, CCInterface, LayoutCodec, ObjectInfo, Prefix, hookimpl
+from cc_core import Backend, Capabilities, CCInterface, LayoutCodec, ObjectInfo, hookimpl
 from cc_core.builtin.compression import GzipTransform
 from cc_core.builtin.memory import MemoryBackend
 from cc_core.byteranges import ByteRequest, OffsetByteRequest, RangeByteRequest, SuffixByteRequest, byte_bounds
@@ -153,6 +152,14 @@ def test_prefer_is_read_from_the_plugins_section(monkeypatch):
     assert manager.registry.preferences == {(None, "zstd"): "example", ("backend", "local"): "core"}
 
 
+def test_a_malformed_prefer_is_a_warning_and_plugins_still_load(monkeypatch):
+    monkeypatch.setenv("CC_PLUGINS_PREFER", "zstd")
+    manager = PluginManager()
+    with pytest.warns(UserWarning, match="prefer.*it is ignored"):
+        manager.load_entry_points({"disable": "broken"})
+    assert manager.registry.preferences == {}
+
+
 def test_the_plugins_listing_shows_a_conflict(tmp_path):
     plugin = tmp_path / "cc_shadow_local.py"
     plugin.write_text("from cc_core import hookimpl\nfrom cc_core.builtin.memory import MemoryBackend\n"
@@ -196,7 +203,7 @@ class PairLayout(LayoutCodec):
     """A third party's layout: a pair of arrays as NAME/first, NAME/second and NAME/pair.json."""
 
     def upload(self, store, name, value, **metadata):
-        for part, array in zip(("first", "second"), value):
+        for part, array in zip(("first", "second"), value, strict=True):
             store.upload_raw_array(f"{name}/{part}", array, compression=False)
         store.upload_json(f"{name}/pair.json", {"parts": ["first", "second"]}, **metadata)
         return name

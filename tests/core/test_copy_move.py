@@ -5,6 +5,7 @@ The S3 variants are in ``tests/s3/test_copy_move_s3.py``, the command line's in
 ``tests/cli/test_copy_move_cli.py``.
 """
 
+import contextlib
 import threading
 
 import numpy as np
@@ -133,10 +134,8 @@ def test_folder_copy_runs_in_parallel_bounded_by_threads(interface, monkeypatch)
             peak[0] = max(peak[0], running[0])
         try:
             if not barrier.broken:
-                try:
+                with contextlib.suppress(threading.BrokenBarrierError):
                     barrier.wait()
-                except threading.BrokenBarrierError:
-                    pass
             original_copy(self, *args, **kwargs)
         finally:
             with lock:

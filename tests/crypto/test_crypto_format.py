@@ -106,7 +106,7 @@ def test_sampled_body_bytes_are_protected(transform, seed):
     stored = encrypt(transform, data)
     length = parse_header(stored).length
     rng = random.Random(seed)
-    positions = rng.sample(range(length, len(stored)), 40) + [len(stored) - 1, length]
+    positions = [*rng.sample(range(length, len(stored)), 40), len(stored) - 1, length]
     for position in positions:
         damaged = bytearray(stored)
         damaged[position] ^= 1 << rng.randrange(8)
@@ -171,7 +171,7 @@ def test_segment_boundary_cut_fails_by_the_last_flag(transform):
 
 def test_appended_bytes_and_segments_are_errors(transform):
     stored = encrypt(transform, os.urandom(2 * SEGMENT + 9))
-    header, segments = segments_of(stored)
+    _header, segments = segments_of(stored)
     for extended in (stored + b"\x00", stored + os.urandom(TAG_SIZE + 5), stored + segments[0]):
         with pytest.raises(DecryptionError):
             decrypt(transform, extended)

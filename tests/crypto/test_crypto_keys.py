@@ -94,7 +94,7 @@ def test_keyring_order_and_sources(cc_settings, cc_config_dir, monkeypatch):
     create_key_file(cc_config_dir / "keys" / f"{old.key_id.hex()}.key", old.export())
     ring = KeyRing.from_config(cc_settings)
     assert ring.encryption_key().key_id == file_key.key_id
-    assert [k.key_id for k in ring.keys()] == [file_key.key_id, old.key_id]
+    assert [k.key_id for k in ring.keys()] == [file_key.key_id, old.key_id]  # noqa: SIM118 -- a list
     assert ring.find(old.key_id, old.algorithm, b"") .key_id == old.key_id
 
     env_key = SymmetricKey.generate()
@@ -102,7 +102,7 @@ def test_keyring_order_and_sources(cc_settings, cc_config_dir, monkeypatch):
     assert KeyRing.from_config(cc_settings).encryption_key().key_id == env_key.key_id
     given = SymmetricKey.generate()
     ring = KeyRing.from_config(cc_settings, given)
-    assert [k.key_id for k in ring.keys()][:2] == [given.key_id, env_key.key_id]
+    assert [k.key_id for k in ring.keys()][:2] == [given.key_id, env_key.key_id]  # noqa: SIM118 -- a list
     assert "CC_ENCRYPTION_MASTER_KEY" in ring.keys()[1].describe()
 
 

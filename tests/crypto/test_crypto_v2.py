@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import cottoncandy as cc
 from cc_core.errors import IntegrityError
 from cc_core.integrity import seal
 from cc_core.payload import Payload

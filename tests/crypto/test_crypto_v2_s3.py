@@ -80,5 +80,5 @@ def test_plain_copies_are_refused_until_rebound_on_s3(s3):
     encrypted, plain = s3(), s3(encrypted=False)
     encrypted.upload_raw_array("a", ARRAY)
     plain.cp("a", "b")
-    with pytest.raises(IntegrityError, match=rf"'b'.*sealed for '[^']*/a'.*cottoncandy key rebind s3://"):
+    with pytest.raises(IntegrityError, match=r"'b'.*sealed for '[^']*/a'.*cottoncandy key rebind s3://"):
         encrypted.download_raw_array("b")

@@ -125,7 +125,7 @@ def test_reference_reader_decrypts_the_vectors(vector):
 @pytest.mark.parametrize("vector", V2_VECTORS, ids=[v["name"] for v in V2_VECTORS])
 def test_the_reference_reader_refuses_edits_and_other_names(vector):
     stored = bytes.fromhex(vector["stored"])
-    for key in list(vector["metadata"]) + ["added"]:
+    for key in [*vector["metadata"], "added"]:
         if key in ("cc-digest", "cc-checksum", "cc-sealed-for"):
             continue  # outside the context (cc-name-tag is checked by the name binding)
         edited = {**vector["metadata"], key: vector["metadata"].get(key, "") + "x"}

@@ -5,25 +5,23 @@ bucket by :mod:`legacy03_writer`, written from the format description, never by 
 from __future__ import annotations
 
 import base64
-import json
+import contextlib
 import uuid
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
+from legacy03_writer import encrypt_aes, encrypt_rsa, put_local, put_s3, serialise
 
 import cottoncandy as cc
 from cc_core.config import load_config
 from cc_core.errors import ConfigError, IntegrityError, UnknownComponentError
 from cc_crypto.errors import DecryptionError, MasterKeyError
 from cc_crypto.legacy03 import UnauthenticatedObjectWarning
-from legacy03_writer import encrypt_aes, encrypt_rsa, put_local, put_s3, serialise
 
-try:  # the S3 suite's moto server and client, where the S3 plugin and moto are installed
+with contextlib.suppress(ImportError):  # the S3 suite's moto server and client, where the S3 plugin and moto are installed
     from s3.conftest import moto_endpoint, s3_client  # noqa: F401
-except ImportError:
-    pass
 
 pytestmark = pytest.mark.filterwarnings("ignore::cc_crypto.keys.MasterKeyCreatedWarning")
 

@@ -3,22 +3,21 @@ format, on the local backend and on S3 (moto); a failure leaves the original as 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import warnings
 
 import pytest
+from legacy03_writer import encrypt_aes
+from test_legacy03_interface import AES_KEY, VALUES, Store, check, configure_03_key, read, rsa_files  # noqa: F401
 
 import cottoncandy as cc
 from cc_core.cli import main
 from cc_core.config import load_config
 from cc_crypto.legacy03 import UnauthenticatedObjectWarning
-from legacy03_writer import encrypt_aes
-from test_legacy03_interface import AES_KEY, VALUES, Store, check, configure_03_key, read, rsa_files  # noqa: F401
 
-try:  # the S3 suite's moto server and client, where the S3 plugin and moto are installed
+with contextlib.suppress(ImportError):  # the S3 suite's moto server and client, where the S3 plugin and moto are installed
     from s3.conftest import ACCESS_KEY, SECRET_KEY, moto_endpoint, s3_client  # noqa: F401
-except ImportError:
-    pass
 
 pytestmark = pytest.mark.filterwarnings("ignore::cc_crypto.keys.MasterKeyCreatedWarning")
 MAGIC = b"\x89CCENC\r\n"

@@ -23,6 +23,7 @@ slow response.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -30,11 +31,12 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 FOLDER = "application/vnd.google-apps.folder"
@@ -139,7 +141,7 @@ class FakeDrive:
         self.uploads: dict[str, UploadSession] = {}
         self.faults: list[Fault] = []
         self.log: list[tuple[str, str]] = []
-        self._clock = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        self._clock = datetime(2026, 1, 1, tzinfo=UTC)
         now = self._tick()
         self.root_id = "root" + uuid.uuid4().hex[:12]
         self.files[self.root_id] = DriveFile(self.root_id, "My Drive", FOLDER, [], now, now)
@@ -189,7 +191,7 @@ class FakeDrive:
 
     def _tick(self) -> datetime:
         """A strictly increasing server time (ms resolution, like Drive's timestamps)."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         now = now.replace(microsecond=now.microsecond // 1000 * 1000)
         self._clock = max(now, self._clock + timedelta(milliseconds=1))
         return self._clock
@@ -464,22 +466,22 @@ class _Handler(BaseHTTPRequestHandler):
         # client's delayed ACK add 40 ms to every request
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet tests
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         self._handle("GET")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._handle("POST")
 
-    def do_PUT(self) -> None:  # noqa: N802
+    def do_PUT(self) -> None:
         self._handle("PUT")
 
-    def do_PATCH(self) -> None:  # noqa: N802
+    def do_PATCH(self) -> None:
         self._handle("PATCH")
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         self._handle("DELETE")
 
     # -- plumbing --------------------------------------------------------------------------------
@@ -506,10 +508,8 @@ class _Handler(BaseHTTPRequestHandler):
                 raise _DropConnection()
         except _DropConnection:
             self.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             return
         except DriveError as error:
             status, headers, payload = error.code, error.headers, json.dumps(error.body()).encode()
@@ -709,7 +709,7 @@ def _multipart(content_type: str, body: bytes) -> tuple[dict[str, Any], bytes]:
         if segment.startswith(b"--"):
             break
         segment = segment[len(newline):]
-        headers, _, content = segment.partition(newline + newline)
+        _headers, _, content = segment.partition(newline + newline)
         if content.endswith(newline):
             content = content[: -len(newline)]
         parts.append(content)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
+from cc_core.byteranges import OffsetByteRequest
 from cc_core.errors import ConfigError, ObjectChangedError, TransferError
 from cc_core.payload import Payload
 from cc_core.progress import ByteCounter
-from cc_core.byteranges import OffsetByteRequest, RangeByteRequest
 
 DATA = bytes(range(256)) * 4000  # 1000 KiB: 4 resumable chunks of 256 KiB
 

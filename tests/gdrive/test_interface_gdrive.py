@@ -9,8 +9,14 @@ import numpy as np
 import pytest
 
 import cottoncandy as cc
-from cc_core.errors import BucketNotFoundError, CottonCandyError, MetadataError, MissingDependencyError, \
-    ObjectNotFoundError, UnknownComponentError
+from cc_core.errors import (
+    BucketNotFoundError,
+    CottonCandyError,
+    MetadataError,
+    MissingDependencyError,
+    ObjectNotFoundError,
+    UnknownComponentError,
+)
 from cc_core.interface import ObjectExistsError
 from cc_core.progress import ByteCounter
 

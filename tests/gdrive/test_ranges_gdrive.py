@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import cottoncandy as cc
-from cc_core.errors import IntegrityError, TransferError
 from cc_core.byteranges import OffsetByteRequest, RangeByteRequest
+from cc_core.errors import TransferError
 
 BIG = np.random.default_rng(5).random(100_000)  # 800 kB: 4 ranged requests of 200 KiB
 DATA = BIG.tobytes()

@@ -11,12 +11,12 @@ import pytest
 pytest.importorskip("cc_backend_s3", reason="the S3 backend plugin is not installed")
 pytest.importorskip("moto", reason="moto is needed for the S3 fault tests")
 
-from botocore.client import Config as BotoConfig  # noqa: E402
-from s3.conftest import ACCESS_KEY, SECRET_KEY, SMALL_PART, moto_endpoint, s3_bucket, s3_client  # noqa: E402,F401
+from botocore.client import Config as BotoConfig
+from s3.conftest import ACCESS_KEY, SECRET_KEY, SMALL_PART, moto_endpoint, s3_bucket, s3_client  # noqa: F401
 
-from cc_core.interface import CCInterface  # noqa: E402
+from cc_core.interface import CCInterface
 
-from .faultproxy import FaultProxy  # noqa: E402
+from .faultproxy import FaultProxy
 
 #: Transfer settings of proxied interfaces: several parts and ranges for a ~1 MiB array.
 TRANSFER = {

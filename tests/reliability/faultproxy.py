@@ -92,7 +92,7 @@ class FaultProxy:
         self._thread = threading.Thread(target=self._accept, name="fault-proxy", daemon=True)
 
     # -- control -----------------------------------------------------------------------------------
-    def start(self) -> "FaultProxy":
+    def start(self) -> FaultProxy:
         self._thread.start()
         return self
 

@@ -8,10 +8,10 @@ import pytest
 
 pytest.importorskip("cc_backend_gdrive", reason="the Drive backend plugin is not installed")
 
-from gdrive.conftest import drive_auth_files, drive_options, drive_root, fake_drive, gdrive_interface  # noqa: E402,F401
+from gdrive.conftest import drive_auth_files, drive_options, drive_root, fake_drive, gdrive_interface  # noqa: F401
 
-from cc_core.errors import IntegrityError  # noqa: E402
-from cc_core.payload import Payload  # noqa: E402
+from cc_core.errors import IntegrityError
+from cc_core.payload import Payload
 
 
 @pytest.mark.parametrize("compression", [False, "gzip"])

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest

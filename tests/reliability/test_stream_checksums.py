@@ -13,7 +13,7 @@ import xxhash
 from cc_core.errors import IntegrityError
 
 pytest.importorskip("cc_backend_gdrive")
-from gdrive.conftest import drive_auth_files, drive_options, drive_root, fake_drive, gdrive_interface  # noqa: E402,F401
+from gdrive.conftest import drive_auth_files, drive_options, drive_root, fake_drive, gdrive_interface  # noqa: F401
 
 
 class Unseekable(io.RawIOBase):

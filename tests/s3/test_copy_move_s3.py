@@ -8,11 +8,10 @@ import threading
 
 import numpy as np
 import pytest
+from core.test_copy_move import contents, fill  # the same helpers, on S3
 
 from cc_core.errors import CottonCandyError, ObjectNotFoundError
 from cc_core.interface import ObjectExistsError
-
-from core.test_copy_move import RESULTS, contents, fill  # the same helpers, on S3
 
 
 def test_mv_of_a_folder_into_its_own_subfolder_is_refused_on_s3(s3_interface):

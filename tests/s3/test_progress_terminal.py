@@ -11,12 +11,12 @@ from __future__ import annotations
 import fcntl
 import os
 import pty
-import struct
-import termios
 import re
 import select
+import struct
 import subprocess
 import sys
+import termios
 import textwrap
 import time
 

@@ -11,12 +11,12 @@ from botocore.exceptions import ConnectionClosedError
 from cc_backend_s3 import transfer
 from cc_backend_s3.backend import S3Backend
 from cc_backend_s3.retry import S3AccessError
+from cc_core.byteranges import OffsetByteRequest, RangeByteRequest
 from cc_core.errors import ObjectNotFoundError, TransferError
 from cc_core.payload import Payload
 from cc_core.progress import ByteCounter
 
 from .conftest import SMALL_PART, error_response
-from cc_core.byteranges import OffsetByteRequest, RangeByteRequest
 
 DATA = np.random.default_rng(7).integers(0, 256, 5 * SMALL_PART + 1234, dtype=np.uint8).tobytes()
 

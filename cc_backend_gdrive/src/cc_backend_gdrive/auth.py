@@ -66,7 +66,7 @@ class AuthFiles:
         secrets_file: str | None = None,
         credentials_file: str | None = None,
         service_account_key: str | None = None,
-    ) -> "AuthFiles":
+    ) -> AuthFiles:
         """Paths from explicit arguments, else the ``[gdrive]`` config section.
 
         Relative paths are taken relative to the config directory.
@@ -150,7 +150,7 @@ def authenticate(
         try:
             auth.LoadCredentialsFile(str(files.credentials))
             problem = "not saved credentials" if auth.credentials is None else ""
-        except Exception as error:  # noqa: BLE001 - any unreadable file gets the same advice
+        except Exception as error:
             problem = str(error)
         if problem:
             raise ConfigError(
@@ -276,7 +276,7 @@ def _service_account(key: Path, timeout: float | None) -> Any:
     )
     try:
         auth.ServiceAuth()
-    except Exception as error:  # noqa: BLE001 - bad JSON, missing fields, bad private key
+    except Exception as error:
         raise ConfigError(
             f"{key} is not a usable service account key ({type(error).__name__}: {error}); "
             "download a new JSON key for the service account"
@@ -306,7 +306,7 @@ class DriveClient:
             options.update(discoveryServiceUrl=endpoint_url.rstrip("/") + DISCOVERY_PATH, static_discovery=False)
         try:
             self.service = build("drive", "v2", http=self.http(), **options)
-        except Exception as error:  # noqa: BLE001 - name the endpoint whatever went wrong
+        except Exception as error:
             where = endpoint_url or "Google's servers"
             raise ConfigError(f"Cannot load the Google Drive API description from {where}: {error}") from None
 

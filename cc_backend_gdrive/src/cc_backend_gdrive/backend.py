@@ -21,20 +21,21 @@ How names map to Drive (also in this package's README):
 
 from __future__ import annotations
 
+import builtins
 import io
 import pathlib
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any, BinaryIO, Literal, cast, overload
 
 from googleapiclient.errors import HttpError
 
 from cc_core.backend import Backend, Capabilities, ObjectInfo, Prefix
-from cc_core.config import default_config, parse_size
 from cc_core.byteranges import ByteRequest, SuffixByteRequest, byte_bounds
+from cc_core.config import default_config, parse_size
 from cc_core.errors import (
     BucketNotFoundError,
     ConfigError,
@@ -48,8 +49,7 @@ from cc_core.retry import RetryPolicy
 from .auth import AuthFiles, DriveClient, authenticate
 from .media import MIMETYPE, PayloadMedia
 from .properties import METADATA_LIMIT, decode_properties, encode_properties
-from .retry import DRIVE_RETRY, DRIVE_RETRY_KEYS, status_of
-from .retry import call as retrying
+from .retry import DRIVE_RETRY, DRIVE_RETRY_KEYS, call as retrying, status_of
 
 FOLDER = "application/vnd.google-apps.folder"
 GOOGLE_APPS_PREFIX = "application/vnd.google-apps."
@@ -271,7 +271,7 @@ class GDriveBackend(Backend):
         token = None
         while True:
             page = self._call(
-                lambda files: files.list(q=query, maxResults=PAGE_SIZE, pageToken=token, fields=LIST_FIELDS),
+                lambda files: files.list(q=query, maxResults=PAGE_SIZE, pageToken=token, fields=LIST_FIELDS),  # noqa: B023 -- run at once
                 what, path,
             )
             yield from page.get("items", [])
@@ -289,6 +289,11 @@ class GDriveBackend(Backend):
         return [r for r in found if r.get("title") == title and (folder or _is_object(r))]
 
     # -- folders ---------------------------------------------------------------------------------
+    @overload
+    def _folder_id(self, path: FolderPath, *, create: Literal[True], fresh: bool = False) -> str: ...
+    @overload
+    def _folder_id(self, path: FolderPath, *, create: bool = False, fresh: bool = False) -> str | None: ...
+
     def _folder_id(self, path: FolderPath, *, create: bool = False, fresh: bool = False) -> str | None:
         """The id of the folder at ``path`` (from the top of My Drive), creating it if asked."""
         if not path:  # My Drive: its real id, which listings report as the parent
@@ -405,7 +410,7 @@ class GDriveBackend(Backend):
             return Payload([head])
         rest = payload.stream
         size = None if payload.size is None else payload.size
-        return Payload(stream=_Chained(head, rest), size=size)
+        return Payload(stream=cast(BinaryIO, _Chained(head, rest)), size=size)  # a raw binary reader
 
     def _upload(self, body: dict[str, Any], media: PayloadMedia, name: str, progress: Progress) -> Mapping[str, Any]:
         path = self._drive_path(name)
@@ -452,9 +457,9 @@ class GDriveBackend(Backend):
         for file_id in file_ids:
             try:
                 if self.trash:
-                    self._call(lambda files: files.trash(fileId=file_id, fields="id"), "trash", path)
+                    self._call(lambda files: files.trash(fileId=file_id, fields="id"), "trash", path)  # noqa: B023 -- run at once
                 else:
-                    self._call(lambda files: files.delete(fileId=file_id), "delete", path)
+                    self._call(lambda files: files.delete(fileId=file_id), "delete", path)  # noqa: B023 -- run at once
             except ObjectNotFoundError:
                 pass  # removed by someone else meanwhile
 
@@ -564,7 +569,7 @@ class GDriveBackend(Backend):
             entries = _roll_up(entries, prefix, delimiter)
         return iter(entries)
 
-    def _walk(self, folder_id: str, folder_part: str, start: str, roll_up: bool) -> list[ObjectInfo | Prefix]:
+    def _walk(self, folder_id: str, folder_part: str, start: str, roll_up: bool) -> builtins.list[ObjectInfo | Prefix]:
         """Objects under a folder whose first path segment starts with ``start``."""
         base = folder_part + "/" if folder_part else ""
         files: dict[str, Mapping[str, Any]] = {}
@@ -650,7 +655,7 @@ class GDriveBackend(Backend):
         return bool(page.get("items"))
 
     # -- buckets: folders --------------------------------------------------------------------------
-    def list_buckets(self) -> list[str]:
+    def list_buckets(self) -> builtins.list[str]:  # ``list`` here is the method
         """The folders at the top of My Drive, as bucket paths (``/name``)."""
         top = self._children(["root"], "/", f" and mimeType = {quote(FOLDER)}")
         return sorted({"/" + r["title"] for r in top if "/" not in r.get("title", "/")})
@@ -742,7 +747,7 @@ class _Chained(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def read(self, size: int = -1) -> bytes:  # type: ignore[override]
+    def read(self, size: int = -1) -> bytes:
         if len(self._head):
             count = len(self._head) if size < 0 else min(size, len(self._head))
             block, self._head = bytes(self._head[:count]), self._head[count:]

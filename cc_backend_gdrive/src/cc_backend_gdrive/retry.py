@@ -79,7 +79,7 @@ def call(policy: RetryPolicy, function: Callable[[], T], what: str, path: str,
     try:
         return policy.call(function, transient=is_transient,
                            on_retry=None if on_retry is None else lambda error, retry, delay: on_retry(error))
-    except Exception as error:  # noqa: BLE001 - translated, the cause kept
+    except Exception as error:
         raise translate(error, what, path, attempts=getattr(error, "retry_attempts", 1)) from error
 
 

@@ -18,6 +18,8 @@ such as ``{"ServerSideEncryption": "AES256"}``), ``config`` (a ``botocore.client
 
 from __future__ import annotations
 
+import builtins
+import functools
 import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -157,7 +159,7 @@ class S3Backend(Backend):
         with translated(bucket=bucket or self.bucket, name=name, action=what):
             return Retrier(self.transfer).call(request, what=what)
 
-    def _in_bucket(self, bucket: str) -> "S3Backend":
+    def _in_bucket(self, bucket: str) -> S3Backend:
         """This backend's client and settings, working in another bucket."""
         other = object.__new__(type(self))
         other.__dict__.update(self.__dict__)
@@ -264,10 +266,10 @@ class S3Backend(Backend):
         if batch:
             batches.append(batch)
         retrier = Retrier(self.transfer)
-        run_parallel((lambda chunk=chunk: self._delete_batch(bucket, chunk) for chunk in batches),
+        run_parallel((functools.partial(self._delete_batch, bucket, chunk) for chunk in batches),
                      self.transfer.threads, retrier.cancel)
 
-    def _delete_batch(self, bucket: str, names: list[str]) -> None:
+    def _delete_batch(self, bucket: str, names: builtins.list[str]) -> None:
         request = {"Objects": [{"Key": name} for name in names], "Quiet": True}
         response = self._call(lambda: self.client.delete_objects(Bucket=bucket, Delete=request),
                               what=f"deleting {len(names)} objects")
@@ -278,8 +280,8 @@ class S3Backend(Backend):
             raise TransferError(f"S3 did not delete {len(errors)} object(s) of s3://{bucket}: {shown}{more}")
 
     # -- buckets ---------------------------------------------------------------------------------
-    def list_buckets(self) -> list[str]:
-        names: list[str] = []
+    def list_buckets(self) -> builtins.list[str]:  # ``list`` here is the method
+        names: builtins.list[str] = []
         arguments: dict[str, Any] = {}
         while True:
             page = self._call(lambda: self.client.list_buckets(**arguments), what="listing buckets")
@@ -344,7 +346,7 @@ class S3Backend(Backend):
             except boto_errors.ClientError as exc:
                 if error_code(exc) != "BucketNotEmpty":
                     raise
-                some = [e.name for _, e in zip(range(3), self._in_bucket(bucket).list())]
+                some = [e.name for _, e in zip(range(3), self._in_bucket(bucket).list(), strict=False)]
                 raise CottonCandyError(
                     f"Bucket {bucket!r} is not empty (it holds {', '.join(map(repr, some))}...): remove "
                     "its objects first, e.g. rm(folder, recursive=True) for each folder, then the bucket"

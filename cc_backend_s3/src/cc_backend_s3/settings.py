@@ -89,7 +89,7 @@ class TransferSettings:
     retry_jitter: str = S3_RETRY.jitter
 
     @classmethod
-    def from_settings(cls, settings: Any, *, loopback: bool = False, **overrides: Any) -> "TransferSettings":
+    def from_settings(cls, settings: Any, *, loopback: bool = False, **overrides: Any) -> TransferSettings:
         """Read the cottoncandy config (``settings`` may be None), then apply ``overrides``.
 
         ``loopback``: the endpoint is on this machine, so ``auto`` thresholds mean one GET per
@@ -130,7 +130,7 @@ class TransferSettings:
         return RetryPolicy(attempts=self.max_attempts, base_delay=self.retry_base_delay,
                            max_delay=self.retry_max_delay, jitter=self.retry_jitter)
 
-    def with_options(self, **overrides: Any) -> "TransferSettings":
+    def with_options(self, **overrides: Any) -> TransferSettings:
         """A copy with the given (non-None) fields replaced, e.g. per-call ``threads``/``acl``."""
         known = {f.name for f in fields(self)}
         changes = {k: v for k, v in overrides.items() if k in known and v is not None}

@@ -12,6 +12,7 @@ object's ETag so that a concurrent overwrite is detected instead of mixing two v
 
 from __future__ import annotations
 
+import functools
 import queue
 import re
 import threading
@@ -136,7 +137,6 @@ class S3Object:
             lambda: self.client.put_object(Bucket=self.bucket, Key=self.key, Body=body(), ContentLength=size, **extra),
             what=f"Upload of {self.url}",
         )
-        return response.get("ETag")
 
     def _upload_stream(self, payload: Payload, extra: Mapping[str, Any], metadata: Mapping[str, str],
                        progress: Progress) -> tuple[int, dict[str, Any], dict[str, Any]]:
@@ -194,7 +194,8 @@ class S3Object:
             part = payload.slice(start, min(start + part_size, payload.size))
             yield part.buffers or [], _nothing
 
-    def _stream_parts(self, stream: BinaryIO, buffers: "_BufferPool", first: memoryview) -> Iterator[tuple[list[memoryview], Callable[[], None]]]:
+    def _stream_parts(self, stream: BinaryIO, buffers: _BufferPool,
+                      first: memoryview) -> Iterator[tuple[list[memoryview], Callable[[], None]]]:
         yield [first], lambda: buffers.give(first)
         while True:
             buffer = buffers.take()
@@ -412,7 +413,7 @@ class S3Object:
         return retrier.call(attempt, what=f"Download of bytes {start}-{stop} of {self.url}")
 
     def _fetch_to_file(self, retrier: Retrier, response: Any, start: int, stop: int, descriptor: int,
-                       buffers: "_BufferPool", progress: Progress, etag: str | None) -> int:
+                       buffers: _BufferPool, progress: Progress, etag: str | None) -> int:
         """Write ``[start, stop)`` into the file at its offsets from ``response`` (or new GETs on
         retry), a buffer at a time; progress counts each byte once, retries included."""
         opened = [response] if response is not None else []
@@ -447,7 +448,7 @@ class S3Object:
 
         return retrier.call(attempt, what=f"Download of bytes {start}-{stop} of {self.url}")
 
-    def iter_chunks(self, byte_range: tuple[int, int] | None, chunk_size: int, progress: Progress,
+    def iter_chunks(self, byte_range: tuple[int, int | None] | None, chunk_size: int, progress: Progress,
                     etag: str | None = None) -> Iterator[memoryview]:
         """The bytes in order, ``chunk_size`` at a time; a dropped connection resumes where it was
         (of the same version: the first response's ETag, or ``etag`` when given)."""
@@ -462,7 +463,7 @@ class S3Object:
             while end is None or position < end:
                 if response is None:
                     with self._translated("download"):
-                        response = retrier.call(lambda: self._get(position, stop, etag), what=f"Download of {self.url}")
+                        response = retrier.call(functools.partial(self._get, position, stop, etag), what=f"Download of {self.url}")
                     if response is None:
                         return
                     etag = etag or response.get("ETag")

@@ -20,10 +20,10 @@ import struct
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from cc_core.builtin.compression import OUTPUT_STEP, StreamCompression
+from cc_core.builtin.compression import OUTPUT_STEP, LeveledCompression
 from cc_core.errors import IntegrityError, InvalidArrayError
 from cc_core.payload import Buffer
-from cc_core.transform import COMPRESSION, DecodeReader, Transform, limit_output
+from cc_core.transform import DecodeReader, limit_output
 
 READ_STEP = 1 << 20
 ZSTD_HEADER_MAX = 18  # ZSTD_FRAMEHEADERSIZE_MAX
@@ -34,15 +34,8 @@ LZ4_MAX_RATIO = 256
 BLOCK_FORMAT_LIMIT = 0x7E000000  # LZ4_MAX_INPUT_SIZE; blosc's limit is slightly larger
 
 
-class NumcodecsCompression(Transform):
-    """A compression whose level comes from ``[compression] <name>_level`` in the config."""
-
-    kind = COMPRESSION
-
-    def __init__(self, level: int | None = None) -> None:
-        self.level = level
-
-    from_config = classmethod(StreamCompression.from_config.__func__)  # type: ignore[attr-defined]
+class NumcodecsCompression(LeveledCompression):
+    """A compression in numcodecs' format; its level from ``[compression] <name>_level``."""
 
 
 class _ChunkReader:
@@ -139,7 +132,7 @@ class ZstdTransform(NumcodecsCompression):
         except zstandard.ZstdError as exc:
             raise IntegrityError(f"zstd could not compress the input, announced as {size} bytes: {exc}") from None
 
-    def decode(self, chunks: Iterable[Buffer]) -> "ZstdReader":
+    def decode(self, chunks: Iterable[Buffer]) -> ZstdReader:
         return ZstdReader(chunks)
 
     def decoded_size_bound(self, size: int) -> int:
@@ -176,7 +169,8 @@ class ZstdReader(DecodeReader):
         except zstandard.ZstdError as exc:
             raise IntegrityError(f"The zstd stream is corrupt: {exc}") from None
         self._expected = None if content_size == zstandard.CONTENTSIZE_UNKNOWN else content_size
-        self._reader = zstandard.ZstdDecompressor().stream_reader(self._input, read_size=READ_STEP)
+        self._reader = zstandard.ZstdDecompressor().stream_reader(
+            self._input, read_size=READ_STEP)  # type: ignore[arg-type]  # any object with read(size), not only IO
 
     def check_content_size(self, promised: int) -> None:
         """Raise IntegrityError unless the frame header's content size (when it has one) is ``promised``."""

@@ -19,6 +19,7 @@ pickles without secrets, see :mod:`cc_core.distributed`) and part names.
 from __future__ import annotations
 
 import bisect
+import itertools
 import json
 import math
 from collections.abc import Sequence
@@ -26,13 +27,13 @@ from typing import Any
 
 import dask
 import dask.array as da
-from dask.base import tokenize
 import numpy as np
+from dask.base import tokenize
 
+from cc_core import names
 from cc_core.builtin.raw import DTYPE_DESCRIPTION_KEY, parse_array_metadata
 from cc_core.codec import LayoutCodec
 from cc_core.errors import InvalidArrayError, MetadataError
-from cc_core import names
 from cc_core.parallel import bounded_map
 
 from .transfers import thread_count
@@ -73,7 +74,7 @@ def plan_chunks(shape: Sequence[int], itemsize: int, axis: int | None, buffersiz
         across = math.prod(n for d, n in enumerate(shape) if d != axis)
         sides = list(shape)
         sides[axis] = max(1, elements // max(1, across))
-    return tuple(_split(n, side) for n, side in zip(shape, sides))
+    return tuple(_split(n, side) for n, side in zip(shape, sides, strict=True))
 
 
 def _cubic_sides(shape: Sequence[int], elements: int) -> list[int]:
@@ -115,13 +116,13 @@ class _PartWriter:
         return names.join(self.name, PART_FORMAT % number)
 
     def block_slices(self, index: tuple[int, ...]) -> tuple[slice, ...]:
-        return tuple(slice(offsets[i], offsets[i + 1]) for offsets, i in zip(self.offsets, index))
+        return tuple(slice(offsets[i], offsets[i + 1]) for offsets, i in zip(self.offsets, index, strict=False))
 
     def write(self, index: tuple[int, ...], block: np.ndarray) -> None:
         self.interface.upload_raw_array(self.part_name(index), np.asarray(block), compression=self.compression)
 
     def __setitem__(self, region: tuple[slice, ...], block: np.ndarray) -> None:
-        index = tuple(bisect.bisect_right(offsets, s.start or 0) - 1 for offsets, s in zip(self.offsets, region))
+        index = tuple(bisect.bisect_right(offsets, s.start or 0) - 1 for offsets, s in zip(self.offsets, region, strict=False))
         if tuple(region) != self.block_slices(index):
             raise ValueError(
                 f"Array {self.name!r} is stored in chunks {self.chunks}; a region {region} that is not one "
@@ -131,7 +132,7 @@ class _PartWriter:
 
     @property
     def chunks(self) -> Chunks:
-        return tuple(tuple(b - a for a, b in zip(offsets, offsets[1:])) for offsets in self.offsets)
+        return tuple(tuple(b - a for a, b in itertools.pairwise(offsets)) for offsets in self.offsets)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -153,6 +154,7 @@ class DaskCodec(LayoutCodec):
     def upload(
         self,
         interface: Any,
+        /,
         name: str,
         value: Any,
         *,
@@ -210,11 +212,13 @@ class DaskCodec(LayoutCodec):
             if tuple(value.chunks) != chunks:
                 value = value.rechunk(chunks)
             if not compute:
-                parts = da.store(value, writer, lock=False, compute=False)
+                parts = da.store(value, writer, lock=False, compute=False)  # type: ignore[arg-type]  # see below
                 return dask.delayed(_finish, pure=False)(interface, name, metadata, metakwargs, parts)
             # the caller's scheduler (a distributed Client: its workers); threads when none is set
-            scheduler = {} if dask.base.get_scheduler() is not None else {"scheduler": "threads", "num_workers": threads}
-            da.store(value, writer, lock=False, **scheduler)
+            threaded = {"scheduler": "threads", "num_workers": threads}
+            scheduler: dict[str, Any] = {} if dask.base.get_scheduler() is not None else threaded
+            # dask's annotation omits what its docs allow: any target with __setitem__
+            da.store(value, writer, lock=False, **scheduler)  # type: ignore[arg-type]
         elif not compute:
             raise TypeError("compute=False needs a dask array; a numpy array is in memory here and is stored now")
         else:
@@ -232,7 +236,7 @@ class DaskCodec(LayoutCodec):
         _finish(interface, name, _layout_metadata(writer, np.dtype(like.dtype)), metakwargs)
         return writer
 
-    def download(self, interface: Any, name: str, *, dask_name: str = "array", threads: int | None = None, **options: Any) -> Any:
+    def download(self, interface: Any, /, name: str, *, dask_name: str = "array", threads: int | None = None, **options: Any) -> Any:
         """A lazy ``dask.array.Array`` over the parts under ``name`` (only metadata.json is read).
 
         ``threads`` is accepted for cottoncandy 0.4 compatibility; the dask scheduler that
@@ -258,9 +262,9 @@ class DaskCodec(LayoutCodec):
         key = f"{dask_name}-{tokenize(interface.describe(), name, metadata)}"
         graph = {}
         for index, part in parts:
-            if len(index) != len(chunks) or not all(0 <= i < len(dim) for i, dim in zip(index, chunks)):
+            if len(index) != len(chunks) or not all(0 <= i < len(dim) for i, dim in zip(index, chunks, strict=True)):
                 raise MetadataError(f"{names.join(name, METADATA_NAME)!r} lists chunk {index} outside its chunk grid")
-            expected = tuple(dim[i] for dim, i in zip(chunks, index))
+            expected = tuple(dim[i] for dim, i in zip(chunks, index, strict=True))
             graph[(key, *index)] = (load_part, interface, _part_under(name, part), expected, dtype)
         missing = math.prod(len(dim) for dim in chunks) - len(graph)
         if missing:

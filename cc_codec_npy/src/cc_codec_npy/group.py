@@ -25,8 +25,8 @@ from cc_core import names
 from cc_core.backend import ObjectInfo, Prefix
 from cc_core.browser import attribute_name
 from cc_core.builtin.raw import parse_array_metadata, writable_bytes
-from cc_core.caller import warn
 from cc_core.byteranges import RangeByteRequest
+from cc_core.caller import warn
 from cc_core.codec import LayoutCodec
 from cc_core.errors import IntegrityError, InvalidArrayError, InvalidNameError, MetadataError, ObjectNotFoundError
 from cc_core.metadata import LEGACY_COMPRESSION_KEY, LEGACY_GZIP_KEY, RESERVED_PREFIX, chain_names
@@ -105,6 +105,7 @@ class GroupCodec(LayoutCodec):
     def upload(
         self,
         interface: Any,
+        /,
         name: str,
         value: Mapping[str, Any],
         *,
@@ -141,6 +142,7 @@ class GroupCodec(LayoutCodec):
     def download(
         self,
         interface: Any,
+        /,
         name: str,
         *,
         verbose: bool = True,
@@ -180,7 +182,7 @@ class GroupCodec(LayoutCodec):
         arrays = bounded_map(lambda leaf: _load_leaf(interface, leaf), found, in_flight=thread_count(interface, threads))
         if verbose:
             print(f'Downloaded arrays in "{name}"')
-        return nest((leaf[len(group_prefix(name)) :], array) for leaf, array in zip(found, arrays))
+        return nest((leaf[len(group_prefix(name)) :], array) for leaf, array in zip(found, arrays, strict=True))
 
 
 def _load_leaf(interface: Any, name: str) -> np.ndarray | None:
@@ -238,7 +240,7 @@ class Group:
             return False
         return True
 
-    def __getitem__(self, key: str) -> "Group | Dataset":
+    def __getitem__(self, key: str) -> Group | Dataset:
         if not isinstance(key, str) or not key.strip("/"):
             raise KeyError(f"Group keys are child names such as 'a' or 'a/b', not {key!r}")
         node: Group = self
@@ -250,7 +252,7 @@ class Group:
             node = child
         return node._child(leaf)
 
-    def _child(self, leaf: str) -> "Group | Dataset":
+    def _child(self, leaf: str) -> Group | Dataset:
         if leaf not in self._nodes:
             children = self._children()
             if leaf not in children:
@@ -259,10 +261,10 @@ class Group:
             self._nodes[leaf] = Group(self._interface, path) if children[leaf] else Dataset(self._interface, path)
         return self._nodes[leaf]
 
-    def items(self) -> list[tuple[str, "Group | Dataset"]]:
+    def items(self) -> list[tuple[str, Group | Dataset]]:
         return [(key, self[key]) for key in self.keys()]
 
-    def values(self) -> list["Group | Dataset"]:
+    def values(self) -> list[Group | Dataset]:
         return [self[key] for key in self.keys()]
 
     def load(self, key: str | None = None) -> Any:
@@ -272,7 +274,7 @@ class Group:
         return self._interface.get_value(self.name, "group", verbose=False)
 
     # as in cottoncandy 0.4's browser: children as attributes under mangled names (a.grp -> a_DOT_grp)
-    def __getattr__(self, attribute: str) -> "Group | Dataset":
+    def __getattr__(self, attribute: str) -> Group | Dataset:
         if attribute.startswith("_"):
             raise AttributeError(attribute)
         for child in self._children():

@@ -26,10 +26,9 @@ from cc_core import names
 from cc_core.builtin.raw import array_metadata, parse_array_metadata
 from cc_core.codec import LayoutCodec
 from cc_core.errors import InvalidArrayError, MetadataError, ObjectNotFoundError
-
-from .group import group_prefix, list_leaves, missing_group
 from cc_core.parallel import bounded_map
 
+from .group import group_prefix, list_leaves, missing_group
 from .transfers import thread_count
 
 SIDECAR_NAME = ".cc-hdf5.json"
@@ -100,7 +99,7 @@ class Hdf5Codec(LayoutCodec):
 
     name = "hdf5"
 
-    def upload(self, interface: Any, name: str, value: Any, *, threads: int | None = None,
+    def upload(self, interface: Any, /, name: str, value: Any, *, threads: int | None = None,
                compression: Any = None, acl: str | None = None, **metadata: Any) -> None:
         """Store the HDF5 file ``value`` (a path) under ``name``.
 
@@ -139,12 +138,14 @@ class Hdf5Codec(LayoutCodec):
         sidecar["attrs"] = {path: attrs for path, attrs in sidecar["attrs"].items() if attrs}
         interface.upload_json(names.join(name, SIDECAR_NAME), sidecar)
 
-    def download(self, interface: Any, name: str, *, file_name: str | os.PathLike[str],
+    def download(self, interface: Any, /, name: str, *, file_name: str | os.PathLike[str] | None = None,
                  threads: int | None = None, **options: Any) -> str:
         """Write the group ``name`` into the HDF5 file ``file_name``; returns its absolute path.
 
         The file appears complete or not at all (it is written beside the target and renamed).
         """
+        if file_name is None:
+            raise TypeError(f"Reading {name!r} as HDF5 writes a file: pass file_name=, the file to write")
         name = names.prefix_name(name).rstrip("/")
         sidecar = _read_sidecar(interface, name)
         leaves = list_leaves(interface, name)
@@ -162,7 +163,7 @@ class Hdf5Codec(LayoutCodec):
                 for path in sidecar.get("groups", []):
                     file.require_group(path)
                 loaded = bounded_map(interface.download_raw_array, leaves, in_flight=thread_count(interface, threads))
-                for leaf, array in zip(leaves, loaded):
+                for leaf, array in zip(leaves, loaded, strict=True):
                     path = leaf[len(prefix) :]
                     if path in strings or array.dtype.kind == "U":
                         string_type = h5py.string_dtype(strings.get(path, "utf-8"))

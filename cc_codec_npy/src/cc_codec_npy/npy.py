@@ -105,7 +105,7 @@ def _read_whole(source: ByteSource, size: int) -> np.ndarray:
     memory = np.empty(size + ALIGNMENT, dtype=np.uint8)
     start = -memory.ctypes.data % ALIGNMENT  # numpy pads headers to 64 bytes: the body is aligned too
     stored = memory[start : start + size]
-    received = source.readinto(memoryview(stored))
+    received = source.readinto(stored.data)
     if received < size:
         raise IntegrityError(f"Object {source.name!r} ends after {received} of its {size} bytes: it is truncated")
     header_end = _header_length(bytes(stored[:12]), source.name)

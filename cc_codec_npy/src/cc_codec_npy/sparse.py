@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import scipy.sparse
 import numpy as np
+import scipy.sparse
 
 from cc_core import names
 from cc_core.codec import LayoutCodec
@@ -55,7 +55,7 @@ class SparseCodec(LayoutCodec):
 
     name = "sparse"
 
-    def upload(self, interface: Any, name: str, value: Any, *, threads: int | None = None,
+    def upload(self, interface: Any, /, name: str, value: Any, *, threads: int | None = None,
                compression: Any = None, **metadata: Any) -> None:
         """Store the sparse matrix or array ``value`` under ``name``.
 
@@ -94,7 +94,7 @@ class SparseCodec(LayoutCodec):
         }
         interface.upload_json(names.join(name, METADATA_NAME), description, **metadata)
 
-    def download(self, interface: Any, name: str, *, threads: int | None = None, **options: Any) -> Any:
+    def download(self, interface: Any, /, name: str, *, threads: int | None = None, **options: Any) -> Any:
         """The sparse matrix or array stored under ``name``."""
         name = names.object_name(name)
         where = names.join(name, METADATA_NAME)
@@ -109,4 +109,4 @@ class SparseCodec(LayoutCodec):
             raise MetadataError(f"{where!r} describes sparse type {kind!r} with attributes {attributes}, which cannot be read")
         arrays = bounded_map(lambda a: interface.download_raw_array(names.join(name, a)), attributes,
                              in_flight=thread_count(interface, threads))
-        return _assemble(kind, dict(zip(attributes, arrays)), shape, description.get("class", "matrix"))
+        return _assemble(kind, dict(zip(attributes, arrays, strict=True)), shape, description.get("class", "matrix"))

@@ -118,7 +118,7 @@ def get_encrypted_interface(
                 "key) or encryption='RSA' (the path of 0.3's RSA key file) to read 0.3's objects. The key "
                 "of the current format is key= (see 'cottoncandy key --help')"
             )
-    transforms = list(kwargs.pop("transforms", ())) + [encryption]
+    transforms = [*kwargs.pop("transforms", ()), encryption]
     interface = get_interface(bucket_name, ACCESS_KEY, SECRET_KEY, endpoint_url, force_bucket_creation,
                               verbose, backend, transforms=transforms, **kwargs)
     if key is not None:

@@ -31,6 +31,7 @@ The contract, version 1
 
 from __future__ import annotations
 
+import builtins
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -289,13 +290,13 @@ class Backend(ABC):
         return b"".join(bytes(chunk) for chunk in self.iter_chunks(name, byte_range=byte_range))
 
     def get_into_file(self, name: str, descriptor: int, size: int, *, progress: Progress = NO_PROGRESS,
-                      **options: Any) -> int:
+                      version: str | None = None) -> int:
         """Write the object's first ``size`` bytes into the open file ``descriptor``, each at its
         own offset; returns the count (less only when the object ends first).
 
         This default reads 8 MiB at a time with :meth:`get_into` into one reused buffer and
         writes it with ``os.pwrite``; a backend that reads ranges in parallel (S3) overrides it to
-        write each range as it arrives. ``options`` (``version=``) are passed to ``get_into``.
+        write each range as it arrives. ``version`` is passed to ``get_into``.
         Writing through reused memory is the point: mapping the new file and filling it faults in
         a fresh page per 4 KiB, which took 3x as long as reading the same bytes into an array.
         """
@@ -304,7 +305,7 @@ class Backend(ABC):
         while written < size:
             wanted = min(len(buffer), size - written)
             count = self.get_into(name, buffer[:wanted], byte_range=RangeByteRequest(written, written + wanted),
-                                  progress=progress, **options)
+                                  progress=progress, version=version)
             if not count:
                 break
             pwrite_all(descriptor, buffer[:count], written)
@@ -343,7 +344,7 @@ class Backend(ABC):
         """
         raise UnsupportedOperationError(f"The {self.name} backend cannot replace metadata in a copy")
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 -- optional: a backend without connections has nothing to release
         """Release connections and threads."""
 
     def pickle_options(self) -> dict[str, Any]:
@@ -355,7 +356,7 @@ class Backend(ABC):
         return f"{self.name}:{self.bucket}"
 
     # -- buckets (backends with ``capabilities.buckets``) ----------------------------------------
-    def list_buckets(self) -> list[str]:
+    def list_buckets(self) -> builtins.list[str]:  # ``list`` here is the method below
         raise UnsupportedOperationError(f"The {self.name} backend has no buckets to list")
 
     def bucket_exists(self, bucket: str) -> bool:

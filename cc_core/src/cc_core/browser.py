@@ -106,7 +106,7 @@ class Browser(_Node):
             mapping.setdefault(attribute_name(child), child)
         return mapping
 
-    def _refresh(self) -> "Browser":
+    def _refresh(self) -> Browser:
         """Forget the cached listing (after uploads); returns self."""
         self._entries_cache = None
         return self
@@ -122,7 +122,7 @@ class Browser(_Node):
         return self._interface.glob(names.join(self._path, pattern))
 
     # -- children -------------------------------------------------------------------------------
-    def _child(self, name: str) -> "_Node":
+    def _child(self, name: str) -> _Node:
         path = names.join(self._path, name)
         if self._entries.get(name) is None:  # not in the listing: maybe created since
             if self._interface.backend.exists(names.object_name(path)):
@@ -132,7 +132,7 @@ class Browser(_Node):
             return self._folder(path)
         return self._folder(path) if self._entries[name] else Dataset(self._interface, path)
 
-    def _folder(self, path: str) -> "Browser":
+    def _folder(self, path: str) -> Browser:
         lowered = path.lower()
         if lowered.endswith(_extensions(self._interface, "ccgroup")) or isinstance(self, Group):
             return Group(self._interface, path)
@@ -143,7 +143,7 @@ class Browser(_Node):
     def _describe_location(self) -> str:
         return f"{self._path or 'the top'} of {self._interface.backend.describe()}"
 
-    def __getitem__(self, key: str) -> "_Node":
+    def __getitem__(self, key: str) -> _Node:
         """A child by its real name, its attribute name, or a ``"a/b"`` path below this folder."""
         if not isinstance(key, str):
             raise TypeError(f"Browser keys are names (str), not {type(key).__name__}")
@@ -157,7 +157,7 @@ class Browser(_Node):
             raise KeyError(f"{names.join(self._path, first)!r} is an object, not a folder")
         return child[rest]
 
-    def __getattr__(self, attribute: str) -> "_Node":
+    def __getattr__(self, attribute: str) -> _Node:
         if attribute.startswith("__") or "_entries_cache" not in self.__dict__:
             raise AttributeError(attribute)
         real = self._subdirs.get(attribute)

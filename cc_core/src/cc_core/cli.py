@@ -31,7 +31,7 @@ _WIDTH = 79  # an 80-column terminal
 def _print_table(rows: list[list[str]], header: list[str]) -> None:
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, ["-" * w for w in widths], *rows]:
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip())
 
 
 def _provides_summary(provides: list[str]) -> str:
@@ -64,7 +64,7 @@ def command_plugins(arguments: argparse.Namespace) -> int:
                             initial_indent="\n" if conflict is conflicts[0] else "", subsequent_indent="    ",
                             break_on_hyphens=False))
     if not arguments.verbose:
-        print(f"\n-v lists what each plugin provides; --json gives everything")
+        print("\n-v lists what each plugin provides; --json gives everything")
     return 0
 
 

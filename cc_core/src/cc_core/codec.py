@@ -131,9 +131,9 @@ class LayoutCodec(ABC):
     name: ClassVar[str] = ""
 
     @abstractmethod
-    def upload(self, store: LayoutStore, name: str, value: Any, **options: Any) -> Any:
+    def upload(self, store: LayoutStore, /, name: str, value: Any, **options: Any) -> Any:
         """Store ``value`` under the prefix ``name`` through ``store``."""
 
     @abstractmethod
-    def download(self, store: LayoutStore, name: str, **options: Any) -> Any:
+    def download(self, store: LayoutStore, /, name: str, **options: Any) -> Any:
         """Read back what :meth:`upload` stored under ``name``."""

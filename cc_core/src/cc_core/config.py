@@ -15,6 +15,7 @@ import ast
 import configparser
 import os
 import stat
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -101,26 +102,23 @@ class Config:
         return (self._environment_value(section, key) is not None or (section, key.lower()) in self._chosen
                 or (self._file is not None and self._file.has_option(section, key)))
 
-    def getboolean(self, section: str, key: str, fallback: bool = False) -> bool:
-        value = self.get(section, key)
-        if value is None or value.strip() == "":
-            return fallback
-        lowered = value.strip().lower()
-        if lowered in ("1", "yes", "true", "on"):
-            return True
-        if lowered in ("0", "no", "false", "off", "none"):
-            return False
-        raise ConfigError(f"Setting [{section}] {key} = {value!r} in {self.path} is not true or false")
-
-    def getint(self, section: str, key: str, fallback: Any = 0) -> Any:
-        """A whole number (``fallback`` when unset or empty)."""
+    def _parsed(self, section: str, key: str, fallback: Any, parse: Callable[[str], Any], what: str) -> Any:
+        """The setting through ``parse`` (``fallback`` when unset or empty); a ValueError from
+        ``parse`` becomes a ConfigError that names the setting, the file and ``what`` was expected."""
         value = self.get(section, key)
         if value is None or value.strip() == "":
             return fallback
         try:
-            return parse_size(value)
+            return parse(value.strip())
         except ValueError:
-            raise ConfigError(f"Setting [{section}] {key} = {value!r} in {self.path} is not a whole number") from None
+            raise ConfigError(f"Setting [{section}] {key} = {value!r} in {self.path} is not {what}") from None
+
+    def getboolean(self, section: str, key: str, fallback: bool = False) -> bool:
+        return bool(self._parsed(section, key, fallback, _boolean, "true or false"))
+
+    def getint(self, section: str, key: str, fallback: Any = 0) -> Any:
+        """A whole number (``fallback`` when unset or empty)."""
+        return self._parsed(section, key, fallback, parse_size, "a whole number")
 
     def getfloat(self, section: str, key: str, fallback: Any = None) -> Any:
         """A number such as ``0.5`` (``fallback`` when unset or empty).
@@ -130,13 +128,7 @@ class Config:
         ConfigError
             The value is not a number; the message names the setting and the file.
         """
-        value = self.get(section, key)
-        if value is None or value.strip() == "":
-            return fallback
-        try:
-            return float(value)
-        except ValueError:
-            raise ConfigError(f"Setting [{section}] {key} = {value!r} in {self.path} is not a number") from None
+        return self._parsed(section, key, fallback, float, "a number")
 
     def getsize(self, section: str, key: str, fallback: Any = None, *, unit: int = 1) -> Any:
         """A size in bytes (``fallback`` when unset or empty).
@@ -158,19 +150,13 @@ class Config:
         ConfigError
             The value is not a size; the message names the setting and the file.
         """
-        value = self.get(section, key)
-        if value is None or value.strip() == "":
-            return fallback
-        text = value.strip()
-        try:
-            return int(float(text) * unit)
-        except ValueError:
-            pass
-        try:
-            return parse_size(text)
-        except ValueError:
-            raise ConfigError(f"Setting [{section}] {key} = {value!r} in {self.path} is not a size such as "
-                              "8MB") from None
+        def size(text: str) -> int:
+            try:
+                return int(float(text) * unit)
+            except ValueError:
+                return parse_size(text)
+
+        return self._parsed(section, key, fallback, size, "a size such as 8MB")
 
     def section(self, name: str) -> dict[str, str]:
         keys = dict(self._parser.items(name)) if self._parser.has_section(name) else {}
@@ -213,6 +199,15 @@ class Config:
 
     def __repr__(self) -> str:
         return f"<cottoncandy Config from {self.path}>"
+
+
+def _boolean(text: str) -> bool:
+    lowered = text.lower()
+    if lowered in ("1", "yes", "true", "on"):
+        return True
+    if lowered in ("0", "no", "false", "off", "none"):
+        return False
+    raise ValueError(text)
 
 
 def parse_size(text: str) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,12 +69,13 @@ class SettingSpec:
         if self.kind == "names":
             return None
         try:
-            number: float = {"int": int, "float": float, "size": parse_size}[self.kind](text)
+            parsers: dict[str, Callable[[str], float]] = {"int": int, "float": float, "size": parse_size}
+            number = parsers[self.kind](text)
         except (ValueError, KeyError):
             words = " or ".join(("a size such as 8MB" if self.kind == "size" else f"a {self.kind} number",
                                  *self.special))
             return f"is not {words}"
-        if self.minimum is not None and number < self.minimum or self.maximum is not None and number > self.maximum:
+        if (self.minimum is not None and number < self.minimum) or (self.maximum is not None and number > self.maximum):
             return f"is outside {_bounds(self.minimum, self.maximum)}"
         return None
 

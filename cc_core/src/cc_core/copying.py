@@ -16,9 +16,10 @@ Every copy follows one plan, so that nothing is lost whatever the names:
    request per object where the backend allows it) within a backend, streamed between backends.
 
 An interface whose transforms bind objects to their names (encryption) passes ``rebind``: each
-object's metadata is then read (one HEAD, and what ``rebind`` reads: an encryption header) and the copy gets the metadata ``rebind`` returns, in a
-server-side copy that replaces the metadata (:meth:`Backend.copy_with_metadata`; streamed where the
-backend cannot), so the bytes still do not pass through the client.
+object's metadata is then read (one HEAD, and what ``rebind`` reads: an encryption header) and the
+copy gets the metadata ``rebind`` returns, in a server-side copy that replaces the metadata
+(:meth:`Backend.copy_with_metadata`; streamed where the backend cannot), so the bytes still do not
+pass through the client.
 """
 
 from __future__ import annotations

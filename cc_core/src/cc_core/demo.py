@@ -51,7 +51,7 @@ def run_demo(folder: str | None = None, *, size_mb: float = 64.0) -> None:
             same = restored.dtype == array.dtype and restored.shape == array.shape and np.array_equal(restored, array)
             if not same:
                 raise CottonCandyError(f"demo: {name} did not come back identical")
-            print(f"{name:<28} {str(array.dtype):<14} {str(array.shape):<16} {array.nbytes / MiB:8.2f}MB"
+            print(f"{name:<28} {array.dtype!s:<14} {array.shape!s:<16} {array.nbytes / MiB:8.2f}MB"
                   f"  {_rate(array.nbytes, uploaded - started)}  {_rate(array.nbytes, downloaded - uploaded)}  yes")
 
         compressed = _demo_arrays(size_mb)["arrays/int16_image_stack"]

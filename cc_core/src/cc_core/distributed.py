@@ -79,7 +79,7 @@ def chosen_settings(settings: Config) -> tuple[tuple[str, str, str], ...]:
     return tuple(chosen)
 
 
-def rebuild_interface(recipe: InterfaceRecipe) -> "RemoteInterface":
+def rebuild_interface(recipe: InterfaceRecipe) -> RemoteInterface:
     """Unpickle an interface: a :class:`RemoteInterface` that opens it on first use (never fails)."""
     return RemoteInterface(recipe)
 

@@ -167,7 +167,7 @@ class ChecksumReader(io.RawIOBase):
         self._position = self._stream.seek(self._origin + offset) - self._origin
         return self._position
 
-    def read(self, size: int | None = -1) -> bytes:  # type: ignore[override]
+    def read(self, size: int | None = -1) -> bytes:
         if self._seekable:
             self._stream.seek(self._origin + self._position)
         block = self._stream.read(-1 if size is None else size)
@@ -184,7 +184,7 @@ class ChecksumReader(io.RawIOBase):
             seal(self._metadata, _label(self._digest))
         return block
 
-    def readinto(self, buffer: Any) -> int:  # type: ignore[override]
+    def readinto(self, buffer: Any) -> int:
         block = self.read(len(memoryview(buffer).cast("B")))
         memoryview(buffer).cast("B")[: len(block)] = block
         return len(block)
@@ -251,7 +251,7 @@ class Verifier:
                 f"Object {self.name!r} delivered {self.received} bytes where {self.size} are stored; "
                 "the transfer was cut or the object changed: read it again"
             )
-        if self._digest is not None and _label(self._digest) != self.expected.strip().lower():
+        if self.expected is not None and _label(self._digest) != self.expected.strip().lower():
             raise IntegrityError(
                 f"Object {self.name!r} fails its checksum ({self.expected} recorded, "
                 f"{_label(self._digest)} read): the stored bytes are damaged. Read it again; if it "

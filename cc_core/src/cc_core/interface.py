@@ -19,22 +19,20 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from . import copying, names, targets
 from .backend import Backend, ObjectInfo, Prefix
 from .caller import warn
-from .codec import Encoded, LayoutCodec, ObjectCodec
-from .layout_store import InterfaceLayoutStore
+from .codec import Encoded, LayoutCodec
 from .config import Config, is_secret, load_config
-from .errors import (CottonCandyError, InvalidNameError, MetadataError,
-                     ObjectExistsError, ObjectNotFoundError)
+from .errors import CottonCandyError, MetadataError, ObjectExistsError, ObjectNotFoundError
+from .layout_store import InterfaceLayoutStore
 from .metadata import CODEC_KEY, PICKLE_CODEC, RESERVED_PREFIX, codec_name, user_metadata
-from . import copying, names
 from .patterns import has_magic, literal_prefix, matches
 from .payload import Payload
 from .pipeline import DirectSource, Pipeline, SourceReader, TransformSpec
 from .plugins import PluginManager, get_plugin_manager
 from .progress import NO_PROGRESS, Progress
 from .progressbar import ShareOfTotal, automatic_progress, progress_for
-from . import targets
 from .targets import Location
 
 #: Parameters of cottoncandy's (and dask's) upload and download methods. Upload methods keep 0.4's
@@ -672,7 +670,8 @@ class CCInterface:
         backend, name, _ = self.locate(object_name, bucket_name)
         return backend.head(name)
 
-    def upload_json(self, object_name: str, ddict: Any, acl: str | None = None, threads: int | None = 1, *, progress: Progress = NO_PROGRESS, **metadata: Any) -> ObjectInfo:
+    def upload_json(self, object_name: str, ddict: Any, acl: str | None = None, threads: int | None = 1, *,
+                    progress: Progress = NO_PROGRESS, **metadata: Any) -> ObjectInfo:
         """Store ``ddict`` as JSON text.
 
         Parameters
@@ -727,7 +726,8 @@ class CCInterface:
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise MetadataError(f"Object {object_name!r} is not JSON: {exc}") from None
 
-    def upload_pickle(self, object_name: str, data_object: Any, acl: str | None = None, threads: int | None = None, *, progress: Progress = NO_PROGRESS, **metadata: Any) -> ObjectInfo:
+    def upload_pickle(self, object_name: str, data_object: Any, acl: str | None = None, threads: int | None = None, *,
+                      progress: Progress = NO_PROGRESS, **metadata: Any) -> ObjectInfo:
         """Store ``pickle.dumps(data_object)``, marked ``cc-codec: pickle`` (0.4 reads it as a pickle too).
 
         Parameters
@@ -887,7 +887,7 @@ class CCInterface:
         sizes = [file.stat().st_size for file, _ in files]
         with self._progress(progress, f"upload {disk_path.name or disk_path}") as progress:
             progress.set_size(sum(sizes))
-            for (file, target), size in zip(files, sizes):
+            for (file, target), size in zip(files, sizes, strict=True):
                 share = ShareOfTotal(progress, size)
                 self.upload_from_file(file, target, ExtraArgs, threads, progress=share)
                 share.finish()
@@ -1031,7 +1031,8 @@ class CCInterface:
                               threads=threads, progress=progress)
 
     def download_raw_array(
-        self, object_name: str, buffersize: int | None = None, threads: int | None = None, *, progress: Progress = NO_PROGRESS, **kwargs: Any
+        self, object_name: str, buffersize: int | None = None, threads: int | None = None, *,
+        progress: Progress = NO_PROGRESS, **kwargs: Any
     ) -> np.ndarray:
         """Read an array written by :meth:`upload_raw_array` (or by cottoncandy 0.4).
 
@@ -1113,7 +1114,8 @@ class CCInterface:
         return LazyArray.open(self, object_name, threads=threads, gap=gap, part_size=part_size)
 
     # -- formats provided by codec plugins -----------------------------------------------------
-    def upload_npy_array(self, object_name: str, array: np.ndarray, acl: str | None = None, threads: int | None = None, *, progress: Progress = NO_PROGRESS, **metadata: Any) -> ObjectInfo:
+    def upload_npy_array(self, object_name: str, array: np.ndarray, acl: str | None = None, threads: int | None = None,
+                         *, progress: Progress = NO_PROGRESS, **metadata: Any) -> ObjectInfo:
         """Store an array as standard ``.npy`` bytes (``np.load`` reads the object as it is).
 
         Parameters
@@ -1222,11 +1224,6 @@ class CCInterface:
         """
         check_metadata_names("dask_target", metadata)
         return self._layout("dask").target(self._layout_store, object_name, like, compression=compression, **metadata)
-        chain = self.pipeline.chain(transforms)
-        extra = user_metadata(metadata, encoded.metadata)
-        with self._progress(progress, f"upload {name}") as progress:
-            return self.pipeline.write(backend, name, encoded, chain, codec, extra, progress=progress,
-                                       **self._put_options(acl, threads))
 
     def download_dask_array(self, object_name: str, dask_name: str = "array", threads: int | None = None) -> Any:
         """A lazy dask array over an array stored by :meth:`upload_dask_array`.
@@ -1283,7 +1280,8 @@ class CCInterface:
         """
         return self._layout("sparse").download(self._layout_store, object_name, threads=threads)
 
-    def dict2cloud(self, object_name: str, array_dict: Mapping[str, Any], acl: str | None = None, verbose: bool = True, threads: int | None = None, **metadata: Any) -> Any:
+    def dict2cloud(self, object_name: str, array_dict: Mapping[str, Any], acl: str | None = None, verbose: bool = True,
+                   threads: int | None = None, **metadata: Any) -> Any:
         """Store a (nested) dict of arrays as a group: one raw array per leaf, in parallel.
 
         Parameters
@@ -1307,9 +1305,11 @@ class CCInterface:
             What the group codec returns.
         """
         check_metadata_names("dict2cloud", {k: v for k, v in metadata.items() if k != "compression"})
-        return self._layout("group").upload(self._layout_store, object_name, array_dict, acl=acl, verbose=verbose, threads=threads, **metadata)
+        return self._layout("group").upload(self._layout_store, object_name, array_dict, acl=acl, verbose=verbose,
+                                             threads=threads, **metadata)
 
-    def cloud2dict(self, object_root: str, verbose: bool = True, keys: Iterable[str] | str | None = None, threads: int | None = None, **metadata: Any) -> Any:
+    def cloud2dict(self, object_root: str, verbose: bool = True, keys: Iterable[str] | str | None = None,
+                   threads: int | None = None, **metadata: Any) -> Any:
         """Read a group written by :meth:`dict2cloud` back into a (nested) dict of arrays.
 
         Parameters
@@ -1526,7 +1526,8 @@ class CCInterface:
         return Browser(self, path)
 
     # -- copy, move, remove --------------------------------------------------------------------
-    def cp(self, source_name: str, dest_name: str, source_bucket: str | None = None, dest_bucket: str | None = None, overwrite: bool = False) -> list[str]:
+    def cp(self, source_name: str, dest_name: str, source_bucket: str | None = None, dest_bucket: str | None = None,
+           overwrite: bool = False) -> list[str]:
         """Copy an object, or every object under a folder, keeping metadata (server-side where possible).
 
         The objects of a folder are copied in parallel (``[basic] threads``). Copying an object
@@ -1560,7 +1561,8 @@ class CCInterface:
         return copying.copy(self._selection(source_name, source_bucket), self._place(dest_name, dest_bucket),
                             overwrite=overwrite, rebind=self._rebind())
 
-    def mv(self, source_name: str, dest_name: str, source_bucket: str | None = None, dest_bucket: str | None = None, overwrite: bool = False) -> list[str]:
+    def mv(self, source_name: str, dest_name: str, source_bucket: str | None = None, dest_bucket: str | None = None,
+           overwrite: bool = False) -> list[str]:
         """Move an object or a folder: :meth:`cp`, then delete the objects copied.
 
         The source is listed once, before anything is written, and its objects are deleted only

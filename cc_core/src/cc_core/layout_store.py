@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .backend import ObjectInfo, Prefix
 from .byteranges import ByteRequest, SuffixByteRequest, byte_bounds
+
+if TYPE_CHECKING:
+    from .interface import CCInterface
 
 
 class InterfaceLayoutStore:
@@ -15,11 +18,11 @@ class InterfaceLayoutStore:
     Parameters
     ----------
     interface : cc_core.interface.CCInterface
-        Whose bucket, backend and transform chain the layout writes through. (Not imported here:
-        the interface imports this module.)
+        Whose bucket, backend and transform chain the layout writes through. (Imported for type
+        checking only: the interface imports this module.)
     """
 
-    def __init__(self, interface: Any) -> None:
+    def __init__(self, interface: CCInterface) -> None:
         self._interface = interface
 
     @property

@@ -30,7 +30,7 @@ def byte_view(data: Buffer | np.ndarray) -> memoryview:
             raise ValueError("byte_view needs a contiguous array; pass np.ascontiguousarray(a)")
         # reshape(-1) in the array's own memory order never copies a contiguous array
         flat = data.reshape(-1, order="A") if data.ndim else data.reshape(1)
-        view = memoryview(flat.view(np.uint8))
+        view = flat.view(np.uint8).data
     else:
         view = memoryview(data)
     if view.format != "B" or view.ndim != 1:
@@ -65,7 +65,7 @@ class Payload:
         self.size = sum(len(b) for b in self.buffers) if self.buffers is not None else size
 
     @classmethod
-    def of(cls, data: "Payload | Buffer | np.ndarray | BinaryIO") -> "Payload":
+    def of(cls, data: Payload | Buffer | np.ndarray | BinaryIO) -> Payload:
         """Wrap bytes, an array, a file object or an existing payload."""
         if isinstance(data, Payload):
             return data
@@ -97,7 +97,7 @@ class Payload:
                 for start in range(0, len(buffer), chunk_size):
                     yield buffer[start : start + chunk_size]
 
-    def slice(self, start: int, stop: int) -> "Payload":
+    def slice(self, start: int, stop: int) -> Payload:
         """The bytes ``[start, stop)`` as a new payload of views (buffer payloads only)."""
         if self.buffers is None:
             raise TypeError("a streamed payload cannot be sliced; read it with chunks()")
@@ -188,7 +188,7 @@ class BufferReader(SeekableReader):
             index += 1  # empty buffers start where the next one does
         return memoryview(b"")
 
-    def read(self, size: int | None = -1) -> memoryview | bytes:  # type: ignore[override]
+    def read(self, size: int | None = -1) -> memoryview | bytes:
         if size is None or size < 0:
             parts = []
             while chunk := self._view_at(self._position, self._size):
@@ -199,7 +199,7 @@ class BufferReader(SeekableReader):
         self._position += len(view)
         return view
 
-    def readinto(self, target: Any) -> int:  # type: ignore[override]
+    def readinto(self, target: Any) -> int:
         target = memoryview(target).cast("B")
         view = self._view_at(self._position, len(target))
         target[: len(view)] = view

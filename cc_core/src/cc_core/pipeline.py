@@ -13,12 +13,19 @@ import io
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .backend import Backend, ObjectInfo
 from .byteranges import RangeByteRequest
 from .codec import Encoded
-from .errors import ConfigError, CottonCandyError, IntegrityError, MetadataError, ObjectChangedError, ObjectNotFoundError
+from .errors import (
+    ConfigError,
+    CottonCandyError,
+    IntegrityError,
+    MetadataError,
+    ObjectChangedError,
+    ObjectNotFoundError,
+)
 from .integrity import (
     CHECKSUM_METADATA_SIZE,
     ChecksummedPayload,
@@ -41,6 +48,9 @@ from .parallel import PREFETCH_FROM, prefetched
 from .payload import Payload
 from .progress import NO_PROGRESS, Progress, announce
 from .transform import COMPRESSION, ENCRYPTION, DecodeReader, ObjectPlace, Transform
+
+if TYPE_CHECKING:
+    from .config import Config
 
 TransformSpec = None | bool | str | Sequence[str]
 Consumer = Callable[[ObjectInfo, "DirectSource | StreamSource"], Any]
@@ -257,14 +267,14 @@ class SourceReader(io.RawIOBase):
         self._position = 0
 
     @classmethod
-    def of_chunks(cls, chunks: Iterator[Any], name: str = "") -> "SourceReader":
+    def of_chunks(cls, chunks: Iterator[Any], name: str = "") -> SourceReader:
         """A reader over an iterator of buffers (a transform's output, a backend's chunks)."""
         return cls(StreamSource(name, chunks))
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: Any) -> int:  # type: ignore[override]
+    def readinto(self, buffer: Any) -> int:
         count = self._source.readinto(memoryview(buffer).cast("B"))
         self._position += count
         return count
@@ -326,7 +336,7 @@ class Pipeline:
         Options by transform name, passed to that transform's ``from_config`` (e.g. a key).
     """
 
-    def __init__(self, registry: Any, config: Any, always: Sequence[str] = (),
+    def __init__(self, registry: Any, config: Config, always: Sequence[str] = (),
                  transform_options: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self.registry = registry
         self.config = config

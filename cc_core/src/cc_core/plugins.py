@@ -18,10 +18,11 @@ from __future__ import annotations
 import difflib
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 import pluggy
 
@@ -93,7 +94,7 @@ class PluginManager:
         try:
             self.registry.preferences = parse_preferences(os.environ.get("CC_PLUGINS_PREFER", settings.get("prefer")))
         except ConfigError as exc:  # reported, but listing and using plugins keeps working
-            warnings.warn(f"cottoncandy config: {exc}; it is ignored", UserWarning, stacklevel=3)
+            warn(f"cottoncandy config: {exc}; it is ignored", UserWarning)
         disable = self._disable
         if disable is None:
             disable = _name_list(os.environ.get("CC_DISABLE_PLUGINS", settings.get("disable", ""))) or []
@@ -219,7 +220,7 @@ class PluginManager:
     # -- questions -------------------------------------------------------------------------------
     def backend_for_url(self, url: str) -> str | None:
         """The name of the backend serving ``url`` (by registered scheme or by hook)."""
-        answer = self.hooks.hook.cc_backend_for_url(url=url)
+        answer: str | None = self.hooks.hook.cc_backend_for_url(url=url)
         if answer:
             return answer
         scheme, separator, _ = url.partition("://")

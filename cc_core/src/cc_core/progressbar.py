@@ -139,7 +139,7 @@ class ProgressBar:
                 print(f"{self.description}: {_size(size)} in {seconds:.1f} s ({_size(size / seconds)}/s)",
                       file=sys.stderr, flush=True)
 
-    def __enter__(self) -> "ProgressBar":
+    def __enter__(self) -> ProgressBar:
         return self
 
     def __exit__(self, kind: Any, *exc_info: Any) -> None:

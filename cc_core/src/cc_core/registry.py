@@ -8,8 +8,8 @@ that installs it, and an unknown name with the names that are installed.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ConfigError, MissingDependencyError, PluginConflictError, UnknownComponentError
@@ -104,7 +104,7 @@ class Registry:
         table = self._entries[registration.kind]
         for key in dict.fromkeys(k.lower() for k in (registration.name, *registration.aliases)):
             providers = [r for r in table.get(key, []) if r.plugin != registration.plugin]
-            table[key] = providers + [registration]
+            table[key] = [*providers, registration]
 
     def remove_plugin(self, plugin: str) -> None:
         for table in self._entries.values():

@@ -100,7 +100,7 @@ class RetryPolicy:
 
     def delay(self, retry: int) -> float:
         """Seconds to wait before retry number ``retry`` (0 for the first)."""
-        ceiling = min(self.max_delay, self.base_delay * 2**retry)
+        ceiling: float = min(self.max_delay, self.base_delay * 2**retry)
         if self.jitter == "full":
             return random.uniform(0, ceiling)
         if self.jitter == "equal":

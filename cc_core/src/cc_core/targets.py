@@ -106,7 +106,7 @@ class Target:
     def shown(self) -> str:
         return self.show(self.key)
 
-    def child(self, name: str) -> "Target":
+    def child(self, name: str) -> Target:
         """The target ``name`` below this one."""
         return replace(self, key=names.join(self.key, name), folder_hint=False)
 

@@ -55,7 +55,7 @@ class ObjectPlace:
     location: str = field(default="", compare=False)
 
     @classmethod
-    def of(cls, backend: Any, name: str) -> "ObjectPlace":
+    def of(cls, backend: Any, name: str) -> ObjectPlace:
         """The place of ``name`` on ``backend`` (a :class:`cc_core.backend.Backend`)."""
         store = backend.describe().rstrip("/")
         if store.startswith("file://"):  # a local root: its absolute path, whichever folder was opened as root
@@ -94,7 +94,7 @@ class Transform(ABC):
     binds_places: bool = False
 
     @classmethod
-    def from_config(cls, config: Any, **options: Any) -> "Transform":
+    def from_config(cls, config: Any, **options: Any) -> Transform:
         """Build the transform for an interface with ``config``; override to read settings."""
         return cls(**options)
 
@@ -111,7 +111,7 @@ class Transform(ABC):
         """
         return None
 
-    def for_writing(self, metadata: MutableMapping[str, str], place: ObjectPlace) -> "Transform":
+    def for_writing(self, metadata: MutableMapping[str, str], place: ObjectPlace) -> Transform:
         """The transform that encodes one object, stored at ``place`` with ``metadata``.
 
         The pipeline calls it once per object before any byte is encoded, in chain order, with the
@@ -121,7 +121,7 @@ class Transform(ABC):
         """
         return self
 
-    def for_reading(self, metadata: Mapping[str, str], place: ObjectPlace) -> "Transform":
+    def for_reading(self, metadata: Mapping[str, str], place: ObjectPlace) -> Transform:
         """The transform that decodes one object, found at ``place`` with ``metadata`` (as stored).
 
         The pipeline calls it once per object before decoding. A transform that authenticated the
@@ -208,11 +208,11 @@ class DecodeReader(ABC):
         contents are then undefined.
         """
 
-    def __iter__(self) -> "DecodeReader":
+    def __iter__(self) -> DecodeReader:
         return self
 
     def __next__(self) -> memoryview:
-        chunk = memoryview(np.empty(self.chunk_size, dtype=np.uint8))  # no zero-fill: readinto writes it
+        chunk = np.empty(self.chunk_size, dtype=np.uint8).data  # no zero-fill: readinto writes it
         count = self.readinto(chunk)
         if not count:
             raise StopIteration

@@ -38,7 +38,7 @@ def _keyring(arguments: argparse.Namespace) -> KeyRing:
 def _selected(keyring: KeyRing, key_id: str | None) -> MasterKey:
     if not key_id:
         return keyring.encryption_key(generate=False)
-    for key in keyring.keys():
+    for key in keyring.keys():  # noqa: SIM118 -- KeyRing.keys() is a list of keys, not a dict view
         if format_key_id(key.key_id).startswith(key_id.lower()):
             return key
     raise MasterKeyError(f"No available master key has id {key_id!r}; 'cottoncandy key id' lists them")
@@ -96,7 +96,7 @@ def import_key(text: str, keyring: KeyRing, *, source: str) -> tuple[MasterKey, 
     Returns the key and the file written (None when the key was available already).
     """
     key = parse_key(text, source=source)
-    for existing in keyring.keys():
+    for existing in keyring.keys():  # noqa: SIM118 -- a list of keys, not a dict view
         if existing.key_id == key.key_id and (existing.can_decrypt or not key.can_decrypt):
             return key, None
     assert keyring.key_file is not None and keyring.extra_folder is not None
@@ -253,7 +253,8 @@ def _missing_key_advice(method: str) -> str:
 
 def add_commands(subparsers: Any) -> None:
     """Add ``cottoncandy key`` and its subcommands."""
-    key = subparsers.add_parser("key", help="encryption master key: show its id, generate, export, import; migrate older objects, rebind copied ones")
+    key = subparsers.add_parser(
+        "key", help="encryption master key: show its id, generate, export, import; migrate older objects, rebind copied ones")
     commands = key.add_subparsers(dest="key_command", metavar="KEY_COMMAND")
     key.set_defaults(handler=lambda arguments: (key.print_help(), 2)[1])
 
@@ -271,7 +272,8 @@ def add_commands(subparsers: Any) -> None:
     export.add_argument("--id", help="export another available key, by id (a prefix is enough)")
     export.set_defaults(handler=command_export)
 
-    load = commands.add_parser("import", help=f"import a key file: the master key if there is none, else into {EXTRA_KEYS_FOLDER}/ to decrypt with")
+    load = commands.add_parser(
+        "import", help=f"import a key file: the master key if there is none, else into {EXTRA_KEYS_FOLDER}/ to decrypt with")
     load.add_argument("file", help="a key file written by 'cottoncandy key export' ('-' = standard input)")
     load.set_defaults(handler=command_import)
 

@@ -26,6 +26,7 @@ from functools import cached_property
 from typing import Any, Protocol
 
 import numpy as np
+
 from cc_core.transform import DecodeReader
 
 from .errors import DecryptionError, NameBindingError, NotEncryptedError, UnsupportedFormatError
@@ -73,7 +74,8 @@ HEADER_READ_SIZE = 4096
 class WrappingKey(Protocol):
     """What the format needs of a master key (see :class:`cc_crypto.keys.MasterKey`)."""
 
-    algorithm: int
+    @property
+    def algorithm(self) -> int: ...  # read-only: a class constant of each key type satisfies it
 
     @property
     def key_id(self) -> bytes: ...
@@ -148,7 +150,7 @@ class OpenedHeader:
     name_key: bytes = b""
 
     @cached_property
-    def cipher(self) -> "SegmentCipher":
+    def cipher(self) -> SegmentCipher:
         """The contexts that open this object's segments."""
         return SegmentCipher(self.segment_key, self.header.nonce_prefix)
 
@@ -196,12 +198,12 @@ def sealed_for(place: Any) -> dict[str, str]:
     return {SEALED_FOR_KEY: shown} if len(shown.encode("utf-8")) <= SEALED_FOR_LIMIT else {}
 
 
-def binding_metadata(opened: "OpenedHeader", place: Any) -> dict[str, str]:
+def binding_metadata(opened: OpenedHeader, place: Any) -> dict[str, str]:
     """The metadata keys that bind an opened, name-bound object to ``place``."""
     return {NAME_TAG_KEY: name_tag(opened.name_key, place, opened.header.mac), **sealed_for(place)}
 
 
-def check_binding(opened: "OpenedHeader", metadata: Mapping[str, str], place: Any) -> None:
+def check_binding(opened: OpenedHeader, metadata: Mapping[str, str], place: Any) -> None:
     """Refuse a name-bound object whose name tag is not the one for ``place``."""
     if not opened.header.name_bound:
         return
@@ -441,7 +443,7 @@ class NewObject:
 
     @classmethod
     def start(cls, key: WrappingKey, segment_size: int = DEFAULT_SEGMENT_SIZE, *, context: bytes = EMPTY_CONTEXT,
-              flags: int = 0, data_key: bytes | None = None, nonce_prefix: bytes | None = None) -> "NewObject":
+              flags: int = 0, data_key: bytes | None = None, nonce_prefix: bytes | None = None) -> NewObject:
         """``data_key`` and ``nonce_prefix`` are fresh random values unless given (test vectors only)."""
         data_key = data_key if data_key is not None else secrets.token_bytes(DATA_KEY_SIZE)
         nonce_prefix = nonce_prefix if nonce_prefix is not None else secrets.token_bytes(NONCE_PREFIX_SIZE)

@@ -28,7 +28,7 @@ import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -121,7 +121,7 @@ class MasterKey(ABC):
 
 
 def _comment_block(key: MasterKey, lines: Iterable[str]) -> str:
-    created = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     header = [f"cottoncandy master key ({key.kind}), key id {format_key_id(key.key_id)}, written {created}",
               *lines]
     return "".join(f"# {line}\n" for line in header)
@@ -141,7 +141,7 @@ class SymmetricKey(MasterKey):
         self.source = source
 
     @classmethod
-    def generate(cls) -> "SymmetricKey":
+    def generate(cls) -> SymmetricKey:
         return cls(secrets.token_bytes(DATA_KEY_SIZE), source="generated")
 
     @property
@@ -182,7 +182,7 @@ class RsaKey(MasterKey):
         self.source = source
 
     @classmethod
-    def generate(cls, bits: int = 3072) -> "RsaKey":
+    def generate(cls, bits: int = 3072) -> RsaKey:
         from Crypto.PublicKey import RSA
 
         return cls(RSA.generate(bits), source="generated")
@@ -447,7 +447,7 @@ class KeyRing:
         self._file_keys: list[MasterKey] | None = None
 
     @classmethod
-    def from_config(cls, config: Any, key: Any = None) -> "KeyRing":
+    def from_config(cls, config: Any, key: Any = None) -> KeyRing:
         """Keys from ``key`` (one or a list), then config/environment, then the key files."""
         given = [] if key is None else [parse_key(k) for k in (key if isinstance(key, (list, tuple)) else [key])]
         inline = _setting(config, "master_key")

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from cc_core.backend import Backend, ObjectInfo
-from cc_core.caller import warn
 from cc_core.byteranges import RangeByteRequest
+from cc_core.caller import warn
 from cc_core.errors import CottonCandyError, IntegrityError, MetadataError
 from cc_core.integrity import Verifier
 from cc_core.metadata import RESERVED_PREFIX, chain_names
@@ -154,7 +154,7 @@ class Legacy03Keys:
     rsa_source: str = "passed in"
 
     @classmethod
-    def from_options(cls, config: Any, method: str | None = None, key: Any = None) -> "Legacy03Keys":
+    def from_options(cls, config: Any, method: str | None = None, key: Any = None) -> Legacy03Keys:
         """Keys from 0.3's ``encryption=``/``encryptionKey=`` arguments, else from ``[encryption] key``.
 
         Parameters
@@ -356,7 +356,7 @@ class Legacy03Transform(Transform):
         self.keys = keys or Legacy03Keys()
 
     @classmethod
-    def from_config(cls, config: Any, **options: Any) -> "Legacy03Transform":
+    def from_config(cls, config: Any, **options: Any) -> Legacy03Transform:
         method, key = options.pop("method", None), options.pop("key", None)
         if options:
             raise TypeError(f"The {TRANSFORM_NAME} transform does not take the option(s): {', '.join(sorted(options))}")
@@ -391,7 +391,7 @@ class Legacy03Pipeline(Pipeline):
         self._warned: set[tuple[str | None, str]] = set()
 
     @classmethod
-    def replacing(cls, pipeline: Pipeline) -> "Legacy03Pipeline":
+    def replacing(cls, pipeline: Pipeline) -> Legacy03Pipeline:
         """The same pipeline (registry, config, chain, transform options) that also reads 0.3 objects."""
         return cls(pipeline.registry, pipeline.config, pipeline.always, pipeline.transform_options)
 

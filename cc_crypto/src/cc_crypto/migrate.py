@@ -15,13 +15,21 @@ import tempfile
 import warnings
 from dataclasses import dataclass
 
-from cc_core.byteranges import RangeByteRequest
 from cc_core.backend import Backend, ObjectInfo
+from cc_core.byteranges import RangeByteRequest
 from cc_core.codec import Encoded
 from cc_core.errors import ObjectChangedError, UnsupportedOperationError
 from cc_core.integrity import seal
-from cc_core.metadata import (CHECKSUM_KEY, CODEC_KEY, DIGEST_KEY, LEGACY_COMPRESSION_KEY, LEGACY_GZIP_KEY,
-                              TRANSFORMS_KEY, chain_names, codec_name)
+from cc_core.metadata import (
+    CHECKSUM_KEY,
+    CODEC_KEY,
+    DIGEST_KEY,
+    LEGACY_COMPRESSION_KEY,
+    LEGACY_GZIP_KEY,
+    TRANSFORMS_KEY,
+    chain_names,
+    codec_name,
+)
 from cc_core.payload import Payload
 from cc_core.pipeline import Pipeline
 from cc_core.transform import ObjectPlace

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import copy
 import warnings
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from typing import Any, Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from typing import Any
 
 from cc_core import names
 from cc_core.byteranges import RangeByteRequest
@@ -86,7 +86,7 @@ class AesGcmTransform(Transform):
         self._place: ObjectPlace | None = None
 
     @classmethod
-    def from_config(cls, config: Any, **options: Any) -> "AesGcmTransform":
+    def from_config(cls, config: Any, **options: Any) -> AesGcmTransform:
         """The transform an interface uses: keys from ``key=``, the config, the environment, the key files.
 
         Options: ``key`` (a master key or a list of them, preferred over every configured key),
@@ -125,7 +125,7 @@ class AesGcmTransform(Transform):
         return {"key": self.keyring.keys()}
 
     # -- one object -----------------------------------------------------------------------------
-    def for_writing(self, metadata: MutableMapping[str, str], place: ObjectPlace) -> "AesGcmTransform":
+    def for_writing(self, metadata: MutableMapping[str, str], place: ObjectPlace) -> AesGcmTransform:
         """The cipher of one new object: its header, built now, authenticates ``metadata``; when names
         are bound, its name tag for ``place`` is added to ``metadata``."""
         new = NewObject.start(self.encryption_key(), self.segment_size, context=context_of(metadata),
@@ -138,7 +138,7 @@ class AesGcmTransform(Transform):
         bound._new = new
         return bound
 
-    def for_reading(self, metadata: Mapping[str, str], place: ObjectPlace) -> "AesGcmTransform":
+    def for_reading(self, metadata: Mapping[str, str], place: ObjectPlace) -> AesGcmTransform:
         """The cipher that reads one object: its header must authenticate ``metadata`` and, when it is
         name-bound, its name tag ``place``; both are checked before any plaintext is released."""
         bound = copy.copy(self)

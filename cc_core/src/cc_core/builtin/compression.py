@@ -10,8 +10,8 @@ from __future__ import annotations
 import bz2
 import lzma
 import zlib
-from collections.abc import Iterable, Iterator
-from typing import Any, Callable
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from ..errors import IntegrityError
 from ..payload import Buffer
@@ -21,8 +21,8 @@ OUTPUT_STEP = 8 * 1024 * 1024
 DEFLATE_MAX_RATIO = 1032
 
 
-class StreamCompression(Transform):
-    """A compressor with ``compress``/``flush`` objects and a bounded-output decompressor."""
+class LeveledCompression(Transform):
+    """A compression whose level comes from ``[compression] <name>_level`` in the config."""
 
     kind = COMPRESSION
 
@@ -30,12 +30,16 @@ class StreamCompression(Transform):
         self.level = level
 
     @classmethod
-    def from_config(cls, config: Any, **options: Any) -> "StreamCompression":
+    def from_config(cls, config: Any, **options: Any) -> LeveledCompression:
         if "level" not in options and config is not None:
             level = config.get("compression", f"{cls.name}_level", fallback="")
             if level:
                 options["level"] = int(level)
         return cls(**options)
+
+
+class StreamCompression(LeveledCompression):
+    """A compressor with ``compress``/``flush`` objects and a bounded-output decompressor."""
 
     def _compressor(self) -> Any:
         raise NotImplementedError

@@ -31,15 +31,14 @@ import stat
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from datetime import datetime, timezone
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..backend import Backend, Capabilities, ObjectInfo, Prefix
 from ..byteranges import ByteRequest, byte_bounds
-from ..errors import (BucketNotFoundError, ConfigError, InvalidNameError, ObjectChangedError,
-                      ObjectNotFoundError)
+from ..errors import BucketNotFoundError, ConfigError, InvalidNameError, ObjectChangedError, ObjectNotFoundError
 from ..parallel import PREFETCH_FROM, prefetched
 from ..payload import DEFAULT_CHUNK_SIZE, Payload
 from ..progress import NO_PROGRESS, Progress
@@ -123,7 +122,7 @@ class LocalBackend(Backend):
                 stamp = time.time_ns()  # a unique version even where the inode number is reused
                 os.utime(written.fileno(), ns=(stamp, stamp))
                 version, stat = _version_of(written), os.fstat(written.fileno())
-            stored = ObjectInfo(name, stat.st_size, dict(metadata), datetime.fromtimestamp(stat.st_mtime, timezone.utc),
+            stored = ObjectInfo(name, stat.st_size, dict(metadata), datetime.fromtimestamp(stat.st_mtime, UTC),
                                 version)
             record = {**metadata, VERSION_KEY: version}
             encoded = json.dumps(record).encode("utf-8")
@@ -207,7 +206,7 @@ class LocalBackend(Backend):
         for attempt in range(_FOLDER_ATTEMPTS):
             self._make_folder(name, path)
             try:
-                file = open(temp, "xb")
+                file = open(temp, "xb")  # noqa: SIM115 -- closed by the ``with file`` below, outside the retry loop
                 break
             except FileNotFoundError:  # a delete removed the emptied folder between the two calls
                 if attempt == _FOLDER_ATTEMPTS - 1:
@@ -252,7 +251,7 @@ class LocalBackend(Backend):
             # they disagree though no writer is between its renames: one died there, or the data
             # file was changed outside cottoncandy (then the checksum decides)
             if agree or not self._finish_interrupted_write(name, version):
-                modified = datetime.fromtimestamp(stat_result.st_mtime, timezone.utc)
+                modified = datetime.fromtimestamp(stat_result.st_mtime, UTC)
                 return ObjectInfo(name, stat_result.st_size, metadata, modified, version)
         raise ObjectChangedError(f"Object {name!r} in {self.describe()} kept changing while being read")
 
@@ -390,7 +389,7 @@ class LocalBackend(Backend):
         with backend._open_data(source.name, source.version) as file:
             self.put(destination, Payload(stream=file, size=source.size), metadata)
 
-    def _source_backend(self, source: str, source_bucket: str | None) -> "LocalBackend":
+    def _source_backend(self, source: str, source_bucket: str | None) -> LocalBackend:
         if source_bucket is None:
             return self
         source_root = Path(source_bucket).expanduser().resolve()
@@ -483,7 +482,7 @@ def _objects_below(folder: Path | str | None, base: str, prefix: str) -> Iterato
 
 
 def _info(name: str, stat_result: os.stat_result) -> ObjectInfo:
-    return ObjectInfo(name, stat_result.st_size, {}, datetime.fromtimestamp(stat_result.st_mtime, timezone.utc))
+    return ObjectInfo(name, stat_result.st_size, {}, datetime.fromtimestamp(stat_result.st_mtime, UTC))
 
 
 @contextmanager
@@ -568,10 +567,8 @@ def _reserve(file: BinaryIO, size: int) -> None:
     allocate = getattr(os, "posix_fallocate", None)
     if allocate is None:
         return
-    try:
+    with suppress(OSError):
         allocate(file.fileno(), 0, size)
-    except OSError:
-        pass
 
 
 def _version_of(file: BinaryIO) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ..backend import Backend, Capabilities, ObjectInfo, Prefix
@@ -55,11 +55,12 @@ class MemoryBackend(Backend):
         except KeyError:
             raise ObjectNotFoundError(name, f"memory://{bucket or self.bucket}") from None
 
-    def put(self, name: str, payload: Payload, metadata: Mapping[str, str], *, progress: Progress = NO_PROGRESS, **options: Any) -> ObjectInfo:
+    def put(self, name: str, payload: Payload, metadata: Mapping[str, str], *, progress: Progress = NO_PROGRESS,
+            **options: Any) -> ObjectInfo:
         data = payload.tobytes()
         progress.set_size(len(data))
         progress.relative_update(len(data))
-        modified = datetime.now(timezone.utc)
+        modified = datetime.now(UTC)
         with _lock:
             self._objects()[name] = (data, dict(metadata), modified)
         return ObjectInfo(name, len(data), dict(metadata), modified)
@@ -105,13 +106,13 @@ class MemoryBackend(Backend):
     def copy(self, source: str, destination: str, *, source_bucket: str | None = None) -> None:
         data, metadata, _ = self._entry(source, source_bucket)
         with _lock:
-            self._objects()[destination] = (data, dict(metadata), datetime.now(timezone.utc))
+            self._objects()[destination] = (data, dict(metadata), datetime.now(UTC))
 
     def copy_with_metadata(self, source: ObjectInfo, destination: str, metadata: Mapping[str, str], *,
                            source_bucket: str | None = None) -> None:
         data = self._entry(source.name, source_bucket)[0]
         with _lock:
-            self._objects()[destination] = (data, dict(metadata), datetime.now(timezone.utc))
+            self._objects()[destination] = (data, dict(metadata), datetime.now(UTC))
 
     def delete_many(self, names: Iterable[str]) -> None:
         with _lock:

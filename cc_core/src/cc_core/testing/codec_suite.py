@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -17,7 +17,7 @@ class CodecConformance:
     that ``==`` cannot compare (a dict of arrays)."""
 
     codec_name = ""
-    values: list[Any] = []
+    values: ClassVar[list[Any]] = []
 
     def assert_same(self, original: Any, restored: Any) -> None:
         assert type(restored) is type(original)

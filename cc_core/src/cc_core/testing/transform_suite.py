@@ -42,7 +42,7 @@ class TransformConformance:
         data = os.urandom(size // 2) + bytes(size - size // 2)
         pieces = [data[i : i + 100_000] for i in range(0, len(data), 100_000)] or [b""]
         for known in (None, size):
-            encoded = _run(lambda chunks: transform.encode_sized(chunks, known), pieces)
+            encoded = _run(lambda chunks, known=known: transform.encode_sized(chunks, known), pieces)
             assert _run(transform.decode, [encoded]) == data, (
                 f"decode(encode_sized(chunks, {known})) did not give the input back")
         promised = transform.encoded_size(size)

@@ -8,12 +8,12 @@ import uuid
 
 import numpy as np
 import pytest
-
-import cottoncandy as cc
-from cc_core.testing import BackendConformance, CodecConformance, TransformConformance
 from cc_example_plugin import dict_backend
 from cc_example_plugin.dict_backend import DictBackend
 from cc_example_plugin.shuffle import ByteShuffle8
+
+import cottoncandy as cc
+from cc_core.testing import BackendConformance, CodecConformance, TransformConformance
 
 
 class TestDictBackend(BackendConformance):
