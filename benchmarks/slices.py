@@ -30,9 +30,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ["CC_CONFIG_DIR"] = tempfile.mkdtemp(prefix="cc-bench-config-")  # never the user's config
 
-import cottoncandy as cc  # noqa: E402
-from cc_core.testing.read_counter import ReadCounter  # noqa: E402
-from run import MotoServer  # noqa: E402
+from run import MotoServer
+
+import cottoncandy as cc
+from cc_core.testing.read_counter import ReadCounter
 
 ACCESS_KEY, SECRET_KEY = "bench", "bench"
 
@@ -79,7 +80,7 @@ def main() -> None:
                     name = f"big-{form}"
                     interface.upload_raw_array(name, array, compression=False)  # type: ignore[attr-defined]
                     seconds, requested, requests, whole = measure(
-                        interface, name, lambda: interface.download_raw_array(name, progress=False))  # type: ignore[attr-defined]
+                        interface, name, lambda interface=interface, name=name: interface.download_raw_array(name, progress=False))  # type: ignore[attr-defined]
                     assert np.array_equal(whole, array)
                     del whole
                     lines.append(f"| {where} | {form} | whole array | {requested:,} | {requested / selection:,.0f} "
@@ -88,7 +89,8 @@ def main() -> None:
                     runs = []
                     for _ in range(arguments.reps):
                         start = int(rng.integers(0, len(array) - arguments.rows))
-                        runs.append(measure(interface, name, lambda: interface.open_array(name)[start : start + arguments.rows]))  # type: ignore[attr-defined]
+                        runs.append(measure(interface, name, lambda interface=interface, name=name, start=start:
+                                            interface.open_array(name)[start : start + arguments.rows]))  # type: ignore[attr-defined]
                         assert np.array_equal(runs[-1][3], array[start : start + arguments.rows])
                     seconds = statistics.median(r[0] for r in runs)
                     requested = int(statistics.median(r[1] for r in runs))

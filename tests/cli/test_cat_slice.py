@@ -41,7 +41,7 @@ def test_parse_selection_refuses(text):
 
 @pytest.mark.parametrize("name", ["plain", "packed"])
 def test_cat_slice(store, capsys, name):
-    code, out, err = run(capsys, "cat", store + name, "--slice", "2:4, ::-3")
+    code, out, _ = run(capsys, "cat", store + name, "--slice", "2:4, ::-3")
     assert code == 0 and out == repr(ARRAY[2:4, ::-3]) + "\n"
     record = json.loads(run(capsys, "cat", "--json", "--slice=-1,2", store + name)[1])
     assert record == {"name": store + name, "selection": "-1,2", "dtype": "float64", "shape": [], "data": 56.0}

@@ -25,6 +25,7 @@ Codecs take part through an optional ``stored_layout(metadata, read, name)`` met
 
 from __future__ import annotations
 
+import itertools
 import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -113,8 +114,8 @@ def plan_reads(shape: Sequence[int], itemsize: int, selection: Sequence[AxisSele
     if frame_axis < n:
         span = (axes[frame_axis][2] - 1) * axes[frame_axis][1] + 1
         frame_shape = (1,) * (frame_axis - first_dense) + (span, *shape[frame_axis + 1 :])
-        frame_selection = (slice(0, span, axes[frame_axis][1]),) + tuple(
-            slice(f, f + (c - 1) * s + 1, s) for f, s, c in axes[frame_axis + 1 :])
+        frame_selection = (slice(0, span, axes[frame_axis][1]),
+                           *(slice(f, f + (c - 1) * s + 1, s) for f, s, c in axes[frame_axis + 1 :]))
     outer = tuple(axes[k][2] for k in range(first_dense))
     return ReadPlan(
         run_starts=starts, run_length=run_length, buffer_shape=outer + frame_shape,
@@ -130,7 +131,7 @@ def coalesce(starts: np.ndarray, length: int, gap: int) -> list[tuple[int, int]]
     breaks = np.flatnonzero(starts[1:] - (starts[:-1] + length) > gap) + 1
     firsts = np.concatenate(([0], breaks))
     lasts = np.concatenate((breaks - 1, [len(starts) - 1]))
-    return [(int(starts[a]), int(starts[b]) + length) for a, b in zip(firsts, lasts)]
+    return [(int(starts[a]), int(starts[b]) + length) for a, b in zip(firsts, lasts, strict=True)]
 
 
 def ranged_chain(pipeline: Any, names: Sequence[str]) -> bool:
@@ -273,7 +274,7 @@ class LazyArray:
 
     @classmethod
     def open(cls, interface: Any, name: str, *, threads: int | None = None, gap: int | None = None,
-             part_size: int | None = None) -> "LazyArray":
+             part_size: int | None = None) -> LazyArray:
         """What :meth:`CCInterface.open_array` returns: see there."""
         backend, key, _ = interface.locate(name)
         info = backend.head(key)
@@ -395,7 +396,7 @@ class LazyArray:
                                 for k in range(block.ndim))]
         if resolved.scalar:
             return block[resolved.finish]  # a numpy scalar, as numpy gives
-        result = block[resolved.finish + (Ellipsis,)]
+        result = block[(*resolved.finish, Ellipsis)]
         if result.base is not None and result.base.nbytes > 2 * result.nbytes + (1 << 20):
             result = result.copy(order="K")  # do not keep a large assembly buffer alive for a small view
         return result
@@ -410,7 +411,7 @@ class LazyArray:
         run_of_range = np.searchsorted(plan.run_starts, [start for start, _ in plan.ranges])
         pieces: list[tuple[memoryview, int]] = []
         copies: list[tuple[memoryview, int, int]] = []  # (scratch, range start, first run)
-        for (start, end), first_run in zip(plan.ranges, run_of_range):
+        for (start, end), first_run in zip(plan.ranges, run_of_range, strict=True):
             if end - start == plan.run_length:  # one run: read straight into its frame
                 at = int(first_run) * plan.frame_bytes + plan.frame_offset
                 target = flat[at : at + plan.run_length]
@@ -426,7 +427,7 @@ class LazyArray:
                 offset = int(plan.run_starts[run]) - start
                 flat[at : at + plan.run_length] = scratch[offset : offset + plan.run_length]
                 run += 1
-        block = buffer[plan.frame_selection + (Ellipsis,)]  # shape: the counts; a 0-d array stays an array
+        block = buffer[(*plan.frame_selection, Ellipsis)]  # shape: the counts; a 0-d array stays an array
         return block.transpose() if fortran else block
 
     def _parts(self, target: memoryview, start: int) -> list[tuple[memoryview, int]]:
@@ -435,7 +436,7 @@ class LazyArray:
         absolute = self._offset + start  # type: ignore[operator]
         cuts = range((absolute // self.part_size + 1) * self.part_size, absolute + len(target), self.part_size)
         edges = [absolute, *cuts, absolute + len(target)]
-        return [(target[a - absolute : b - absolute], a) for a, b in zip(edges, edges[1:])]
+        return [(target[a - absolute : b - absolute], a) for a, b in itertools.pairwise(edges)]
 
     def _read_piece(self, piece: tuple[memoryview, int]) -> None:
         target, start = piece
