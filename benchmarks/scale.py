@@ -7,7 +7,8 @@ Run from the repository root:
 Prints one table (seconds, the floor's seconds, the ratio, and the requests each side sent by
 operation) and then the distributed upload/download of a lazy array with the bytes each process
 sent and received. Options: ``--leaves 1000,5000``, ``--dataset-leaves 1000``, ``--copies 2000``,
-``--cluster-mib 256`` (0: skip the cluster), ``--reps 3`` (medians).
+``--cluster-mib 256`` (0: skip the cluster), ``--reps 3`` (medians), ``--head-first`` (also
+``cloud2dict`` through a HEAD and then a GET per leaf, as before issue #18).
 
 Floors, as issue #18 defines them: a plain boto3 loop (list, then ``get_object`` one key after
 the other) for ``cloud2dict``; one paginated listing for ``cloud2dataset(...).items()``; 16
@@ -21,7 +22,8 @@ import statistics
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -80,6 +82,13 @@ def group_rows(cci: Any, floor: Any, args: argparse.Namespace) -> list[dict[str,
         base, base_calls = timed(boto3_loop, theirs, args.reps)
         rows.append(dict(what=f"cloud2dict, {leaves:,} leaves", ours=mine, floor=base, calls=my_calls,
                          floor_calls=base_calls, floor_is="boto3 loop: list + get_object per key"))
+        if args.head_first:  # the read path before issue #18: the Backend default, a HEAD then a GET
+            from cc_core.backend import Backend
+
+            with _patched(type(cci.backend), "open_read", Backend.open_read):
+                before, before_calls = timed(lambda: cci.cloud2dict(name, verbose=False), ours, args.reps)
+            rows.append(dict(what=f"cloud2dict, {leaves:,} leaves, HEAD + GET (before)", ours=before, floor=base,
+                             calls=before_calls, floor_calls=base_calls, floor_is="boto3 loop: list + get_object per key"))
     for leaves in args.dataset_leaves:
         name = f"group{leaves}"
         if leaves not in args.leaves:
@@ -94,6 +103,16 @@ def group_rows(cci: Any, floor: Any, args: argparse.Namespace) -> list[dict[str,
         rows.append(dict(what=f"cloud2dataset().items(), {leaves:,} leaves", ours=mine, floor=base, calls=my_calls,
                          floor_calls=base_calls, floor_is="one paginated list_objects_v2"))
     return rows
+
+
+@contextmanager
+def _patched(owner: type, attribute: str, value: Any) -> Iterator[None]:
+    original = owner.__dict__[attribute]
+    setattr(owner, attribute, value)
+    try:
+        yield
+    finally:
+        setattr(owner, attribute, original)
 
 
 def copy_rows(cci: Any, floor: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -166,7 +185,7 @@ def cluster_rows(endpoint: str, args: argparse.Namespace) -> None:
     rows = args.cluster_mib * 128
     lazy = da.random.default_rng(7).standard_normal((rows, 1024), chunks=(max(rows // 32, 1), 1024))
     mib = lazy.nbytes / 2**20
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
             Client(cluster) as client:
         cc.distributed.setup(client, cci)
         print(f"\n| distributed, {mib:.0f} MiB lazy array, {lazy.npartitions} chunks, 2 worker processes | s | MiB/s | "
@@ -199,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--copies", type=int, default=2000)
     parser.add_argument("--cluster-mib", type=int, default=256)
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--head-first", action="store_true",
+                        help="also time cloud2dict on the read path before issue #18 (a HEAD, then a GET)")
     args = parser.parse_args(argv)
 
     import cottoncandy as cc

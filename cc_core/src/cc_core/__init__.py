@@ -8,7 +8,7 @@ Plugin authors import from here: :data:`hookimpl`, :class:`Backend`, :class:`Obj
 from importlib.metadata import PackageNotFoundError, version
 
 from .api import get_encrypted_interface, get_interface
-from .backend import Backend, Capabilities, Credentials, ObjectInfo, Prefix
+from .backend import Backend, Capabilities, Credentials, ObjectInfo, OpenedObject, Prefix
 from .byteranges import ByteRequest, OffsetByteRequest, RangeByteRequest, SuffixByteRequest, byte_bounds
 from .codec import ByteSource, Encoded, LayoutCodec, LayoutStore, ObjectCodec
 from .config import Config, load_config
@@ -27,7 +27,7 @@ except PackageNotFoundError:  # running from a source tree without installing
 __all__ = [
     "Backend", "ByteCounter", "ByteRequest", "ByteSource", "CCInterface", "COMPRESSION", "Capabilities",
     "CloudStream", "Config", "Credentials", "DecodeReader", "ENCRYPTION", "Encoded", "LayoutCodec", "LayoutStore",
-    "OTHER", "ObjectCodec", "ObjectExistsError", "ObjectInfo", "OffsetByteRequest", "Payload", "Prefix", "Progress",
+    "OTHER", "ObjectCodec", "ObjectExistsError", "ObjectInfo", "OffsetByteRequest", "OpenedObject", "Payload", "Prefix", "Progress",
     "RangeByteRequest", "SuffixByteRequest", "Transform", "byte_bounds", "byte_view",
     "get_encrypted_interface", "get_interface", "get_plugin_manager", "hookimpl", "hookspec",
     "load_config",
