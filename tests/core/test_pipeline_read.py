@@ -68,3 +68,23 @@ def test_read_range_refuses_compressed_objects_and_other_chains(interface):
     interface.upload_object("plain", b"x" * 1000)
     with pytest.raises(MetadataError, match="needs zstd and nothing else"):
         interface.pipeline.read_range(interface.backend, "plain", 0, 10, chain=["zstd"])
+
+
+def test_a_local_download_opens_the_object_once(tmp_path, cc_settings, monkeypatch):
+    """The metadata and the data file are opened together: no head() before the read, and no
+    second open of the data file (get_into/iter_chunks) after it."""
+    import numpy as np
+
+    from cc_core.builtin.local import LocalBackend
+    from cc_core.interface import CCInterface
+
+    cci = CCInterface(str(tmp_path / "bucket"), backend="local", settings=cc_settings, verbose=False)
+    cci.upload_raw_array("raw", np.arange(10))
+    cci.upload_raw_array("gz", np.arange(10), transforms="gzip")
+    calls: list[str] = []
+    for method in ("head", "get_into", "iter_chunks"):
+        original = getattr(LocalBackend, method)
+        monkeypatch.setattr(LocalBackend, method, lambda self, *a, _m=method, _o=original, **k: (calls.append(_m), _o(self, *a, **k))[1])
+    np.testing.assert_array_equal(cci.download_raw_array("raw"), np.arange(10))
+    np.testing.assert_array_equal(cci.download_raw_array("gz"), np.arange(10))
+    assert calls == []

@@ -16,7 +16,7 @@ import pytest
 from cc_core.errors import IntegrityError, ObjectNotFoundError, TransferError
 
 SMALL = np.arange(20_000, dtype=np.float64)  # 160 kB: one PUT, one GET
-BIG = np.random.default_rng(7).random(150_000)  # 1.2 MB: 5 parts up, 5 ranges down
+BIG = np.random.default_rng(7).random(150_000)  # 1.2 MB: 5 parts up; down, 4 ranges (the first is 512 KiB)
 
 # (action, options) of one fault; every one of them is survivable by a retry
 UPLOAD_FAULTS = {
@@ -91,7 +91,7 @@ def test_transient_faults_on_parallel_ranges_are_retried(proxied, fault_proxy, a
     cci.upload_raw_array("multi", BIG, compression=False)
     fault = fault_proxy.add(action, method="GET", header="range", times=3, **options)
     np.testing.assert_array_equal(cci.download_raw_array("multi"), BIG)
-    assert fault.fired == 3 and len(fault_proxy.requests("GET")) >= 5 + 3
+    assert fault.fired == 3 and len(fault_proxy.requests("GET")) >= 4 + 3
 
 
 @params({k: DOWNLOAD_FAULTS[k] for k in ("503-slowdown", "cut-mid-body", "reset-mid-body")})
@@ -105,20 +105,21 @@ def test_transient_faults_on_a_streamed_read_resume(proxied, fault_proxy, action
 
 
 def test_a_stream_of_an_object_replaced_before_its_get_is_read_again(proxied, fault_proxy):
-    """download_stream reads through Pipeline.read: a GET refused because the object changed after
-    its HEAD (412) starts the read again, as whole downloads do."""
+    """download_stream reads through Pipeline.read: a GET refused because the object changed (412)
+    starts the read again, as whole downloads do."""
     cci = proxied()
     cci.upload_object("streamed", b"payload" * 1000)
     fault = fault_proxy.add("status", method="GET", status=412, code="PreconditionFailed")
     assert cci.download_stream("streamed").content.read() == b"payload" * 1000
-    assert fault.fired == 1 and len(fault_proxy.requests("HEAD", "streamed")) == 2
+    assert fault.fired == 1 and len(fault_proxy.requests("GET", "streamed")) == 2
+    assert not fault_proxy.requests("HEAD", "streamed")
 
 
 def test_transient_fault_on_head_is_retried(proxied, fault_proxy):
     cci = proxied()
     cci.upload_object("thing", b"payload")
     fault = fault_proxy.add("status", method="HEAD", times=2)
-    assert cci.download_object("thing") == b"payload"
+    assert cci.get_object("thing").metadata
     assert fault.fired == 2
 
 

@@ -15,6 +15,8 @@ import pytest
 import cottoncandy as cc
 from cc_core.errors import CottonCandyError, IntegrityError, InvalidNameError, ObjectNotFoundError
 
+from .conftest import TRANSFER
+
 FAKE_ACCESS = "AKIAFAKERELIABILITY7"
 FAKE_SECRET = "fake+Secret/Key/For/Reliability0123456789"
 FAKE_TOKEN = "fake-session-token-for-reliability"
@@ -132,8 +134,11 @@ def test_encrypted_objects_fail_closed_when_damaged_on_the_wire(proxied, fault_p
     data = os.urandom(700_000)
     cci.upload_object("sealed", data, transforms="aes-gcm")
     assert "cc-checksum" not in cci.get_object("sealed").metadata  # authentication stands in for it
+    first = TRANSFER["download_threshold"]  # the first GET brings that many bytes, the next one the rest
     for offset in (10, 300_001, 699_999):
-        fault_proxy.add("flip_response", method="GET", after=offset)
+        if offset >= first:
+            fault_proxy.add("delay", method="GET", seconds=0)  # lets the first GET through untouched
+        fault_proxy.add("flip_response", method="GET", after=offset if offset < first else offset - first)
         with pytest.raises(IntegrityError, match="'sealed'"):
             cci.download_object("sealed")
     assert cci.download_object("sealed") == data

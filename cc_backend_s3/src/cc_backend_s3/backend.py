@@ -28,7 +28,7 @@ from typing import Any
 
 from botocore import exceptions as boto_errors
 
-from cc_core.backend import Backend, Capabilities, ObjectInfo, Prefix
+from cc_core.backend import Backend, Capabilities, ObjectInfo, OpenedObject, Prefix
 from cc_core.byteranges import ByteRequest, SuffixByteRequest, byte_bounds
 from cc_core.errors import BucketNotFoundError, CottonCandyError, InvalidNameError, TransferError
 from cc_core.payload import DEFAULT_CHUNK_SIZE, Payload
@@ -189,6 +189,11 @@ class S3Backend(Backend):
         start, stop = self._bounds(name, byte_range)
         return self._object(name).read_into(view if stop is None else view[: stop - start], start, progress,
                                             etag=version)
+
+    def open_read(self, name: str, *, progress: Progress = NO_PROGRESS) -> OpenedObject:
+        """One GET, no HEAD: the object's size, ETag and metadata come from the GET's headers;
+        past the download threshold the rest comes in parallel ranges pinned to that ETag."""
+        return self._object(name).open_read(self, progress)
 
     def get_into_file(self, name: str, descriptor: int, size: int, *, progress: Progress = NO_PROGRESS,
                       version: str | None = None) -> int:

@@ -22,16 +22,16 @@ from typing import Any, BinaryIO, TypeVar
 import numpy as np
 from botocore import exceptions as boto_errors
 
-from cc_core.backend import FILE_WINDOW, pwrite_all
+from cc_core.backend import FILE_WINDOW, ObjectInfo, OpenedObject, pwrite_all
 from cc_core.errors import ObjectChangedError, TransferError
 from cc_core.integrity import ChecksumReader
 from cc_core.parallel import bounded_map
-from cc_core.payload import BufferReader, Payload, SeekableReader
+from cc_core.payload import DEFAULT_CHUNK_SIZE, BufferReader, Payload, SeekableReader
 from cc_core.progress import NO_PROGRESS, Progress, announce
 
-from .metadata import encode_metadata
+from .metadata import decode_metadata, encode_metadata
 from .retry import Retrier, ShortReadError, TransferCancelled, error_code, is_transient, translated
-from .settings import TransferSettings
+from .settings import NO_RANGES, TransferSettings
 
 T = TypeVar("T")
 #: Window for reads through urllib3's copying ``readinto`` (the fallback path).
@@ -283,45 +283,53 @@ class S3Object:
 
     # -- downloads -------------------------------------------------------------------------------
     def read_into(self, target: memoryview, offset: int, progress: Progress = NO_PROGRESS,
-                  etag: str | None = None) -> int:
+                  etag: str | None = None, first: dict[str, Any] | None = None) -> int:
         """Read bytes ``[offset, offset + len(target))`` into ``target``; returns the count.
 
         With ``etag`` (from ``head``), only that version is read: another one raises
-        :class:`ObjectReplacedError`.
+        :class:`ObjectReplacedError`. ``first``: an open GET whose body holds the next
+        ``ContentLength`` bytes from ``offset``, read as the first range (and closed).
         """
         with self._translated("download"):
-            return self._read_into(target, offset, progress, etag)
+            return self._read_into(target, offset, progress, etag, first)
 
-    def _read_into(self, target: memoryview, offset: int, progress: Progress, etag: str | None = None) -> int:
+    def _read_into(self, target: memoryview, offset: int, progress: Progress, etag: str | None = None,
+                   first: dict[str, Any] | None = None) -> int:
         def fill(retrier: Retrier, response: Any, start: int, stop: int, etag: str | None) -> int:
             count = self._fetch(retrier, response, start, stop, target[start - offset : stop - offset], etag)
             progress.relative_update(count)
             return count
 
-        return self._read_ranges(offset, len(target), fill, etag)
+        return self._read_ranges(offset, len(target), fill, etag, first)
 
     def read_to_file(self, descriptor: int, size: int, progress: Progress = NO_PROGRESS,
-                     etag: str | None = None) -> int:
+                     etag: str | None = None, first: dict[str, Any] | None = None) -> int:
         """Write bytes ``[0, size)`` into the file ``descriptor`` at their offsets: the ranges
         :meth:`read_into` would read, each through a reused buffer of ``FILE_WINDOW`` bytes
-        and ``os.pwrite``; returns the count. ``etag`` as for :meth:`read_into`."""
+        and ``os.pwrite``; returns the count. ``etag`` and ``first`` as for :meth:`read_into`."""
         buffers = _BufferPool(min(size, FILE_WINDOW) or 1, self.settings.threads)
 
         def fill(retrier: Retrier, response: Any, start: int, stop: int, etag: str | None) -> int:
             return self._fetch_to_file(retrier, response, start, stop, descriptor, buffers, progress, etag)
 
         with self._translated("download"):
-            return self._read_ranges(0, size, fill, etag)
+            return self._read_ranges(0, size, fill, etag, first)
 
-    def _read_ranges(self, offset: int, wanted: int, fill: Callable[..., int], etag: str | None) -> int:
+    def _read_ranges(self, offset: int, wanted: int, fill: Callable[..., int], etag: str | None,
+                     first: dict[str, Any] | None = None) -> int:
         """Read ``[offset, offset + wanted)``: one GET, or parallel ranges above the download
-        threshold; ``fill(retrier, response or None, start, stop, etag)`` reads one range."""
+        threshold; ``fill(retrier, response or None, start, stop, etag)`` reads one range.
+        ``first`` (an open GET from ``offset``) is the first range, whatever its length."""
         retrier = Retrier(self.settings)
-        if wanted == 0:
+        if first is not None:
+            response: dict[str, Any] | None = first
+            first_size = int(first["ContentLength"])
+        elif wanted == 0:
             retrier.call(lambda: self.client.head_object(Bucket=self.bucket, Key=self.key), what=f"Checking {self.url}")
             return 0
-        first_size = wanted if wanted <= self.settings.download_threshold else self.settings.download_part_size
-        response = retrier.call(lambda: self._get(offset, offset + first_size, etag), what=f"Download of {self.url}")
+        else:
+            first_size = wanted if wanted <= self.settings.download_threshold else self.settings.download_part_size
+            response = retrier.call(lambda: self._get(offset, offset + first_size, etag), what=f"Download of {self.url}")
         if response is None:  # the object ends before offset
             return 0
         etag = etag or response.get("ETag")
@@ -337,6 +345,24 @@ class S3Object:
             return sum(run_parallel(tasks, self.settings.threads, retrier.cancel))
         finally:
             response["Body"].close()
+
+    def open_read(self, backend: Any, progress: Progress = NO_PROGRESS) -> OpenedS3Object:
+        """One GET of the object's start (all of it up to the download threshold): its size, ETag
+        and metadata come from the answer's headers, its bytes from the body that follows.
+
+        S3 refuses any range of an empty object, so that one costs a second, unranged GET.
+        """
+        threshold = self.settings.download_threshold
+        retrier = Retrier(self.settings)
+        with self._translated("download"):
+            response = retrier.call(lambda: self._get(0, threshold if threshold < NO_RANGES else None),
+                                    what=f"Download of {self.url}")
+            if response is None:
+                response = retrier.call(lambda: self.client.get_object(Bucket=self.bucket, Key=self.key),
+                                        what=f"Download of {self.url}")
+        info = ObjectInfo(self.key, _total_size(response, 0), decode_metadata(response.get("Metadata", {})),
+                          response.get("LastModified"), response.get("ETag"))
+        return OpenedS3Object(backend, info, self, response, progress)
 
     def _get(self, start: int, stop: int | None, etag: str | None = None) -> dict[str, Any] | None:
         """An open ranged GET of ``[start, stop)`` (``stop=None``: to the end); None past the end."""
@@ -573,6 +599,83 @@ def run_parallel(tasks: Iterable[Callable[[], T]], threads: int, cancel: threadi
     """Run ``tasks`` on up to ``threads`` threads (:func:`cc_core.parallel.bounded_map`), results in
     order; at the first failure ``cancel`` is set, so running parts stop retrying, and it is raised."""
     return list(bounded_map(_run, tasks, in_flight=threads, cancel=cancel))
+
+
+class OpenedS3Object(OpenedObject):
+    """An object read from one open GET of its first bytes (all of it, up to the download
+    threshold). A larger object is read with that body as the first of the parallel ranges
+    :meth:`S3Object.read_into` reads, the others pinned to the GET's ETag; a body that breaks
+    off is read again from where it stopped by such ranges, which retry."""
+
+    def __init__(self, backend: Any, info: ObjectInfo, target: S3Object, response: dict[str, Any],
+                 progress: Progress) -> None:
+        super().__init__(backend, info, progress)
+        self._target = target
+        self._response: dict[str, Any] | None = response
+        self._held = int(response["ContentLength"])  # the body holds bytes [0, _held)
+
+    def _take_response(self) -> dict[str, Any]:
+        """The open GET, handed over with its body's next bytes as ``ContentLength``."""
+        response, self._response = self._response, None
+        assert response is not None
+        response["ContentLength"] = self._held - self.position
+        return response
+
+    def _from_body(self, window: memoryview) -> int:
+        """Fill ``window`` from the open body; 0 when it broke off (then closed)."""
+        assert self._response is not None
+        window = window[: self._held - self.position]
+        try:
+            count = read_body(self._response["Body"], window)
+            if count < len(window):
+                raise ShortReadError(f"{self._target.url} ended after byte {self.position + count} of {self._held}")
+        except Exception as exc:
+            self.close()
+            if not is_transient(exc):
+                with self._target._translated("download"):
+                    raise
+            return 0  # read again from self.position, by ranges of this version
+        self.position += count
+        self.progress.relative_update(count)
+        if self.position == self._held:
+            self.close()
+        return count
+
+    def readinto(self, buffer: memoryview, on_read: Callable[[memoryview], None] | None = None) -> int:
+        wanted = min(len(buffer), self.info.size - self.position)
+        if self._response is None or wanted <= 0:
+            return super().readinto(buffer, on_read)
+        if self.position + wanted <= self._held:
+            count = self._from_body(buffer[:wanted])
+        else:  # past the body: it is read in parallel with ranges of the rest
+            count = self._target.read_into(buffer[:wanted], self.position, self.progress, etag=self.info.version,
+                                           first=self._take_response())
+            self.position += count
+        if count and on_read is not None:
+            on_read(buffer[:count])
+        return count + (super().readinto(buffer[count:], on_read) if count < wanted else 0)
+
+    def chunks(self, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[memoryview | bytes]:
+        try:
+            while self._response is not None:
+                chunk = memoryview(np.empty(min(chunk_size, self._held - self.position), dtype=np.uint8))
+                count = self._from_body(chunk)
+                if count:
+                    yield chunk[:count]
+        finally:
+            self.close()
+        yield from super().chunks(chunk_size)
+
+    def write_to_file(self, descriptor: int) -> int:
+        if self._response is None or self.position:
+            return super().write_to_file(descriptor)
+        return self._target.read_to_file(descriptor, self.info.size, self.progress, etag=self.info.version,
+                                         first=self._take_response())
+
+    def close(self) -> None:
+        if self._response is not None:
+            self._response["Body"].close()
+            self._response = None
 
 
 def _run(task: Callable[[], T]) -> T:

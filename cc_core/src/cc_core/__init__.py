@@ -8,7 +8,7 @@ Plugin authors import from here: :data:`hookimpl`, :class:`Backend`, :class:`Obj
 from importlib.metadata import PackageNotFoundError, version
 
 from .api import get_encrypted_interface, get_interface
-from .backend import Backend, Capabilities, Credentials, ObjectInfo, Prefix
+from .backend import Backend, Capabilities, Credentials, ObjectInfo, OpenedObject, Prefix
 from .byteranges import ByteRequest, OffsetByteRequest, RangeByteRequest, SuffixByteRequest, byte_bounds
 from .codec import ByteSource, Encoded, LayoutCodec, LayoutStore, ObjectCodec
 from .config import Config, load_config
@@ -45,6 +45,7 @@ __all__ = [
     "ObjectExistsError",
     "ObjectInfo",
     "OffsetByteRequest",
+    "OpenedObject",
     "Payload",
     "Prefix",
     "Progress",

@@ -18,7 +18,11 @@ The contract, version 1
   ``secret_key``, ``force_bucket_creation``: the base class takes and keeps them, see
   :meth:`Backend.__init__`) plus backend-specific keywords the user passed to ``get_interface``.
   A backend with nothing of its own to configure needs no ``__init__``.
-- Reads: the core calls ``get_into(name, buffer, byte_range=..., version=..., progress=...)`` and
+- Reads: a whole object is read through ``open_read(name, progress=...)``, which gives its
+  :class:`ObjectInfo` and then its bytes (:class:`OpenedObject`); the default heads the object and
+  reads it with ranged ``get_into``/``iter_chunks`` calls, and a backend that can learn the
+  metadata from the read itself overrides it (S3: one GET per object instead of a HEAD and a GET).
+  Otherwise the core calls ``get_into(name, buffer, byte_range=..., version=..., progress=...)`` and
   ``iter_chunks(name, byte_range=..., chunk_size=..., version=..., progress=...)``, with
   ``on_read=`` as well for backends with ``Capabilities.read_callback``. Byte ranges are
   :mod:`cc_core.byteranges` values, never tuples or offsets.
@@ -39,7 +43,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from .byteranges import ByteRequest, RangeByteRequest
+from .byteranges import ByteRequest, OffsetByteRequest, RangeByteRequest
 from .errors import ObjectNotFoundError, UnsupportedOperationError
 from .payload import DEFAULT_CHUNK_SIZE, Payload
 from .progress import NO_PROGRESS, Progress
@@ -124,6 +128,78 @@ class Prefix:
     """A "folder" that :meth:`Backend.list` rolls up when a delimiter is given."""
 
     name: str
+
+
+class OpenedObject:
+    """An object whose read has begun: what it is (:attr:`info`), then its bytes in order.
+
+    :meth:`Backend.open_read` returns one; the reader takes the bytes with :meth:`readinto` or
+    :meth:`chunks` (it may mix them), and closes it if it stops before the end. This base class
+    reads with ranged :meth:`Backend.get_into` and :meth:`Backend.iter_chunks` calls pinned to
+    ``info.version``, so a reader sees one version or gets
+    :class:`~cc_core.errors.ObjectChangedError`. A backend whose first request already brings the
+    bytes (an S3 GET's body, an open local file) subclasses it to read those first.
+
+    Parameters
+    ----------
+    backend : Backend
+        The store being read.
+    info : ObjectInfo
+        The object: its size bounds what is read, its version pins the ranges read later.
+    progress : Progress
+        Told of every byte read.
+    """
+
+    def __init__(self, backend: Backend, info: ObjectInfo, progress: Progress = NO_PROGRESS) -> None:
+        self.backend = backend
+        self.info = info
+        self.progress = progress
+        #: Bytes already handed to the reader.
+        self.position = 0
+
+    def readinto(self, buffer: memoryview, on_read: Callable[[memoryview], None] | None = None) -> int:
+        """Fill ``buffer`` (flat bytes) with the next bytes; returns the count, fewer than
+        ``len(buffer)`` only where the object ends.
+
+        ``on_read`` is called with each filled part of ``buffer``, in order and all of it, as soon
+        as that part is filled (while it is in cache, where the backend allows).
+        """
+        wanted = min(len(buffer), self.info.size - self.position)
+        if wanted <= 0:
+            return 0
+        backend = self.backend
+        passed = {"on_read": on_read} if on_read is not None and backend.capabilities.read_callback else {}
+        count = backend.get_into(self.info.name, buffer[:wanted],
+                                 byte_range=RangeByteRequest(self.position, self.position + wanted),
+                                 version=self.info.version, progress=self.progress, **passed)
+        if on_read is not None and not passed:
+            on_read(buffer[:count])
+        self.position += count
+        return count
+
+    def chunks(self, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[memoryview | bytes]:
+        """The bytes not read yet, at most ``chunk_size`` at a time."""
+        if self.position >= self.info.size:
+            return
+        byte_range = OffsetByteRequest(self.position) if self.position else None
+        for chunk in self.backend.iter_chunks(self.info.name, byte_range=byte_range, chunk_size=chunk_size,
+                                              version=self.info.version, progress=self.progress):
+            self.position += len(chunk)
+            yield chunk
+
+    def write_to_file(self, descriptor: int) -> int:
+        """Write all the bytes, none read yet, into the open file ``descriptor`` at their offsets
+        (in any order); returns the count. This default closes the read and calls
+        :meth:`Backend.get_into_file` pinned to ``info.version``."""
+        assert self.position == 0, "write_to_file() reads the whole object"
+        self.close()
+        count = self.backend.get_into_file(self.info.name, descriptor, self.info.size, progress=self.progress,
+                                           version=self.info.version)
+        self.position = count
+        return count
+
+    def close(self) -> None:
+        """Release what an unfinished read holds (a connection, a file); reading ends here."""
 
 
 class Backend(ABC):
@@ -285,6 +361,23 @@ class Backend(ABC):
         """Delete the named objects; names that do not exist are ignored."""
 
     # -- conveniences built on the above --------------------------------------------------------
+    def open_read(self, name: str, *, progress: Progress = NO_PROGRESS) -> OpenedObject:
+        """Begin reading the whole of ``name``: its :class:`ObjectInfo`, then its bytes.
+
+        What every download goes through. This default sends :meth:`head` and reads the bytes with
+        version-pinned ranges when asked (:class:`OpenedObject`). A backend that learns an object's
+        size, version and metadata from the answer to its read overrides it to start reading at
+        once (S3 takes them from the GET's headers, local disk reads the metadata file beside the
+        open data file), so that reading an object costs one request, and returns an
+        :class:`OpenedObject` subclass that reads those bytes first.
+
+        Raises
+        ------
+        ObjectNotFoundError
+            There is no object ``name``.
+        """
+        return OpenedObject(self, self.head(name), progress)
+
     def get(self, name: str, byte_range: ByteRequest | None = None) -> bytes:
         """The object's bytes (or a byte range) as one bytes object: for small objects."""
         return b"".join(bytes(chunk) for chunk in self.iter_chunks(name, byte_range=byte_range))

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from .backend import Backend, ObjectInfo
+from .backend import Backend, ObjectInfo, OpenedObject
 from .byteranges import RangeByteRequest
 from .codec import Encoded
 from .errors import (
@@ -64,22 +64,21 @@ DECODE_CHUNK_SIZE = 2 << 20
 
 
 class DirectSource:
-    """Decoded bytes that are the stored bytes: read with ranged ``get_into`` calls.
+    """Decoded bytes that are the stored bytes: read from an :class:`OpenedObject` into the
+    consumer's buffer.
 
-    Each filled part of the buffer is digested as soon as it is filled (by the backend's
-    ``on_read`` where it has one, while the part is in cache); reaching the end checks the object's
-    checksum, and an object shorter than ``head`` said is an error.
+    Each filled part of the buffer is digested as soon as it is filled (while it is in cache);
+    reaching the end checks the object's checksum, and an object shorter than its info said is an
+    error.
     """
 
-    def __init__(self, backend: Backend, info: ObjectInfo, progress: Progress) -> None:
+    def __init__(self, opened: OpenedObject) -> None:
+        info = opened.info
         self.name = info.name
         self.size: int | None = info.size
-        self._backend = backend
+        self._opened = opened
         self._offset = 0
-        self._progress = progress
-        self._version = info.version
         self._verifier = Verifier(info.name, info.metadata, info.size)
-        self._on_read = {"on_read": self._verifier.update} if backend.capabilities.read_callback else {}
 
     def expect(self, size: int, what: str = "") -> None:
         """The codec will read ``size`` bytes: refuse unless the object holds exactly that many."""
@@ -95,10 +94,7 @@ class DirectSource:
         if wanted <= 0:
             self._verifier.finish()
             return 0
-        count = self._backend.get_into(self.name, buffer[:wanted], byte_range=RangeByteRequest(self._offset, self._offset + wanted),
-                                       version=self._version, progress=self._progress, **self._on_read)
-        if not self._on_read:
-            self._verifier.update(buffer[:count])
+        count = self._opened.readinto(buffer[:wanted], self._verifier.update)
         self._offset += count
         if count < wanted or self._offset == self.size:
             self._verifier.finish()
@@ -107,13 +103,13 @@ class DirectSource:
     def write_to(self, descriptor: int) -> None:
         """Write all the bytes to the empty file open (readable) as ``descriptor``, then check them.
 
-        The backend writes ranges as they arrive, in any order (:meth:`Backend.get_into_file`), so
-        the checksum is computed afterwards from the file's pages, which are in the page cache.
+        The backend writes ranges as they arrive, in any order (:meth:`OpenedObject.write_to_file`),
+        so the checksum is computed afterwards from the file's
+        pages, which are in the page cache.
         """
         assert self.size is not None and self._offset == 0
-        count = self._backend.get_into_file(self.name, descriptor, self.size, progress=self._progress,
-                                                   version=self._version)
-        announce(self._progress, "checking the checksum")
+        count = self._opened.write_to_file(descriptor)
+        announce(self._opened.progress, "checking the checksum")
         scratch = memoryview(bytearray(min(count, 4 << 20) or 1))
         for start in range(0, count, len(scratch)):
             self._verifier.update(scratch[: os.preadv(descriptor, [scratch[: count - start]], start)])
@@ -448,11 +444,13 @@ class Pipeline:
              streamed: bool = False) -> Any:
         """Read object ``name``: ``consume(info, source)`` gets its metadata and decoded bytes.
 
-        Every download runs through here. The object is headed, its metadata checked (see
-        :meth:`source`), and ``consume`` reads what it needs; the rest is then read too, so that the
+        Every download runs through here. The object's read is begun with
+        :meth:`Backend.open_read` (one request on S3: the metadata comes with the bytes), its
+        metadata checked (see :meth:`source`) before any byte is decoded, and ``consume`` reads
+        what it needs; the rest is then read too, so that the
         checksum is checked all the same. When a writer replaced the object meanwhile (the backend
         raises :class:`ObjectChangedError`, or the checksum fails and the object has changed since
-        it was headed) the whole read starts again, up to :data:`READ_ATTEMPTS` times, so the
+        it was opened) the whole read starts again, up to :data:`READ_ATTEMPTS` times, so the
         result is always one whole version. Transient faults of single requests are the backend's
         to retry (see :mod:`cc_core.retry`).
 
@@ -488,13 +486,18 @@ class Pipeline:
             Writers replaced the object during every attempt.
         """
         for attempt in range(READ_ATTEMPTS):
-            info = backend.head(name)
+            opened: OpenedObject | None = None
+            handed_on = False
             try:
-                source = self.source(backend, info, progress=progress, streamed=streamed)
+                opened = backend.open_read(name, progress=progress)
+                info = opened.info
+                source = self.source(backend, info, progress=progress, streamed=streamed, opened=opened)
                 if streamed:
                     assert isinstance(source, StreamSource)
                     source.start()
-                    return consume(info, source)
+                    result = consume(info, source)
+                    handed_on = True  # the stream's reader finishes (or drops) the read
+                    return result
                 result = consume(info, source)
                 source.verify()  # a consumer that stopped short of the end is checked too
                 return result
@@ -504,8 +507,11 @@ class Pipeline:
             except IntegrityError:
                 # bytes of a newer version under this version's metadata (a local file's inode
                 # reused by a fast writer) fail the checksum: read again if the object changed
-                if attempt == READ_ATTEMPTS - 1 or not _replaced(backend, info):
+                if attempt == READ_ATTEMPTS - 1 or opened is None or not _replaced(backend, opened.info):
                     raise
+            finally:
+                if opened is not None and not handed_on:
+                    opened.close()
         raise AssertionError("unreachable")  # pragma: no cover
 
     def read_range(self, backend: Backend, name: str, start: int, stop: int | None = None, *,
@@ -591,8 +597,9 @@ class Pipeline:
         return into[: len(data)]
 
     def source(self, backend: Backend, info: ObjectInfo, *, progress: Progress = NO_PROGRESS,
-               streamed: bool = False) -> DirectSource | StreamSource:
-        """The decoded bytes of an object whose ``info`` (from ``head``) is known.
+               streamed: bool = False, opened: OpenedObject | None = None) -> DirectSource | StreamSource:
+        """The decoded bytes of an object whose ``info`` (from ``head``) is known, or of the
+        read ``opened`` (from :meth:`Backend.open_read`, whose info is ``info``).
 
         Its deciding metadata is checked against its ``cc-digest`` first, before any byte is read.
         Bytes that need no decoding are read with ``get_into`` into the consumer's buffer (one
@@ -603,9 +610,11 @@ class Pipeline:
         check_metadata(info.name, info.metadata)
         names = chain_names(info.metadata)
         self._check_always(info.name, names)
+        if opened is None:
+            opened = OpenedObject(backend, info, progress)
         if not names and not streamed:
             progress.set_size(info.size)
-            return DirectSource(backend, info, progress)
+            return DirectSource(opened)
         try:
             chain = [self.transform(name) for name in names]
         except KeyError as exc:
@@ -614,8 +623,7 @@ class Pipeline:
             ) from None
         chain = [transform.for_reading(info.metadata, ObjectPlace.of(backend, info.name)) for transform in chain]
         progress.set_size(info.size)
-        stored = Verifier(info.name, info.metadata, info.size).chunks(backend.iter_chunks(
-            info.name, chunk_size=DECODE_CHUNK_SIZE, version=info.version, progress=progress))
+        stored = Verifier(info.name, info.metadata, info.size).chunks(opened.chunks(DECODE_CHUNK_SIZE))
         if info.size >= PREFETCH_FROM:  # the next chunk is read while this one is decoded
             stored = prefetched(stored)
         bound: int | None = info.size

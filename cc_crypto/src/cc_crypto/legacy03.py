@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cc_core.backend import Backend, ObjectInfo
+from cc_core.backend import Backend, ObjectInfo, OpenedObject
 from cc_core.byteranges import RangeByteRequest
 from cc_core.caller import warn
 from cc_core.errors import CottonCandyError, IntegrityError, MetadataError
@@ -402,11 +402,13 @@ class Legacy03Pipeline(Pipeline):
         return transform
 
     def source(self, backend: Backend, info: ObjectInfo, *, progress: Progress = NO_PROGRESS,
-               streamed: bool = False) -> Any:
+               streamed: bool = False, opened: OpenedObject | None = None) -> Any:
         if not is_03_object(info.metadata):
-            return super().source(backend, info, progress=progress, streamed=streamed)
+            return super().source(backend, info, progress=progress, streamed=streamed, opened=opened)
         keys = self.reader.keys
         if keys.can_read(info.metadata):
+            if opened is not None:  # 0.3's objects are read in ranges of their own
+                opened.close()
             return self.source_03(backend, info, progress=progress)
         try:
             keys.data_key(info.metadata)
@@ -415,7 +417,7 @@ class Legacy03Pipeline(Pipeline):
                 raise MasterKeyError(f"Object {info.name!r} {exc}") from None
             advice = str(exc)
         try:
-            return super().source(backend, info, progress=progress, streamed=streamed)
+            return super().source(backend, info, progress=progress, streamed=streamed, opened=opened)
         except IntegrityError as exc:  # not encrypted, or by 0.3: say both
             raise IntegrityError(f"{exc}. If cottoncandy 0.3's get_encrypted_interface wrote it, it {advice}") from None
 

@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ..backend import Backend, Capabilities, ObjectInfo, Prefix
+from ..backend import Backend, Capabilities, ObjectInfo, OpenedObject, Prefix
 from ..byteranges import ByteRequest, byte_bounds
 from ..errors import BucketNotFoundError, ConfigError, InvalidNameError, ObjectChangedError, ObjectNotFoundError
 from ..parallel import PREFETCH_FROM, prefetched
@@ -234,8 +234,21 @@ class LocalBackend(Backend):
         return file
 
     def head(self, name: str) -> ObjectInfo:
-        """Metadata and size of one version: metadata read and data file opened under a shared lock
-        of the folder, which writers hold exclusively across their two renames."""
+        info, file = self._open_version(name)
+        file.close()
+        return info
+
+    def open_read(self, name: str, *, progress: Progress = NO_PROGRESS) -> OpenedObject:
+        """The metadata and the data file of one version, opened together as :meth:`head` does:
+        the bytes come from that open file, so no writer can change them and no second open or
+        version check is needed."""
+        info, file = self._open_version(name)
+        return _OpenedFile(self, info, file, progress)
+
+    def _open_version(self, name: str) -> tuple[ObjectInfo, BinaryIO]:
+        """Metadata and size of one version, and its data file, open: metadata read and data file
+        opened under a shared lock of the folder, which writers hold exclusively across their two
+        renames."""
         _check_layout_name(name)
         file_name = name.rpartition("/")[2]
         for _ in range(_READ_ATTEMPTS):
@@ -243,16 +256,20 @@ class LocalBackend(Backend):
                 fcntl.flock(folder, fcntl.LOCK_SH)
                 metadata = _read_metadata(folder, name, file_name + META_SUFFIX, self.describe())
                 file = _open_in(folder, name, file_name, self.describe())
-            with file:
+            try:
                 version = _version_of(file)
                 stat_result = os.fstat(file.fileno())
-            expected = metadata.pop(VERSION_KEY, None)
-            agree = _same_version(expected, version) if expected is not None else bool(metadata)
-            # they disagree though no writer is between its renames: one died there, or the data
-            # file was changed outside cottoncandy (then the checksum decides)
-            if agree or not self._finish_interrupted_write(name, version):
-                modified = datetime.fromtimestamp(stat_result.st_mtime, UTC)
-                return ObjectInfo(name, stat_result.st_size, metadata, modified, version)
+                expected = metadata.pop(VERSION_KEY, None)
+                agree = _same_version(expected, version) if expected is not None else bool(metadata)
+                # they disagree though no writer is between its renames: one died there, or the data
+                # file was changed outside cottoncandy (then the checksum decides)
+                if agree or not self._finish_interrupted_write(name, version):
+                    modified = datetime.fromtimestamp(stat_result.st_mtime, UTC)
+                    return ObjectInfo(name, stat_result.st_size, metadata, modified, version), file
+            except BaseException:
+                file.close()
+                raise
+            file.close()
         raise ObjectChangedError(f"Object {name!r} in {self.describe()} kept changing while being read")
 
     def _finish_interrupted_write(self, name: str, version: str) -> bool:
@@ -290,23 +307,10 @@ class LocalBackend(Backend):
         progress: Progress = NO_PROGRESS, on_read: Callable[[memoryview], None] | None = None,
     ) -> int:
         """Read into ``buffer``; ``on_read`` gets each filled window while it is still in cache."""
-        window = (64 << 20) if on_read is None else _DIGEST_WINDOW
         with self._open_data(name, version) as file:
             start, stop = byte_bounds(byte_range, os.fstat(file.fileno()).st_size)
-            file.seek(start)
-            raw = file.raw if hasattr(file, "raw") else file
-            total = 0
             view = buffer.cast("B") if buffer.format != "B" else buffer
-            view = view[: max((stop or 0) - start, 0)]
-            while total < len(view):
-                count = raw.readinto(view[total : total + window])
-                if not count:
-                    break
-                if on_read is not None:
-                    on_read(view[total : total + count])
-                total += count
-                progress.relative_update(count)
-            return total
+            return _read_file_into(file, start, view[: max((stop or 0) - start, 0)], on_read, progress)
 
     def iter_chunks(
         self,
@@ -479,6 +483,52 @@ def _objects_below(folder: Path | str | None, base: str, prefix: str) -> Iterato
                 yield from _objects_below(entry.path, name + "/", prefix)
         elif entry.is_file(follow_symlinks=False) and name.startswith(prefix):
             yield name, entry.stat(follow_symlinks=False)
+
+
+class _OpenedFile(OpenedObject):
+    """A read of the data file opened with its metadata (:meth:`LocalBackend.open_read`)."""
+
+    def __init__(self, backend: LocalBackend, info: ObjectInfo, file: BinaryIO, progress: Progress) -> None:
+        super().__init__(backend, info, progress)
+        self._file = file
+
+    def readinto(self, buffer: memoryview, on_read: Callable[[memoryview], None] | None = None) -> int:
+        count = _read_file_into(self._file, self.position, buffer[: max(self.info.size - self.position, 0)],
+                                on_read, self.progress)
+        self.position += count
+        return count
+
+    def chunks(self, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[bytes]:
+        try:
+            self._file.seek(self.position)
+            while block := self._file.read(chunk_size):
+                self.position += len(block)
+                self.progress.relative_update(len(block))
+                yield block
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _read_file_into(file: BinaryIO, start: int, view: memoryview, on_read: Callable[[memoryview], None] | None,
+                    progress: Progress) -> int:
+    """Fill ``view`` from ``file`` at ``start`` (fewer bytes only where the file ends), reading
+    straight into it; ``on_read`` gets each filled window while it is still in cache."""
+    window = (64 << 20) if on_read is None else _DIGEST_WINDOW
+    file.seek(start)
+    raw = file.raw if hasattr(file, "raw") else file
+    total = 0
+    while total < len(view):
+        count = raw.readinto(view[total : total + window])
+        if not count:
+            break
+        if on_read is not None:
+            on_read(view[total : total + count])
+        total += count
+        progress.relative_update(count)
+    return total
 
 
 def _info(name: str, stat_result: os.stat_result) -> ObjectInfo:

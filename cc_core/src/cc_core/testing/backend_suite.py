@@ -179,6 +179,37 @@ class BackendConformance:
         assert _chunks(backend, "outside/object", chunk_size=100) == _DATA
         assert [e.name for e in backend.list("outside/")] == ["outside/object"]
 
+    def test_open_read_gives_what_head_says_then_the_bytes(self, backend: Backend) -> None:
+        """``open_read`` (overridden or not) describes the object as ``head`` does, then gives its
+        bytes through ``readinto`` and ``chunks``, mixed, each byte once and counted by progress."""
+        self.set_object(backend, "opened/object", _DATA, {"written": "around"})
+        info = backend.head("opened/object")
+        counter = ByteCounter()
+        opened = backend.open_read("opened/object", progress=counter)
+        try:
+            assert (opened.info.name, opened.info.size, dict(opened.info.metadata), opened.info.version) == (
+                info.name, info.size, dict(info.metadata), info.version), (
+                "open_read().info must be what head() says: name, size, metadata and version")
+            head = bytearray(100)
+            seen: list[bytes] = []
+            assert opened.readinto(memoryview(head), lambda part: seen.append(bytes(part))) == 100
+            assert bytes(head) == _DATA[:100] and b"".join(seen) == _DATA[:100], (
+                "readinto() must fill the buffer and hand every filled part to on_read")
+            rest = b"".join(bytes(chunk) for chunk in opened.chunks(300))
+        finally:
+            opened.close()
+        assert rest == _DATA[100:], "chunks() must give the bytes readinto() did not"
+        assert counter.transferred == len(_DATA), "open_read's reads must report every byte to progress"
+        empty = backend.open_read("opened/object")
+        empty.close()  # a read left unfinished releases what it holds
+        _put(backend, "opened/empty", b"")
+        opened = backend.open_read("opened/empty")
+        assert opened.info.size == 0 and opened.readinto(memoryview(bytearray(4))) == 0
+        assert list(opened.chunks()) == []
+        opened.close()
+        with pytest.raises(ObjectNotFoundError):
+            backend.open_read("opened/missing")
+
     def test_writes_what_another_client_reads(self, backend: Backend) -> None:
         _put(backend, "written/object", _DATA, {"k": "v"})
         data, metadata = self.get_object(backend, "written/object")
