@@ -10,8 +10,9 @@ from cc_core.byteranges import byte_bounds
 
 
 class ReadCounter:
-    """Wraps ``backend.get_into`` and ``backend.iter_chunks`` and adds up the bytes of the ranges
-    requested (a request without a range counts the whole object) and the requests.
+    """Wraps ``backend.get_into``, ``backend.iter_chunks`` and ``backend.open_read`` and adds up
+    the bytes of the ranges requested (a request without a range, and a whole read opened with
+    ``open_read``, count the whole object) and the requests.
 
     Parameters
     ----------
@@ -26,13 +27,18 @@ class ReadCounter:
         self.requested = 0
         self.requests = 0
         self._lock = threading.Lock()
-        get_into, iter_chunks = backend.get_into, backend.iter_chunks
+        get_into, iter_chunks, open_read = backend.get_into, backend.iter_chunks, backend.open_read
 
-        def add(name: str, byte_range: Any) -> None:
-            start, stop = byte_bounds(byte_range, backend.head(name).size)
+        def add(name: str, byte_range: Any, size: int | None = None) -> None:
+            start, stop = byte_bounds(byte_range, backend.head(name).size if size is None else size)
             with self._lock:
                 self.requested += max(0, (stop or 0) - start)
                 self.requests += 1
+
+        def counted_open_read(name: str, **options: Any) -> Any:
+            opened = open_read(name, **options)
+            add(name, None, opened.info.size)
+            return opened
 
         def counted_get_into(name: str, buffer: Any, **options: Any) -> int:
             add(name, options.get("byte_range"))
@@ -42,16 +48,17 @@ class ReadCounter:
             add(name, options.get("byte_range"))
             return iter_chunks(name, **options)
 
-        if monkeypatch is None:
-            backend.get_into, backend.iter_chunks = counted_get_into, counted_iter_chunks
-        else:
-            monkeypatch.setattr(backend, "get_into", counted_get_into)
-            monkeypatch.setattr(backend, "iter_chunks", counted_iter_chunks)
+        counted = {"get_into": counted_get_into, "iter_chunks": counted_iter_chunks, "open_read": counted_open_read}
+        for method, wrapper in counted.items():
+            if monkeypatch is None:
+                setattr(backend, method, wrapper)
+            else:
+                monkeypatch.setattr(backend, method, wrapper)
 
     def reset(self) -> None:
         self.requested = self.requests = 0
 
     def restore(self) -> None:
         """Stop counting (when no ``monkeypatch`` does it)."""
-        for method in ("get_into", "iter_chunks"):
+        for method in ("get_into", "iter_chunks", "open_read"):
             self._backend.__dict__.pop(method, None)
