@@ -1,13 +1,11 @@
 """The core installed alone, without any other member: it imports, works on the local backend and
 says what to install for the missing plugins. Builds a separate virtual environment with uv."""
 
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from fresh_venv import fresh_venv
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,21 +45,13 @@ print("core alone: ok")
 
 @pytest.mark.slow
 def test_core_alone_in_its_own_environment(tmp_path):
-    uv = shutil.which("uv")
-    if uv is None:
-        pytest.skip("uv is not on PATH (the README's commands install and use it)")
-    environment = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "CC_CONFIG_DIR": str(tmp_path / "config")}
-    environment.pop("VIRTUAL_ENV", None)
-    environment.pop("PYTHONPATH", None)  # the test-only plugins stay out of this environment
-    venv = tmp_path / "venv"
-    subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True, env=environment, timeout=300)
-    python = venv / "bin" / "python"
+    uv, python, environment = fresh_venv(tmp_path)
     subprocess.run([uv, "pip", "install", "--quiet", "--python", str(python), str(ROOT / "cc_core")],
                    check=True, env=environment, timeout=600)
     result = subprocess.run([str(python), "-c", SCRIPT], capture_output=True, text=True, env=environment, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "core alone: ok" in result.stdout
-    listing = subprocess.run([str(venv / "bin" / "cottoncandy"), "plugins", "-v"], capture_output=True, text=True,
+    listing = subprocess.run([str(python.parent / "cottoncandy"), "plugins", "-v"], capture_output=True, text=True,
                              env=environment, timeout=300)
     assert listing.returncode == 0, listing.stderr
     assert "core" in listing.stdout and "backend:local" in listing.stdout

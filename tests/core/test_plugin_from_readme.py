@@ -3,14 +3,12 @@ taken as they are, make a package that installs into a fresh environment (with t
 is listed by ``cottoncandy plugins``, opens through ``get_interface`` and the CLI, and passes the
 conformance kit. Builds a separate virtual environment with uv."""
 
-import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from fresh_venv import fresh_venv
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,17 +46,9 @@ def _write_plugin_from_readme(folder: Path) -> None:
 
 @pytest.mark.slow
 def test_a_backend_plugin_written_from_the_readme_works(tmp_path):
-    uv = shutil.which("uv")
-    if uv is None:
-        pytest.skip("uv is not on PATH (the README's commands install and use it)")
     plugin = tmp_path / "my-cc-plugin"
     _write_plugin_from_readme(plugin)
-    environment = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "CC_CONFIG_DIR": str(tmp_path / "config")}
-    environment.pop("VIRTUAL_ENV", None)
-    environment.pop("PYTHONPATH", None)  # the test-only plugins stay out of this environment
-    venv = tmp_path / "venv"
-    subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True, env=environment, timeout=300)
-    python = venv / "bin" / "python"
+    uv, python, environment = fresh_venv(tmp_path)
     subprocess.run([uv, "pip", "install", "--quiet", "--python", str(python), "-e", str(ROOT / "cc_core"), "-e",
                     str(plugin), "pytest"], check=True, env=environment, timeout=600)
 
@@ -68,10 +58,10 @@ def test_a_backend_plugin_written_from_the_readme_works(tmp_path):
         assert "Warning" not in result.stderr, result.stderr
         return result.stdout
 
-    listing = run(str(venv / "bin" / "cottoncandy"), "plugins", "-v")
+    listing = run(str(python.parent / "cottoncandy"), "plugins", "-v")
     assert re.search(r"myplugin\s+my-cc-plugin\s+0\.1\.0\s+1 backend\s+ok", listing), listing
     assert "backend:mydict" in listing
     assert "plugin from the README: ok" in run(str(python), "-c", USE)
-    run(str(venv / "bin" / "cottoncandy"), "ls", "mydict://bucket/")
+    run(str(python.parent / "cottoncandy"), "ls", "mydict://bucket/")
     kit = run(str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests", cwd=plugin)
     assert re.search(r"\d+ passed", kit) and "failed" not in kit, kit
