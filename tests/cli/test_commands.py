@@ -115,7 +115,7 @@ def test_cp_between_backends_keeps_bytes_and_metadata(local_interface, memory_in
     array = np.arange(1000, dtype=np.int64)
     memory_interface.upload_raw_array("arrays/a", array, compression="gzip", note="kept")
     source = f"memory://{memory_interface.bucket_name}/arrays"
-    destination = local_interface.bucket_name + "/from-memory"
+    destination = f"file://{local_interface.bucket_name}/from-memory"  # a file:// URL: a local store
     assert run(capsys, "cp", "-r", source, destination)[0] == 0
     np.testing.assert_array_equal(local_interface.download_raw_array("from-memory/a"), array)
     assert local_interface.get_object("from-memory/a").metadata["note"] == "kept"
@@ -123,6 +123,41 @@ def test_cp_between_backends_keeps_bytes_and_metadata(local_interface, memory_in
     assert run(capsys, "mv", destination + "/a", f"memory://{memory_interface.bucket_name}/back")[0] == 0
     np.testing.assert_array_equal(memory_interface.download_raw_array("back"), array)
     assert not local_interface.exists_object("from-memory/a")
+
+
+def _files_under(folder):
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file())
+
+
+def test_cp_to_a_plain_local_path_writes_what_download_writes(memory_interface, tmp_path, capsys):
+    memory_interface.upload_raw_array("exp/run1/data", np.arange(6.0), compression="gzip")
+    memory_interface.upload_object("exp/notes.txt", b"hello\n", author="me")
+    source = f"memory://{memory_interface.bucket_name}/exp"
+    assert run(capsys, "download", "-r", source, tmp_path / "downloaded")[0] == 0
+    assert run(capsys, "cp", "-r", source, tmp_path / "copied")[0] == 0
+    assert _files_under(tmp_path / "copied") == _files_under(tmp_path / "downloaded") == ["notes.txt", "run1/data"]
+    for name in ("notes.txt", "run1/data"):  # decoded bytes, no .meta.json beside them
+        assert (tmp_path / "copied" / name).read_bytes() == (tmp_path / "downloaded" / name).read_bytes()
+    assert (tmp_path / "copied" / "run1" / "data").read_bytes() == np.arange(6.0).tobytes()
+    assert "-f" in fail(capsys, "cp", source + "/notes.txt", tmp_path / "copied" / "notes.txt")  # cp's rule: no silent replace
+    assert run(capsys, "cp", "-f", source + "/notes.txt", tmp_path / "copied" / "notes.txt")[0] == 0
+    assert run(capsys, "cp", "-r", source, f"file://{tmp_path}/store")[0] == 0  # file:// keeps a store
+    assert (tmp_path / "store" / "run1" / "data.meta.json").is_file()
+    assert "separate commands" in fail(capsys, "cp", source + "/notes.txt", tmp_path / "copied" / "notes.txt",
+                                       tmp_path / "elsewhere")
+
+
+def test_mv_to_a_plain_local_path_refuses_to_drop_metadata(memory_interface, tmp_path, capsys):
+    memory_interface.upload_raw_array("exp/a", np.arange(6.0))
+    memory_interface.upload_object("exp/plain.bin", b"bytes")
+    source = f"memory://{memory_interface.bucket_name}/exp"
+    err = fail(capsys, "mv", "-r", source, tmp_path / "moved")
+    assert "metadata" in err and "exp/a" in err and "file://" in err
+    assert memory_interface.exists_object("exp/a") and not (tmp_path / "moved").exists()  # nothing written or removed
+    assert run(capsys, "mv", source + "/plain.bin", tmp_path / "plain.bin")[0] == 0
+    assert (tmp_path / "plain.bin").read_bytes() == b"bytes" and not memory_interface.exists_object("exp/plain.bin")
+    assert run(capsys, "mv", "-r", source, f"file://{tmp_path}/store")[0] == 0  # a store keeps the metadata
+    assert not memory_interface.exists_object("exp/a")
 
 
 def test_rm(store, capsys):

@@ -42,8 +42,11 @@ def test_listing_and_info_on_s3(s3_cli, capsys):
 def test_transfers_between_s3_and_local(s3_cli, local_interface, tmp_path, capsys):
     cci, base = s3_cli
     local = local_interface.bucket_name
-    output(capsys, "cp", "-r", base + "exp", local + "/")
+    output(capsys, "cp", "-r", base + "exp", f"file://{local}/")  # a local store: arrays keep their metadata
     np.testing.assert_array_equal(local_interface.download_raw_array("exp/run1/data"), np.arange(6.0).reshape(2, 3))
+    output(capsys, "cp", "-r", base + "exp", tmp_path / "plain")  # a plain path: plain files, as download writes
+    assert (tmp_path / "plain" / "run1" / "data").read_bytes() == np.arange(6.0).tobytes()
+    assert not list((tmp_path / "plain").rglob("*.meta.json"))
     output(capsys, "mv", local + "/exp/notes.txt", base + "moved.txt")
     assert cci.download_object("moved.txt") == b"hello"
     (tmp_path / "up.bin").write_bytes(b"u" * 1000)

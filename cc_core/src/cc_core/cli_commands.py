@@ -13,6 +13,8 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +22,10 @@ from . import copying, names
 from .backend import ObjectInfo, Prefix
 from .config import load_config
 from .errors import CottonCandyError, ObjectNotFoundError
-from .metadata import chain_names, codec_name
+from .metadata import CHECKSUM_KEY, DIGEST_KEY, chain_names, codec_name
 from .patterns import has_magic, literal_prefix
 from .progressbar import progress_for
-from .targets import Target, TargetResolver
+from .targets import Target, TargetResolver, is_local_path
 
 _RESERVED_KEYS = ("dtype", "shape", "order", "compression", "gzip")
 
@@ -238,9 +240,23 @@ def _print_slice(target: Target, text: str, as_json: bool) -> None:
         print(repr(part))
 
 
+def _is_local(text: str) -> bool:
+    """A local path or a ``file://`` URL: objects in a local store, whose metadata ``cp`` keeps."""
+    return is_local_path(text) or names.split_url(text)[0] == "file"
+
+
 def _copy_or_move(arguments: argparse.Namespace, resolver: TargetResolver, move: bool) -> int:
     """cp/mv with cp's rules for names (into a folder that exists or ends in ``/``), through
-    :mod:`cc_core.copying` as the interface's cp/mv."""
+    :mod:`cc_core.copying` as the interface's cp/mv; remote objects to a plain local path become
+    plain files, as ``download`` writes them (a ``file://`` URL keeps them in a local store)."""
+    if is_local_path(arguments.destination):
+        remote = [not _is_local(text) for text in arguments.sources]
+        if all(remote):
+            return _to_plain_files(arguments, resolver, move)
+        if any(remote):
+            raise CottonCandyError("Copy remote objects and local ones to a local path in separate commands: remote "
+                                   "objects become plain files there (as `download` writes them), local ones keep "
+                                   "their metadata")
     destination = resolver.open(arguments.destination)
     into = destination.folder_hint or len(arguments.sources) > 1 or not destination.key or destination.is_folder()
     interface = destination.interface
@@ -320,33 +336,88 @@ def command_upload(arguments: argparse.Namespace, resolver: TargetResolver) -> i
     return 0
 
 
-def command_download(arguments: argparse.Namespace, resolver: TargetResolver) -> int:
+@dataclass
+class _PlainFiles:
+    """What one source argument becomes on local disk: its objects, their files, the call writing them."""
+
+    source: Target
+    files: dict[str, Path]
+    write: Callable[[bool | None], list[str]]
+
+
+def _plain_files(arguments: argparse.Namespace, resolver: TargetResolver) -> list[_PlainFiles]:
+    """Each source of ``download`` (or of ``cp``/``mv`` to a plain local path), resolved before a
+    byte is written: an object, a folder (``-r``) or a pattern's matches."""
     destination = Path(arguments.destination).expanduser()
     into = destination.is_dir() or len(arguments.sources) > 1 or arguments.destination.endswith(("/", os.sep))
-    progress = False if arguments.no_progress else None
-    written: list[str] = []
+    plan: list[_PlainFiles] = []
     for text in arguments.sources:
         source = resolver.open(text)
         interface = source.interface
         if has_magic(source.key):
             folder = literal_prefix(source.key).rpartition("/")[0]
-            cut = len(folder) + 1 if folder else 0
-            for name in interface.glob(source.key):
-                written.append(interface.download_to_file(name, destination.joinpath(*name[cut:].split("/")), progress=progress))
+            files = {name: destination.joinpath(*name[len(folder) + 1 if folder else 0:].split("/"))
+                     for name in interface.glob(source.key)}
         elif source.is_object():
-            basename = source.key.rpartition("/")[2]
-            written.append(interface.download_to_file(source.key, destination / basename if into else destination,
-                                                      progress=progress))
-        elif _objects_under(source):
-            if not arguments.recursive:
-                raise CottonCandyError(f"{source.shown} is a folder: pass -r to download everything under it")
-            folder = destination / source.key.rpartition("/")[2] if destination.is_dir() and source.key else destination
-            written += interface.download_directory(source.key, folder, progress=progress)
+            files = {source.key: destination / source.key.rpartition("/")[2] if into else destination}
         else:
-            raise _missing(source)
+            objects = _objects_under(source)
+            if not objects:
+                raise _missing(source)
+            if not arguments.recursive:
+                raise CottonCandyError(f"{source.shown} is a folder: pass -r to {arguments.command} everything under it")
+            folder_path = destination / source.key.rpartition("/")[2] if destination.is_dir() and source.key else destination
+            cut = len(source.key) + 1 if source.key else 0
+            files = {info.name: folder_path.joinpath(*info.name[cut:].split("/")) for info in objects}
+            plan.append(_PlainFiles(source, files, lambda progress, interface=interface, key=source.key, folder=folder_path:
+                                    interface.download_directory(key, folder, progress=progress)))
+            continue
+        plan.append(_PlainFiles(source, files, lambda progress, interface=interface, files=files: [
+            interface.download_to_file(name, path, progress=progress) for name, path in files.items()]))
+    return plan
+
+
+def _metadata_a_file_loses(source: Target, names_read: list[str]) -> list[str]:
+    """The objects among ``names_read`` whose metadata (dtype, shape, user keys...) a plain file
+    cannot keep: everything but the checksum and digest, which only guard the stored bytes."""
+    backend = source.interface.backend
+    return [name for name in names_read
+            if set(backend.head(name).metadata) - {CHECKSUM_KEY, DIGEST_KEY}]
+
+
+def _to_plain_files(arguments: argparse.Namespace, resolver: TargetResolver, move: bool) -> int:
+    """``cp``/``mv`` (and ``download``) to a plain local path: each object's decoded bytes in a file,
+    without metadata, as ``download`` writes them. ``mv`` refuses, before writing anything, objects
+    with metadata a file would drop: ``file:///path`` keeps them in a local store instead."""
+    plan = _plain_files(arguments, resolver)
+    if arguments.command in ("cp", "mv") and not arguments.force:
+        existing = [str(path) for entry in plan for path in entry.files.values() if path.exists()]
+        if existing:
+            raise CottonCandyError(f"{existing[0]} exists" + (f" (and {len(existing) - 1} more files)" if len(existing) > 1 else "")
+                                   + ": pass -f to replace files that exist")
+    if move:
+        for entry in plan:
+            kept = _metadata_a_file_loses(entry.source, list(entry.files))
+            if kept:
+                shown = ", ".join(entry.source.show(name) for name in kept[:3]) + (" ..." if len(kept) > 3 else "")
+                raise CottonCandyError(
+                    f"{len(kept)} object(s) carry metadata (dtype, shape or other keys) that a plain file cannot keep: "
+                    f"{shown}. Move them into a local store with a file:// URL (file://"
+                    f"{Path(arguments.destination).expanduser().absolute()}), or download them and rm them yourself"
+                )
+    progress = False if arguments.no_progress else None
+    written: list[str] = []
+    for entry in plan:
+        written += entry.write(progress)
+        if move:
+            entry.source.interface.backend.delete_many(list(entry.files))
     if arguments.json:
         _emit_json(written)
     return 0
+
+
+def command_download(arguments: argparse.Namespace, resolver: TargetResolver) -> int:
+    return _to_plain_files(arguments, resolver, move=False)
 
 
 def command_du(arguments: argparse.Namespace, resolver: TargetResolver) -> int:
@@ -437,7 +508,9 @@ def add_storage_commands(subparsers: Any) -> None:
     for name, handler, verb in (("cp", command_cp, "copy"), ("mv", command_mv, "move")):
         parser = add(name, handler, f"{verb} objects or folders (-r), within or between backends, metadata kept", [copying])
         parser.add_argument("sources", nargs="+", metavar="SOURCE")
-        parser.add_argument("destination", metavar="DESTINATION", help="a name, or a folder (trailing /) to put them in")
+        parser.add_argument("destination", metavar="DESTINATION",
+                            help="a name, or a folder (trailing /) to put them in; a plain local path gets plain files as "
+                                 "`download` writes them (no metadata), file:///path a local store that keeps it")
 
     rm = add("rm", command_rm, "remove objects, folders (-r) or the objects a pattern matches", [])
     rm.add_argument("targets", nargs="+", metavar="TARGET")

@@ -120,6 +120,15 @@ class Target:
         return next(iter(self.interface.backend.list(self.key + "/")), None) is not None
 
 
+def is_local_path(text: str) -> bool:
+    """Whether a command-line target is a plain local path (no ``scheme://``; ``file:///`` is a URL).
+
+    ``cp``/``mv`` write plain files to one, as ``download`` does, and a local store (objects with
+    their metadata beside them) to a ``file://`` URL.
+    """
+    return not names.split_url(text)[0]
+
+
 class TargetResolver:
     """Opens targets, reusing one interface per backend and bucket.
 
@@ -188,7 +197,7 @@ class TargetResolver:
             if bucket not in ("", "localhost"):
                 raise InvalidNameError(f"{text!r}: file URLs name a local path, file:///path (three slashes)")
             return self._open_local("/" + key, text.endswith("/"))
-        if not scheme:
+        if is_local_path(text):
             return self._open_local(text, text.endswith(("/", os.sep)))
         if not bucket:
             raise InvalidNameError(f"{text!r} names no bucket: write {scheme}://BUCKET/name")
@@ -214,4 +223,4 @@ class TargetResolver:
             interface.backend.close()
 
 
-__all__ = ["Location", "Target", "TargetResolver", "locate"]
+__all__ = ["Location", "Target", "TargetResolver", "is_local_path", "locate"]
