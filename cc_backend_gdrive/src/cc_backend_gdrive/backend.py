@@ -264,7 +264,8 @@ class GDriveBackend(Backend):
 
     def _call(self, make_request: Callable[[Any], Any], what: str, path: str) -> Any:
         """Build a request from ``files()`` and execute it with retries."""
-        return retrying(self._retry, lambda: make_request(self._client.files()).execute(http=self._client.http()), what, path)
+        return retrying(self._retry, lambda: make_request(self._client.files()).execute(http=self._client.http()),
+                        what, path)
 
     def _list(self, query: str, what: str, path: str) -> Iterator[dict[str, Any]]:
         """Every item a ``files.list`` query returns, page after page."""

@@ -55,7 +55,8 @@ _TIMEOUT_ERRORS = (boto_errors.ReadTimeoutError, boto_errors.ConnectTimeoutError
                    TimeoutError)
 _TIMEOUT_CODES = frozenset({"RequestTimeout", "RequestTimeoutException"})
 _log = logging.getLogger("cc_backend_s3")
-_CONNECT_ERRORS = (boto_errors.EndpointConnectionError, boto_errors.ConnectTimeoutError, urllib3_errors.NewConnectionError)
+_CONNECT_ERRORS = (boto_errors.EndpointConnectionError, boto_errors.ConnectTimeoutError,
+                   urllib3_errors.NewConnectionError)
 
 
 class S3AccessError(AccessDeniedError):
@@ -165,7 +166,8 @@ def translate(exc: BaseException, *, bucket: str | None, name: str | None = None
             "AWS chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ~/.aws/credentials)"
         )
     if code == "NoSuchBucket":
-        return BucketNotFoundError(str(bucket), "create it (create_bucket, or force_bucket_creation=True) or check the name")
+        return BucketNotFoundError(str(bucket),
+                                   "create it (create_bucket, or force_bucket_creation=True) or check the name")
     if name and code in MISSING_OBJECT_CODES:
         return ObjectNotFoundError(name, f"s3://{bucket}")
     if code in CREDENTIAL_CODES:
@@ -184,7 +186,8 @@ def translate(exc: BaseException, *, bucket: str | None, name: str | None = None
             "acl= cannot be set: use acl='private' or set [basic] default_acl = private"
         )
     if isinstance(exc, boto_errors.EndpointConnectionError):
-        return TransferError(f"Cannot reach the S3 endpoint for {where}{doing}: {exc}. Check endpoint_url and the network")
+        return TransferError(f"Cannot reach the S3 endpoint for {where}{doing}: {exc}. "
+                             "Check endpoint_url and the network")
     if isinstance(exc, boto_errors.ClientError):
         return TransferError(f"S3 refused {action or 'the request'} on {where}: {describe(exc)}")
     if isinstance(exc, boto_errors.BotoCoreError):

@@ -122,7 +122,8 @@ class _PartWriter:
         self.interface.upload_raw_array(self.part_name(index), np.asarray(block), compression=self.compression)
 
     def __setitem__(self, region: tuple[slice, ...], block: np.ndarray) -> None:
-        index = tuple(bisect.bisect_right(offsets, s.start or 0) - 1 for offsets, s in zip(self.offsets, region, strict=False))
+        index = tuple(bisect.bisect_right(offsets, s.start or 0) - 1
+                      for offsets, s in zip(self.offsets, region, strict=False))
         if tuple(region) != self.block_slices(index):
             raise ValueError(
                 f"Array {self.name!r} is stored in chunks {self.chunks}; a region {region} that is not one "
@@ -227,7 +228,8 @@ class DaskCodec(LayoutCodec):
         _finish(interface, name, metadata, metakwargs)
         return None
 
-    def target(self, interface: Any, name: str, like: Any, *, compression: Any = None, **metakwargs: Any) -> _PartWriter:
+    def target(self, interface: Any, name: str, like: Any, *, compression: Any = None,
+               **metakwargs: Any) -> _PartWriter:
         """A ``da.store`` target writing the layout of ``upload_dask_array`` for arrays shaped and
         chunked as ``like``; ``metadata.json`` is written now (the parts as they are stored)."""
         name = names.object_name(name)
@@ -236,7 +238,8 @@ class DaskCodec(LayoutCodec):
         _finish(interface, name, _layout_metadata(writer, np.dtype(like.dtype)), metakwargs)
         return writer
 
-    def download(self, interface: Any, /, name: str, *, dask_name: str = "array", threads: int | None = None, **options: Any) -> Any:
+    def download(self, interface: Any, /, name: str, *, dask_name: str = "array", threads: int | None = None,
+                 **options: Any) -> Any:
         """A lazy ``dask.array.Array`` over the parts under ``name`` (only metadata.json is read).
 
         ``threads`` is accepted for cottoncandy 0.4 compatibility; the dask scheduler that

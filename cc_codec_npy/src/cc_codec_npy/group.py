@@ -179,7 +179,8 @@ class GroupCodec(LayoutCodec):
                     raise ObjectNotFoundError(names.join(name, key), interface.describe())
                 selected += under
             found = sorted(set(selected))
-        arrays = bounded_map(lambda leaf: _load_leaf(interface, leaf), found, in_flight=thread_count(interface, threads))
+        arrays = bounded_map(lambda leaf: _load_leaf(interface, leaf), found,
+                             in_flight=thread_count(interface, threads))
         if verbose:
             print(f'Downloaded arrays in "{name}"')
         return nest((leaf[len(group_prefix(name)) :], array) for leaf, array in zip(found, arrays, strict=True))
@@ -256,7 +257,8 @@ class Group:
         if leaf not in self._nodes:
             children = self._children()
             if leaf not in children:
-                raise KeyError(f"No {leaf!r} in group {self.name!r}; it has: {', '.join(sorted(children)) or 'nothing'}")
+                raise KeyError(f"No {leaf!r} in group {self.name!r}; "
+                               f"it has: {', '.join(sorted(children)) or 'nothing'}")
             path = names.join(self.name, leaf)
             self._nodes[leaf] = Group(self._interface, path) if children[leaf] else Dataset(self._interface, path)
         return self._nodes[leaf]

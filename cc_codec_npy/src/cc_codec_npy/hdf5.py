@@ -122,7 +122,8 @@ class Hdf5Codec(LayoutCodec):
 
             def visit(path: str, node: Any) -> None:
                 if path.rsplit("/", 1)[-1].startswith(".cc-"):
-                    raise InvalidArrayError(f"HDF5 path {path!r} in {os.fspath(value)!r} uses cottoncandy's reserved prefix '.cc-'")
+                    raise InvalidArrayError(f"HDF5 path {path!r} in {os.fspath(value)!r} "
+                                            "uses cottoncandy's reserved prefix '.cc-'")
                 (groups if isinstance(node, h5py.Group) else datasets).append(path)
                 sidecar["attrs"][path] = _attributes(node, path)
 

@@ -82,11 +82,13 @@ class NpyCodec(ObjectCodec):
             raise IntegrityError(f"Object {source.name!r} has more bytes than its npy header describes")
         target[: len(early)] = early
         received = len(early) + (source.readinto(target[len(early) :]) if len(target) > len(early) else 0)
-        _check_body(source.name, received, len(target), shape, dtype, more=bool(source.readinto(memoryview(bytearray(1)))))
+        _check_body(source.name, received, len(target), shape, dtype,
+                    more=bool(source.readinto(memoryview(bytearray(1)))))
         return array
 
 
-    def stored_layout(self, metadata: Mapping[str, str], read: Any, name: str = "") -> tuple[np.dtype, tuple[int, ...], str, int]:
+    def stored_layout(self, metadata: Mapping[str, str], read: Any,
+                      name: str = "") -> tuple[np.dtype, tuple[int, ...], str, int]:
         """dtype, shape, order and where the elements start, from the header alone: ``read(start,
         stop)`` returns decoded bytes of the object (one small ranged read; two for a long header)."""
         block = bytes(read(0, FIRST_BLOCK))
@@ -117,7 +119,8 @@ def _read_whole(source: ByteSource, size: int) -> np.ndarray:
     return np.ndarray(shape, dtype=dtype, buffer=stored, offset=header_end, order="F" if fortran_order else "C")
 
 
-def _check_body(name: str, received: int, expected: int, shape: tuple[int, ...], dtype: np.dtype, more: bool = False) -> None:
+def _check_body(name: str, received: int, expected: int, shape: tuple[int, ...], dtype: np.dtype,
+                more: bool = False) -> None:
     if received != expected or more:
         raise IntegrityError(
             f"Object {name!r} holds {'fewer' if received < expected else 'more'} bytes "

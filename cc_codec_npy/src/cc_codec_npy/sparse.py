@@ -70,7 +70,8 @@ class SparseCodec(LayoutCodec):
         """
         name = names.object_name(name)
         if not scipy.sparse.issparse(value):
-            raise InvalidArrayError(f"upload_sparse_array needs a scipy.sparse matrix or array, not {type(value).__name__}")
+            raise InvalidArrayError("upload_sparse_array needs a scipy.sparse matrix or array, "
+                                    f"not {type(value).__name__}")
         kind = value.format
         if kind in STORED_AS_CSR:
             value = value.tocsr()
@@ -78,7 +79,8 @@ class SparseCodec(LayoutCodec):
         if kind not in ATTRIBUTES:
             raise InvalidArrayError(f"Cannot store {name!r}: sparse format {kind!r} is not supported")
         if len(value.shape) != 2:
-            raise InvalidArrayError(f"Cannot store {name!r}: only 2-d sparse arrays are supported, not shape {value.shape}")
+            raise InvalidArrayError(f"Cannot store {name!r}: only 2-d sparse arrays are supported, "
+                                    f"not shape {value.shape}")
         attributes = ATTRIBUTES[kind]
         list(bounded_map(
             lambda attribute: interface.upload_raw_array(
@@ -104,9 +106,11 @@ class SparseCodec(LayoutCodec):
             attributes = [str(a) for a in description["attrs"]]
             shape = tuple(int(n) for n in description["shape"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise MetadataError(f"{where!r} does not describe a sparse array ({exc!r}); was it written by upload_sparse_array?") from None
+            raise MetadataError(f"{where!r} does not describe a sparse array ({exc!r}); "
+                                "was it written by upload_sparse_array?") from None
         if kind not in ATTRIBUTES or not set(ATTRIBUTES[kind]) <= set(attributes):
-            raise MetadataError(f"{where!r} describes sparse type {kind!r} with attributes {attributes}, which cannot be read")
+            raise MetadataError(f"{where!r} describes sparse type {kind!r} with attributes {attributes}, "
+                                "which cannot be read")
         arrays = bounded_map(lambda a: interface.download_raw_array(names.join(name, a)), attributes,
                              in_flight=thread_count(interface, threads))
         return _assemble(kind, dict(zip(attributes, arrays, strict=True)), shape, description.get("class", "matrix"))

@@ -115,16 +115,19 @@ def _version_line() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cottoncandy", description="Store and read numpy arrays on S3, Google Drive and local disk.")
+    parser = argparse.ArgumentParser(prog="cottoncandy",
+                                     description="Store and read numpy arrays on S3, Google Drive and local disk.")
     parser.add_argument("--version", action="version", version=_version_line())
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    plugins = subparsers.add_parser("plugins", help="list plugins: name, distribution, version, what they provide, status")
+    plugins = subparsers.add_parser("plugins",
+                                    help="list plugins: name, distribution, version, what they provide, status")
     plugins.add_argument("--json", action="store_true", help="print JSON")
     plugins.add_argument("-v", "--verbose", action="store_true", help="list every backend, codec and transform")
     plugins.set_defaults(handler=command_plugins)
 
-    config = subparsers.add_parser("config", help="show the config file's path and effective settings (secrets redacted)")
+    config = subparsers.add_parser("config",
+                                   help="show the config file's path and effective settings (secrets redacted)")
     config.add_argument("--json", action="store_true", help="print JSON")
     config.set_defaults(handler=command_config)
 

@@ -133,7 +133,8 @@ def command_glob(arguments: argparse.Namespace, resolver: TargetResolver) -> int
     target = resolver.open(arguments.pattern)
     found = target.interface.glob(target.key)
     if arguments.json or arguments.long:
-        known = {e.name: e for e in target.interface.backend.list(literal_prefix(target.key)) if isinstance(e, ObjectInfo)}
+        listed = target.interface.backend.list(literal_prefix(target.key))
+        known = {e.name: e for e in listed if isinstance(e, ObjectInfo)}
         records = [_entry_record(target, known.get(name, name), "object") for name in found]
         if arguments.json:
             _emit_json(records)
@@ -196,7 +197,8 @@ def command_info(arguments: argparse.Namespace, resolver: TargetResolver) -> int
         print(f"  random access: {'yes' if record['random_access'] else 'no: a slice reads the whole object'}")
         if "dtype" in record:
             shape = "(" + ", ".join(map(str, record["shape"])) + ("," if len(record["shape"]) == 1 else "") + ")"
-            print(f"  array:       {record['dtype']} {shape} order {record['order']}, {human_size(record['array_bytes'])}"
+            array_size = human_size(record["array_bytes"])
+            print(f"  array:       {record['dtype']} {shape} order {record['order']}, {array_size}"
                   + (f" (stored at {record['ratio']:.1%})" if record["ratio"] is not None else ""))
         for key, value in record["metadata"].items():
             print(f"  {key}: {value}")
@@ -267,7 +269,8 @@ def _copy_or_move(arguments: argparse.Namespace, resolver: TargetResolver, move:
         if not selection.objects:
             raise _missing(source)
         if selection.folder and not arguments.recursive:
-            raise CottonCandyError(f"{source.shown} is a folder of {len(selection.objects)} objects: pass -r to copy it")
+            raise CottonCandyError(f"{source.shown} is a folder of {len(selection.objects)} objects: "
+                                   "pass -r to copy it")
         key = names.join(destination.key, source.key.rpartition("/")[2]) if into and source.key else destination.key
         with progress_for(False if arguments.no_progress else None, settings=interface.settings,
                           verbose=interface.verbose, description=f"copy {source.shown}") as progress:
@@ -365,11 +368,14 @@ def _plain_files(arguments: argparse.Namespace, resolver: TargetResolver) -> lis
             if not objects:
                 raise _missing(source)
             if not arguments.recursive:
-                raise CottonCandyError(f"{source.shown} is a folder: pass -r to {arguments.command} everything under it")
-            folder_path = destination / source.key.rpartition("/")[2] if destination.is_dir() and source.key else destination
+                raise CottonCandyError(f"{source.shown} is a folder: "
+                                       f"pass -r to {arguments.command} everything under it")
+            into_folder = destination.is_dir() and source.key
+            folder_path = destination / source.key.rpartition("/")[2] if into_folder else destination
             cut = len(source.key) + 1 if source.key else 0
             files = {info.name: folder_path.joinpath(*info.name[cut:].split("/")) for info in objects}
-            plan.append(_PlainFiles(source, files, lambda progress, interface=interface, key=source.key, folder=folder_path:
+            plan.append(_PlainFiles(source, files,
+                                    lambda progress, interface=interface, key=source.key, folder=folder_path:
                                     interface.download_directory(key, folder, progress=progress)))
             continue
         plan.append(_PlainFiles(source, files, lambda progress, interface=interface, files=files: [
@@ -393,8 +399,8 @@ def _to_plain_files(arguments: argparse.Namespace, resolver: TargetResolver, mov
     if arguments.command in ("cp", "mv") and not arguments.force:
         existing = [str(path) for entry in plan for path in entry.files.values() if path.exists()]
         if existing:
-            raise CottonCandyError(f"{existing[0]} exists" + (f" (and {len(existing) - 1} more files)" if len(existing) > 1 else "")
-                                   + ": pass -f to replace files that exist")
+            more = f" (and {len(existing) - 1} more files)" if len(existing) > 1 else ""
+            raise CottonCandyError(f"{existing[0]} exists{more}: pass -f to replace files that exist")
     if move:
         for entry in plan:
             kept = _metadata_a_file_loses(entry.source, list(entry.files))
@@ -492,25 +498,29 @@ def add_storage_commands(subparsers: Any) -> None:
     mb = add("mb", command_mb, "make buckets (s3://name, memory://name); one that exists is left as it is", [])
     mb.add_argument("buckets", nargs="+", metavar="BUCKET")
 
-    glob = add("glob", command_glob, "list the objects matching a pattern, sorted (* within a name, ** any depth)", [listing])
+    glob = add("glob", command_glob, "list the objects matching a pattern, sorted (* within a name, ** any depth)",
+               [listing])
     glob.add_argument("pattern", metavar="PATTERN", help="e.g. 's3://bucket/exp/*/run0?.grp/**' (quote it)")
     glob.add_argument("--strict", action="store_true", help="exit with status 1 when nothing matches")
 
-    info = add("info", command_info, "show an object's dtype, shape, size, codec and transform chain, from metadata", [])
+    info = add("info", command_info,
+               "show an object's dtype, shape, size, codec and transform chain, from metadata", [])
     info.add_argument("targets", nargs="+", metavar="TARGET")
 
     cat = add("cat", command_cat, "write objects' (decoded) content to standard output", [])
     cat.add_argument("targets", nargs="+", metavar="TARGET")
     cat.add_argument("--slice", metavar="SELECTION",
-                     help="print this part of an array (numpy indexing: '10:20,:', '...,::2'; --slice=-1 for a leading minus), "
-                          "reading only its bytes; with --json: shape, dtype and data")
+                     help="print this part of an array (numpy indexing: '10:20,:', '...,::2'; "
+                          "--slice=-1 for a leading minus), reading only its bytes; with --json: shape, dtype and data")
 
     for name, handler, verb in (("cp", command_cp, "copy"), ("mv", command_mv, "move")):
-        parser = add(name, handler, f"{verb} objects or folders (-r), within or between backends, metadata kept", [copying])
+        parser = add(name, handler, f"{verb} objects or folders (-r), within or between backends, metadata kept",
+                     [copying])
         parser.add_argument("sources", nargs="+", metavar="SOURCE")
         parser.add_argument("destination", metavar="DESTINATION",
-                            help="a name, or a folder (trailing /) to put them in; a plain local path gets plain files as "
-                                 "`download` writes them (no metadata), file:///path a local store that keeps it")
+                            help="a name, or a folder (trailing /) to put them in; a plain local path gets "
+                                 "plain files as `download` writes them (no metadata), file:///path a local store "
+                                 "that keeps it")
 
     rm = add("rm", command_rm, "remove objects, folders (-r) or the objects a pattern matches", [])
     rm.add_argument("targets", nargs="+", metavar="TARGET")

@@ -100,7 +100,8 @@ class SettingSpecs:
 
     def add(self, spec: SettingSpec) -> None:
         if spec.kind not in KINDS:
-            raise ValueError(f"Setting [{spec.section}] {spec.key}: kind {spec.kind!r} is not one of {', '.join(KINDS)}")
+            raise ValueError(f"Setting [{spec.section}] {spec.key}: "
+                             f"kind {spec.kind!r} is not one of {', '.join(KINDS)}")
         self.specs[spec.section.lower(), spec.key.lower()] = spec
 
     def known(self, config: Config) -> dict[str, set[str]]:
@@ -123,10 +124,11 @@ def find_problems(config: Config, specs: SettingSpecs) -> list[ConfigProblem]:
         if section.lower() not in known:
             problems.append(ConfigProblem(where, f"unknown section [{section}]{_nearest(section, known)}", False))
             continue
+        known_keys = known[section.lower()]
         for key in config.file_keys(section):
-            if key.lower() not in known[section.lower()]:
+            if key.lower() not in known_keys:
                 problems.append(ConfigProblem(_where(config.path, lines, section, key),
-                                              f"[{section}] has no setting {key!r}{_nearest(key, known[section.lower()])}",
+                                              f"[{section}] has no setting {key!r}{_nearest(key, known_keys)}",
                                               False))
     for (section, key), spec in specs.specs.items():
         value = config.get(section, key)

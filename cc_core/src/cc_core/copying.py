@@ -196,8 +196,10 @@ def remove(selection: Selection, *, recursive: bool) -> list[str]:
 
 
 # -- the plan ------------------------------------------------------------------------------------
-def _copy_selection(selection: Selection, destination: Place, overwrite: bool, progress: Progress,
-                    verb: str, rebind: Rebind | None = None) -> tuple[list[tuple[ObjectInfo, str]], list[tuple[ObjectInfo, str]]]:
+def _copy_selection(
+    selection: Selection, destination: Place, overwrite: bool, progress: Progress, verb: str,
+    rebind: Rebind | None = None,
+) -> tuple[list[tuple[ObjectInfo, str]], list[tuple[ObjectInfo, str]]]:
     """Plan, check and run the copies of a copy or move.
 
     Returns every (source object, destination name) pair, and those that were copied: all but
@@ -299,7 +301,8 @@ def _copy_rebound(source: Place, destination: Place, name: str, target: str, pro
         stop = min(stop, info.size)
         if stop <= start:
             return b""
-        return b"".join(bytes(c) for c in source.backend.iter_chunks(name, byte_range=RangeByteRequest(start, stop), **version))
+        chunks = source.backend.iter_chunks(name, byte_range=RangeByteRequest(start, stop), **version)
+        return b"".join(bytes(c) for c in chunks)
 
     metadata = rebind(info.metadata, ObjectPlace.of(source.backend, name), ObjectPlace.of(destination.backend, target),
                       read)

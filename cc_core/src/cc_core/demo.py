@@ -70,7 +70,8 @@ def run_demo(folder: str | None = None, *, size_mb: float = 64.0) -> None:
         print(f"group: dict2cloud/cloud2dict of {len(cci.glob('experiment.grp/**'))} arrays round-tripped: "
               f"{', '.join(cci.glob('experiment.grp/**'))}")
 
-        print(f"\nstore now holds {len(cci.glob('**'))} objects, {cci.get_size() / MiB:.2f} MB; top level: {cci.lsdir('/')}")
+        print(f"\nstore now holds {len(cci.glob('**'))} objects, {cci.get_size() / MiB:.2f} MB; "
+              f"top level: {cci.lsdir('/')}")
         print("demo: all arrays came back identical")
     finally:
         if temporary:

@@ -2,9 +2,9 @@
 
 ``*`` matches within one path segment, ``?`` one character, ``[...]`` a character class, and
 ``**`` any number of segments (including none); none of them matches a ``/`` otherwise. As in
-:mod:`fnmatch`, ``[!...]`` negates a class and backslashes are plain characters. Listing is limited to the pattern's literal prefix,
-the text before its first wildcard, so a glob in a bucket of millions of keys reads only the part
-of the listing it can match.
+:mod:`fnmatch`, ``[!...]`` negates a class and backslashes are plain characters. Listing is
+limited to the pattern's literal prefix, the text before its first wildcard, so a glob in a
+bucket of millions of keys reads only the part of the listing it can match.
 """
 
 from __future__ import annotations

@@ -180,7 +180,8 @@ def automatic_progress(progress: Progress | bool | None, *, settings: Any, verbo
 
 
 @contextmanager
-def progress_for(progress: Progress | bool | None, *, settings: Any, verbose: bool, description: str) -> Iterator[Progress]:
+def progress_for(progress: Progress | bool | None, *, settings: Any, verbose: bool,
+                 description: str) -> Iterator[Progress]:
     """:func:`automatic_progress` as a context: a bar it made is closed on exit, also on errors."""
     chosen = automatic_progress(progress, settings=settings, verbose=verbose, description=description)
     succeeded = False

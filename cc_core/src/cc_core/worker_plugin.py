@@ -24,4 +24,5 @@ class SecretsPlugin(WorkerPlugin):
         install(_Handed({}, {}))
 
     def __repr__(self) -> str:  # never the secrets
-        return f"<cottoncandy SecretsPlugin for {sorted(self.handed.credentials)} and transforms {sorted(self.handed.transform_options)}>"
+        return (f"<cottoncandy SecretsPlugin for {sorted(self.handed.credentials)} "
+                f"and transforms {sorted(self.handed.transform_options)}>")

@@ -86,7 +86,8 @@ def command_export(arguments: argparse.Namespace) -> int:
     path = Path(arguments.file).expanduser()
     if not create_key_file(path, text):
         raise MasterKeyError(f"{path} exists and is never overwritten; choose a new file name")
-    print(f"Wrote {'the public half of ' if arguments.public else ''}master key {format_key_id(key.key_id)} to {path} (mode 0600).")
+    half = "the public half of " if arguments.public else ""
+    print(f"Wrote {half}master key {format_key_id(key.key_id)} to {path} (mode 0600).")
     return 0
 
 
@@ -158,10 +159,12 @@ def command_migrate(arguments: argparse.Namespace) -> int:
                 try:
                     version = format_version(interface.backend, info)
                     if version != 1:
-                        record["error"] = "written in the current format" if version else "not encrypted by 0.3 nor in format 1"
+                        record["error"] = ("written in the current format" if version
+                                           else "not encrypted by 0.3 nor in format 1")
                         continue
                     record["method"] = "format 1"
-                    record["transforms"] = migrate_v1_object(pipeline, interface.backend, info, dry_run=arguments.dry_run)
+                    record["transforms"] = migrate_v1_object(pipeline, interface.backend, info,
+                                                             dry_run=arguments.dry_run)
                 except CottonCandyError as exc:
                     record["status"], record["error"] = "failed", str(exc)
                     continue
@@ -180,7 +183,8 @@ def command_migrate(arguments: argparse.Namespace) -> int:
             record["transforms"] = done.transforms
     finally:
         resolver.close()
-    counts = {status: sum(r["status"] == status for r in records) for status in ("migrated", "would migrate", "skipped", "failed")}
+    statuses = ("migrated", "would migrate", "skipped", "failed")
+    counts = {status: sum(r["status"] == status for r in records) for status in statuses}
     if arguments.json:
         print(json.dumps({"objects": records, "counts": counts}, indent=2))
     else:
@@ -225,7 +229,8 @@ def command_rebind(arguments: argparse.Namespace) -> int:
         transform = AesGcmTransform.from_config(settings)
         for info in _objects(target):
             shown = target.show(info.name)
-            if AesGcmTransform.name not in (n.strip().lower() for n in info.metadata.get("cc-transforms", "").split(",")):
+            chain = (n.strip().lower() for n in info.metadata.get("cc-transforms", "").split(","))
+            if AesGcmTransform.name not in chain:
                 print(f"skipped   {shown} (not encrypted with aes-gcm)")
                 continue
             try:
@@ -254,7 +259,8 @@ def _missing_key_advice(method: str) -> str:
 def add_commands(subparsers: Any) -> None:
     """Add ``cottoncandy key`` and its subcommands."""
     key = subparsers.add_parser(
-        "key", help="encryption master key: show its id, generate, export, import; migrate older objects, rebind copied ones")
+        "key", help="encryption master key: show its id, generate, export, import; migrate older objects, "
+                    "rebind copied ones")
     commands = key.add_subparsers(dest="key_command", metavar="KEY_COMMAND")
     key.set_defaults(handler=lambda arguments: (key.print_help(), 2)[1])
 
@@ -273,7 +279,8 @@ def add_commands(subparsers: Any) -> None:
     export.set_defaults(handler=command_export)
 
     load = commands.add_parser(
-        "import", help=f"import a key file: the master key if there is none, else into {EXTRA_KEYS_FOLDER}/ to decrypt with")
+        "import", help=f"import a key file: the master key if there is none, else into {EXTRA_KEYS_FOLDER}/ "
+                       "to decrypt with")
     load.add_argument("file", help="a key file written by 'cottoncandy key export' ('-' = standard input)")
     load.set_defaults(handler=command_import)
 
@@ -284,14 +291,16 @@ def add_commands(subparsers: Any) -> None:
                     "written back under its name; an object that fails is left as it was and reported. "
                     "0.3's AES key comes from [encryption] key (or CC_ENCRYPTION_KEY).")
     migrate.add_argument("target", metavar="TARGET", help="an object or folder: s3://bucket/prefix, a local path, ...")
-    migrate.add_argument("--rsa-key", metavar="FILE", help="0.3's RSA private key file, for objects 0.3 encrypted with 'RSA'")
+    migrate.add_argument("--rsa-key", metavar="FILE",
+                         help="0.3's RSA private key file, for objects 0.3 encrypted with 'RSA'")
     migrate.add_argument("--dry-run", action="store_true", help="read and check every object, write nothing")
     migrate.add_argument("--endpoint-url", metavar="URL", help="S3-compatible server (default: [login] endpoint_url)")
     migrate.add_argument("--json", action="store_true", help="print JSON for scripts")
     migrate.set_defaults(handler=command_migrate)
 
     rebind = commands.add_parser(
-        "rebind", help="bind encrypted objects copied without the key (another tool, a plain interface) to their new names",
+        "rebind", help="bind encrypted objects copied without the key (another tool, a plain interface) "
+                       "to their new names",
         description="Objects are bound to their bucket and name: a copy made without the key is refused on reading. "
                     "Rebind the objects under TARGET to the names they have now, if you trust them: each object's "
                     "metadata must still authenticate under your master key; only its name tag is replaced, with a "

@@ -176,7 +176,8 @@ class RsaKey(MasterKey):
 
     def __init__(self, key: Any, *, source: str = "passed in") -> None:
         if key.size_in_bits() < 2048:
-            raise MasterKeyError(f"RSA master keys need at least 2048 bits; this one has {key.size_in_bits()} ({source})")
+            raise MasterKeyError("RSA master keys need at least 2048 bits; "
+                                 f"this one has {key.size_in_bits()} ({source})")
         self._key = key
         self._key_id = _fingerprint(b"rsa", key.public_key().export_key(format="DER"))
         self.source = source
@@ -271,7 +272,8 @@ class PassphraseKey(MasterKey):
         if not passphrase:
             raise MasterKeyError(f"The encryption passphrase is empty ({source})")
         if not cost.acceptable():
-            raise MasterKeyError(f"scrypt cost {cost} is out of range: use log2 N 10-24, r 1-64, p 1-16, at most 1 GiB ({source})")
+            raise MasterKeyError(f"scrypt cost {cost} is out of range: "
+                                 f"use log2 N 10-24, r 1-64, p 1-16, at most 1 GiB ({source})")
         if not max_factor >= 1:
             raise MasterKeyError(f"[encryption] scrypt_max_factor must be at least 1, not {max_factor}")
         self._passphrase = passphrase.encode("utf-8") if isinstance(passphrase, str) else bytes(passphrase)
@@ -361,7 +363,8 @@ def parse_key(value: Any, *, source: str = "passed in") -> MasterKey:
             return SymmetricKey(raw, source=source)
         value = raw.decode("utf-8", errors="replace")
     if not isinstance(value, str):
-        raise MasterKeyError(f"Cannot use a {type(value).__name__} as a master key ({source}): pass bytes, key-file text or a key object")
+        raise MasterKeyError(f"Cannot use a {type(value).__name__} as a master key ({source}): "
+                             "pass bytes, key-file text or a key object")
     text = "\n".join(line for line in value.splitlines() if not line.lstrip().startswith("#")).strip()
     if "-----BEGIN" in text:
         from Crypto.PublicKey import RSA
@@ -458,7 +461,8 @@ class KeyRing:
             log_n = _setting(config, "scrypt_log_n")
             cost = ScryptCost(log_n=int(log_n)) if log_n else ScryptCost()
             factor = _setting(config, "scrypt_max_factor")
-            given.append(PassphraseKey(passphrase, cost=cost, source=f"{PASSPHRASE_VARIABLE} or [encryption] passphrase",
+            given.append(PassphraseKey(passphrase, cost=cost,
+                                       source=f"{PASSPHRASE_VARIABLE} or [encryption] passphrase",
                                        max_factor=float(factor) if factor else SCRYPT_MAX_FACTOR))
         folder = key_folder(config)
         may_generate = (_setting(config, "generate_key") or "true").lower() not in ("false", "no", "off", "0")

@@ -173,7 +173,8 @@ class Legacy03Keys:
         aes = cls._configured_aes(configured)
         if method == "RSA":
             if key in (None, False, ""):
-                raise MasterKeyError("encryption='RSA' needs encryptionKey=, the path of 0.3's RSA private key file (PEM)")
+                raise MasterKeyError("encryption='RSA' needs encryptionKey=, "
+                                     "the path of 0.3's RSA private key file (PEM)")
             return cls(aes_key=aes, rsa_key=read_rsa_key(key), aes_source="[encryption] key", rsa_source=str(key))
         if key not in (None, False, ""):
             return cls(aes_key=parse_aes_key(key), aes_source="encryptionKey=")
@@ -329,7 +330,8 @@ def _check_tail(decrypted: bytes, stored: int) -> int:
 def backend_tail(backend: Backend, info: ObjectInfo, version: Mapping[str, str]) -> bytes:
     """The last 32 stored bytes of an object (fewer when it is smaller), one ranged read."""
     first = max(0, info.size - 2 * BLOCK_SIZE)
-    return b"".join(bytes(c) for c in backend.iter_chunks(info.name, byte_range=RangeByteRequest(first, info.size), **version))
+    chunks = backend.iter_chunks(info.name, byte_range=RangeByteRequest(first, info.size), **version)
+    return b"".join(bytes(c) for c in chunks)
 
 
 def warn_unauthenticated(name: str, target: str) -> None:

@@ -136,7 +136,8 @@ def migrate_v1_object(pipeline: Pipeline, backend: Backend, info: ObjectInfo, *,
         transforms = ",".join(t.name for t in chain)
         if dry_run:
             return transforms
-        rewritten = (DIGEST_KEY, CHECKSUM_KEY, CODEC_KEY, TRANSFORMS_KEY) + ((LEGACY_COMPRESSION_KEY,) if codec == "raw" else ())
+        rewritten = ((DIGEST_KEY, CHECKSUM_KEY, CODEC_KEY, TRANSFORMS_KEY)
+                     + ((LEGACY_COMPRESSION_KEY,) if codec == "raw" else ()))
         kept = {k: v for k, v in info.metadata.items() if k.lower() not in rewritten}
         if _changed(backend, info):
             raise ObjectChangedError(f"Object {info.name!r} was replaced while it was being migrated; "

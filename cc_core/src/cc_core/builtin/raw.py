@@ -129,7 +129,8 @@ class RawCodec(ObjectCodec):
         array, order = array_layout(value)
         return Encoded(Payload([byte_view(array)]), array_metadata(array, order))
 
-    def stored_layout(self, metadata: Mapping[str, str], read: Any, name: str = "") -> tuple[np.dtype, tuple[int, ...], str, int]:
+    def stored_layout(self, metadata: Mapping[str, str], read: Any,
+                      name: str = "") -> tuple[np.dtype, tuple[int, ...], str, int]:
         """dtype, shape, order and where the elements start (byte 0): what a ranged read of a
         selection needs (see :mod:`cc_core.lazy_array`); ``read`` is not needed."""
         return (*parse_array_metadata(metadata, name), 0)

@@ -332,7 +332,8 @@ class BackendConformance:
         assert backend.head("limit/fits").metadata["note"] == fits["note"], (
             f"metadata of {metadata_size(fits)} bytes, within the declared limit of {limit}, was not kept")
         with pytest.raises(MetadataError):
-            user_interface.upload_raw_array("limit/too-big", np.arange(2), note="n" * (limit + 1 - CHECKSUM_METADATA_SIZE))
+            user_interface.upload_raw_array("limit/too-big", np.arange(2),
+                                            note="n" * (limit + 1 - CHECKSUM_METADATA_SIZE))
 
     # -- listing -------------------------------------------------------------------------------
     def test_list_prefix_and_delimiter(self, backend: Backend) -> None:
