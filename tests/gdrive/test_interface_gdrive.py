@@ -12,6 +12,7 @@ import cottoncandy as cc
 from cc_core.errors import (
     BucketNotFoundError,
     CottonCandyError,
+    IntegrityError,
     MetadataError,
     MissingDependencyError,
     ObjectNotFoundError,
@@ -307,3 +308,26 @@ def test_encrypted_interface(drive_options, drive_root, cc_settings, fake_drive)
     (stored,) = fake_drive.find(f"{drive_root}/secret/a")
     assert array.tobytes()[:64] not in stored.content
     assert plain.get_object("secret/a").metadata["cc-transforms"].endswith("aes-gcm")
+
+
+def test_encrypted_copies_and_moves_read_back_at_their_new_names(drive_options, drive_root, cc_settings):
+    """An encrypted object is bound to its name (format v2): a cp or mv on Drive re-seals the copy,
+    which reads back at its new name, and a file moved by hand (a name change the seal did not see)
+    is refused rather than read."""
+    plain = cc.get_interface(drive_root, backend="gdrive", force_bucket_creation=True, settings=cc_settings,
+                             verbose=False, **drive_options)
+    needs(plain, "transform", "aes-gcm")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the master key is created on first use
+        secret = cc.get_encrypted_interface(drive_root, backend="gdrive", force_bucket_creation=True,
+                                            settings=cc_settings, verbose=False, **drive_options)
+        array = np.random.default_rng(5).random((64, 32))
+        secret.upload_raw_array("secret/a", array)
+    secret.cp("secret/a", "copies/a")
+    secret.mv("copies/a", "moved/a")
+    np.testing.assert_array_equal(secret.download_raw_array("secret/a"), array)
+    np.testing.assert_array_equal(secret.download_raw_array("moved/a"), array)
+    assert not secret.exists_object("copies/a")
+    plain.backend.copy("secret/a", "renamed/a")  # bytes and metadata copied without re-sealing
+    with pytest.raises(IntegrityError):
+        secret.download_raw_array("renamed/a")
