@@ -292,37 +292,39 @@ def test_groups(cci):
         np.testing.assert_array_equal(back[key], value)
 
 
-def test_encrypted_interface(drive_options, drive_root, cc_settings, fake_drive):
+@pytest.fixture
+def plain_and_secret(drive_options, drive_root, cc_settings):
+    """A plain and an encrypted interface on the same Drive folder (the master key made quietly)."""
     plain = cc.get_interface(drive_root, backend="gdrive", force_bucket_creation=True, settings=cc_settings,
                              verbose=False, **drive_options)
     needs(plain, "transform", "aes-gcm")
+    secret = cc.get_encrypted_interface(drive_root, backend="gdrive", force_bucket_creation=True,
+                                        settings=cc_settings, verbose=False, **drive_options)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the master key is created on first use
-        secret = cc.get_encrypted_interface(drive_root, backend="gdrive", force_bucket_creation=True,
-                                            settings=cc_settings, verbose=False, **drive_options)
-        array = np.random.default_rng(4).random((100, 100))
-        secret.upload_raw_array("secret/a", array)
-        secret.upload_json("secret/j", {"k": 1})
-        np.testing.assert_array_equal(secret.download_raw_array("secret/a"), array)
-        assert secret.download_json("secret/j") == {"k": 1}
+        secret.upload_object("secret/first", b"makes the key")
+    return plain, secret
+
+
+def test_encrypted_interface(plain_and_secret, drive_root, fake_drive):
+    plain, secret = plain_and_secret
+    array = np.random.default_rng(4).random((100, 100))
+    secret.upload_raw_array("secret/a", array)
+    secret.upload_json("secret/j", {"k": 1})
+    np.testing.assert_array_equal(secret.download_raw_array("secret/a"), array)
+    assert secret.download_json("secret/j") == {"k": 1}
     (stored,) = fake_drive.find(f"{drive_root}/secret/a")
     assert array.tobytes()[:64] not in stored.content
     assert plain.get_object("secret/a").metadata["cc-transforms"].endswith("aes-gcm")
 
 
-def test_encrypted_copies_and_moves_read_back_at_their_new_names(drive_options, drive_root, cc_settings):
+def test_encrypted_copies_and_moves_read_back_at_their_new_names(plain_and_secret):
     """An encrypted object is bound to its name (format v2): a cp or mv on Drive re-seals the copy,
     which reads back at its new name, and a file moved by hand (a name change the seal did not see)
     is refused rather than read."""
-    plain = cc.get_interface(drive_root, backend="gdrive", force_bucket_creation=True, settings=cc_settings,
-                             verbose=False, **drive_options)
-    needs(plain, "transform", "aes-gcm")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the master key is created on first use
-        secret = cc.get_encrypted_interface(drive_root, backend="gdrive", force_bucket_creation=True,
-                                            settings=cc_settings, verbose=False, **drive_options)
-        array = np.random.default_rng(5).random((64, 32))
-        secret.upload_raw_array("secret/a", array)
+    plain, secret = plain_and_secret
+    array = np.random.default_rng(5).random((64, 32))
+    secret.upload_raw_array("secret/a", array)
     secret.cp("secret/a", "copies/a")
     secret.mv("copies/a", "moved/a")
     np.testing.assert_array_equal(secret.download_raw_array("secret/a"), array)
