@@ -131,6 +131,7 @@ def test_slices_read_only_the_frames_they_touch(make, monkeypatch, encrypted):
     assert selection < counter.requested <= 2 * selection + frame + segments
     for key in [np.s_[7], np.s_[-3:, 5], np.s_[::4000, ::-9], np.s_[..., 63], np.s_[5_000:15_000]]:
         np.testing.assert_array_equal(lazy[key], array[key])
+    np.testing.assert_array_equal(cci.download_raw_array("big"), array)  # whole, through the same chain
 
 
 def _compressed(cci, name: str) -> bytes:

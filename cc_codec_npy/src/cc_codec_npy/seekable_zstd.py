@@ -221,7 +221,9 @@ def _decompress_frame(frame: memoryview, decoded_size: int, checksum: bytes | No
     says so before anything is decompressed) and carry ``checksum`` when the table has one."""
     import zstandard
 
-    length, content, has_checksum = _frame_header(bytes(frame[:18]))
+    _, content, has_checksum = _frame_header(bytes(frame[:18]))
+    if content is None:
+        raise _corrupt("a frame does not record its content size (not written by zstd-seekable)")
     if content != decoded_size:
         raise _corrupt(f"a frame's header says it holds {content} bytes, its seek table {decoded_size}")
     if decoded_size > ZSTD_MAX_RATIO * len(frame):
