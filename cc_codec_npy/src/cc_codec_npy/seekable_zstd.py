@@ -26,7 +26,6 @@ table against the frames it has seen.
 from __future__ import annotations
 
 import struct
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -85,7 +84,6 @@ class SeekableZstdTransform(LeveledCompression):
                 f"[compression] seekable_frame_size must be between {MIN_FRAME_SIZE} bytes and 1GiB, not {frame_size}"
             )
         self.frame_size = int(frame_size)
-        self._local = threading.local()  # a zstd context per thread (contexts are not thread-safe)
 
     @classmethod
     def from_config(cls, config: Any, **options: Any) -> SeekableZstdTransform:
@@ -97,12 +95,6 @@ class SeekableZstdTransform(LeveledCompression):
                 options["frame_size"] = config.getsize("compression", "seekable_frame_size",
                                                        fallback=DEFAULT_FRAME_SIZE)
         return cls(**options)
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_local": None}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state, _local=threading.local())
 
     # -- writing ---------------------------------------------------------------------------------
     def encode(self, chunks: Iterable[Buffer]) -> Iterator[Buffer]:
