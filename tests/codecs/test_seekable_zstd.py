@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 
 import cottoncandy as cc
+from cc_codec_npy.seekable_zstd import DEFAULT_FRAME_SIZE, MIN_FRAME_SIZE, SeekableZstdTransform
 from cc_core.errors import ConfigError, IntegrityError
 from cc_core.payload import Payload
+from cc_core.testing import TransformConformance
 from cc_core.testing.read_counter import ReadCounter
 
 zstandard = pytest.importorskip("zstandard")
@@ -242,3 +244,11 @@ def test_chosen_for_large_arrays_by_the_config(local_interface):
     local_interface.upload_raw_array("a", array, compression=True)
     assert local_interface.backend.head("a").metadata["cc-transforms"] == "zstd-seekable"
     assert local_interface.open_array("a").seekable
+
+
+class TestSeekableZstdConformance(TransformConformance):
+    detects_corruption = True
+
+    @pytest.fixture(params=[MIN_FRAME_SIZE, DEFAULT_FRAME_SIZE], ids=["1KiB-frames", "1MiB-frames"])
+    def transform(self, request):
+        return SeekableZstdTransform(frame_size=request.param)
