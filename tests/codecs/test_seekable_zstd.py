@@ -133,6 +133,10 @@ def test_slices_read_only_the_frames_they_touch(make, monkeypatch, encrypted):
     assert selection < counter.requested <= 2 * selection + frame + segments
     for key in [np.s_[7], np.s_[-3:, 5], np.s_[::4000, ::-9], np.s_[..., 63], np.s_[5_000:15_000]]:
         np.testing.assert_array_equal(lazy[key], array[key])
+    counter.reset()
+    # rows 10 KiB apart, read with gap=0: runs closer than a frame still fetch each frame once
+    np.testing.assert_array_equal(cci.open_array("big", gap=0)[:2000:20], array[:2000:20])
+    assert counter.requested <= entries["compressed"][:16].sum() + table + 3 * segments  # 16 frames hold the rows
     np.testing.assert_array_equal(cci.download_raw_array("big"), array)  # whole, through the same chain
 
 

@@ -264,6 +264,7 @@ class SeekableRanges(RangeDecoder):
             raise _corrupt("its seek table claims frames that decode to more than zstd can hold")
         self._table = table
         self.size = self.frame_size * (count - 1) + last if count else 0
+        self.granularity = max(self.frame_size, 1)
 
     def _exact(self, first: int, end: int) -> memoryview:
         data = memoryview(self._read(first, end)).cast("B")

@@ -10,10 +10,12 @@ reading only the byte ranges that hold the selection:
 2. :func:`plan_reads` walks the axes from the innermost out: while the gap between the bytes of
    consecutive indices is at most ``gap``, the axis is read densely (one run spans it); the axes
    outside the first sparse one give one run per combination of their indices;
-3. :func:`coalesce` merges runs closer than ``gap`` into ranges, large ranges are cut into parts of
-   ``part_size``, and the parts are read in parallel (``threads``) through
-   :meth:`Pipeline.read_range <cc_core.pipeline.Pipeline.read_range>`, which checks the metadata
-   digest and the interface's required transforms, and authenticates every encrypted segment;
+3. :func:`coalesce` merges runs closer than ``gap`` (or than the decoder's granularity: an
+   encrypted segment, a compressed frame) into ranges, large ranges are cut into parts of
+   ``part_size``, and the parts are read in parallel (``threads``) through the object's
+   :meth:`Pipeline.open_ranges <cc_core.pipeline.Pipeline.open_ranges>` decoder, opened once: it
+   checks the metadata digest and the interface's required transforms, authenticates every
+   encrypted segment and decompresses only the zstd-seekable frames a part lies in;
 4. each run lands in its own frame of an assembly buffer (a whole number of rows of the outermost
    dense axis), and numpy slicing of that buffer gives the result.
 
@@ -413,7 +415,8 @@ class LazyArray:
         """The selection's elements with ascending indices, shape = the counts, in stored order."""
         fortran = self.order == "F"
         stored_shape = self.shape[::-1] if fortran else self.shape
-        plan = plan_reads(stored_shape, self.dtype.itemsize, axes[::-1] if fortran else axes, self.gap)
+        gap = max(self.gap, self._decoder().granularity)  # a segment or a frame is fetched once
+        plan = plan_reads(stored_shape, self.dtype.itemsize, axes[::-1] if fortran else axes, gap)
         buffer = np.empty(plan.buffer_shape, dtype=self.dtype)
         flat = memoryview(buffer.reshape(-1).view(np.uint8)) if buffer.size else memoryview(bytearray(0))
         run_of_range = np.searchsorted(plan.run_starts, [start for start, _ in plan.ranges])

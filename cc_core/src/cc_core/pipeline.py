@@ -748,7 +748,7 @@ class _NamedRanges(RangeDecoder):
 
     def __init__(self, decoder: RangeDecoder, name: str) -> None:
         self._decoder, self._name = decoder, name
-        self.size = decoder.size
+        self.size, self.granularity = decoder.size, decoder.granularity
 
     def read(self, start: int, stop: int) -> Any:
         with _naming_errors(self._name):

@@ -254,9 +254,14 @@ class RangeDecoder(ABC):
     ----------
     size : int
         The decoded length.
+    granularity : int
+        The decoded bytes are decoded in aligned blocks of this many (a segment, a frame; 1: any
+        byte on its own). Readers merge ranges closer than this into one read, so that no block
+        is fetched and decoded twice.
     """
 
     size: int
+    granularity: int = 1
 
     @abstractmethod
     def read(self, start: int, stop: int) -> Buffer:

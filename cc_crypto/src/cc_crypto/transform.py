@@ -235,6 +235,7 @@ class _SegmentRanges(RangeDecoder):
     def __init__(self, opened: OpenedHeader, read: Callable[[int, int], Any], object_size: int) -> None:
         self._opened, self._read, self._object_size = opened, read, object_size
         self.size = plaintext_size(opened.header, object_size)
+        self.granularity = opened.header.segment_size
 
     def read(self, start: int, stop: int) -> bytes:
         return decrypt_segments(self._opened, self._read, self._object_size, start, stop)
