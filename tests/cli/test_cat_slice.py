@@ -16,6 +16,7 @@ ARRAY = np.arange(60.0).reshape(10, 6)
 def store(local_interface):
     local_interface.upload_raw_array("plain", ARRAY, compression=False)
     local_interface.upload_raw_array("packed", ARRAY, compression="gzip")
+    local_interface.upload_raw_array("seekable", ARRAY, compression="zstd-seekable")
     return local_interface.bucket_name + "/"
 
 
@@ -39,7 +40,7 @@ def test_parse_selection_refuses(text):
         parse_selection(text)
 
 
-@pytest.mark.parametrize("name", ["plain", "packed"])
+@pytest.mark.parametrize("name", ["plain", "packed", "seekable"])
 def test_cat_slice(store, capsys, name):
     code, out, _ = run(capsys, "cat", store + name, "--slice", "2:4, ::-3")
     assert code == 0 and out == repr(ARRAY[2:4, ::-3]) + "\n"
@@ -58,6 +59,8 @@ def test_cat_slice_errors(store, capsys):
 
 def test_info_says_whether_slices_are_ranged_reads(store, capsys):
     assert "random access: yes" in run(capsys, "info", store + "plain")[1]
-    assert "random access: no" in run(capsys, "info", store + "packed")[1]
+    assert "random access: no (not seekable)" in run(capsys, "info", store + "packed")[1]
+    assert "random access: yes" in run(capsys, "info", store + "seekable")[1]
+    assert json.loads(run(capsys, "info", "--json", store + "seekable")[1])["random_access"] is True
     assert json.loads(run(capsys, "info", "--json", store + "plain")[1])["random_access"] is True
     assert json.loads(run(capsys, "info", "--json", store + "packed")[1])["random_access"] is False

@@ -44,7 +44,8 @@ def plant_raw(cci, name: str, chain: str, data: bytes, shape: str, dtype: str = 
                     {"cc-codec": "raw", "cc-transforms": chain, "dtype": dtype, "shape": shape, "order": "C"})
 
 
-CHAINS = ["", "gzip", "zlib", "zstd", "lz4", "blosc", "bz2", "lzma", "aes-gcm", "zstd,aes-gcm"]
+CHAINS = ["", "gzip", "zlib", "zstd", "lz4", "blosc", "bz2", "lzma", "aes-gcm", "zstd,aes-gcm", "zstd-seekable",
+          "zstd-seekable,aes-gcm"]
 
 
 @pytest.mark.parametrize("chain", CHAINS)
@@ -70,7 +71,7 @@ def test_an_npy_header_claiming_more_than_its_object_holds_is_refused(cci, chain
         cci.download_npy_array("bomb.npy")
 
 
-@pytest.mark.parametrize("chain", ["gzip", "zstd", "lz4", "blosc", "lzma"])
+@pytest.mark.parametrize("chain", ["gzip", "zstd", "lz4", "blosc", "lzma", "zstd-seekable"])
 def test_decompression_stops_at_the_size_the_metadata_promises(cci, chain):
     """64 MiB of zeros whose metadata says 8 KiB: refused without decompressing the 64 MiB."""
     if chain not in cci.plugins.registry.names("transform"):
@@ -88,7 +89,7 @@ def test_decompression_stops_at_the_size_the_metadata_promises(cci, chain):
 
 def test_honest_compressed_arrays_still_read(cci):
     value = np.zeros((512, 1024))  # highly compressible: near the ratio bounds
-    for chain in ("gzip", "zstd", "lz4", "bz2"):
+    for chain in ("gzip", "zstd", "lz4", "bz2", "zstd-seekable"):
         if chain in cci.plugins.registry.names("transform"):
             cci.upload_raw_array(f"zeros-{chain}", value, transforms=chain)
             assert np.array_equal(cci.download_raw_array(f"zeros-{chain}"), value)

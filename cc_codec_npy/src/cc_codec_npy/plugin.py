@@ -28,9 +28,12 @@ def cc_register_transforms(register: RegisterTransform) -> None:
     for name, cls in (("zstd", "ZstdTransform"), ("lz4", "LZ4Transform"), ("blosc", "BloscTransform")):
         register(name, f"{PACKAGE}.compression:{cls}", install="pip install cottoncandy",
                  description=f"{name} compression in numcodecs' format (cottoncandy 0.4 reads it)")
+    register("zstd-seekable", f"{PACKAGE}.seekable_zstd:SeekableZstdTransform", install="pip install cottoncandy",
+             description="zstd in independent frames with a seek table (zstd's seekable format): random access")
 
 
 @hookimpl
 def cc_register_settings(register: RegisterSetting) -> None:
     register("compression", "zstd_level", "int", minimum=-131072, maximum=22)  # zstd's own range
+    register("compression", "seekable_frame_size", "size", minimum=1 << 10, maximum=1 << 30)
     register("upload_settings", "dask_chunksize", "size", minimum=1)

@@ -1069,12 +1069,14 @@ class CCInterface:
                    part_size: int | None = None) -> Any:
         """A lazy, read-only view of a stored array: indexing reads only the bytes it selects.
 
-        Nothing but the object's metadata (and an npy header) is read here. ``a[10:20]``,
-        ``a[:, 3]``, ``a[..., ::-2]``, ``a[()]`` (numpy basic indexing) read the byte ranges that
-        hold the selection, near ranges merged, in parallel; encrypted objects (``aes-gcm`` alone)
-        read and authenticate only the segments those ranges lie in. Objects without random
-        access (compressed, several transforms, cottoncandy 0.4's compressed arrays) are read
-        whole on first use and sliced in memory: ``seekable`` is False and the repr says so.
+        Nothing but the object's metadata (and an npy header, a seek table, an encryption header)
+        is read here. ``a[10:20]``, ``a[:, 3]``, ``a[..., ::-2]``, ``a[()]`` (numpy basic indexing)
+        read the byte ranges that hold the selection, near ranges merged, in parallel; encrypted
+        objects read and authenticate only the segments those ranges lie in, ``zstd-seekable``
+        objects decompress only the frames they lie in (encrypted or not). Objects without random
+        access (whole-object compression: ``zstd``, ``gzip``, ..., cottoncandy 0.4's compressed
+        arrays) are read whole on first use and sliced in memory: ``seekable`` is False and the
+        repr says so.
 
         Parameters
         ----------

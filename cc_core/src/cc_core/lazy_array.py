@@ -10,15 +10,18 @@ reading only the byte ranges that hold the selection:
 2. :func:`plan_reads` walks the axes from the innermost out: while the gap between the bytes of
    consecutive indices is at most ``gap``, the axis is read densely (one run spans it); the axes
    outside the first sparse one give one run per combination of their indices;
-3. :func:`coalesce` merges runs closer than ``gap`` into ranges, large ranges are cut into parts of
-   ``part_size``, and the parts are read in parallel (``threads``) through
-   :meth:`Pipeline.read_range <cc_core.pipeline.Pipeline.read_range>`, which checks the metadata
-   digest and the interface's required transforms, and authenticates every encrypted segment;
+3. :func:`coalesce` merges runs closer than ``gap`` (or than the decoder's granularity: an
+   encrypted segment, a compressed frame) into ranges, large ranges are cut into parts of
+   ``part_size``, and the parts are read in parallel (``threads``) through the object's
+   :meth:`Pipeline.open_ranges <cc_core.pipeline.Pipeline.open_ranges>` decoder, opened once: it
+   checks the metadata digest and the interface's required transforms, authenticates every
+   encrypted segment and decompresses only the zstd-seekable frames a part lies in;
 4. each run lands in its own frame of an assembly buffer (a whole number of rows of the outermost
    dense axis), and numpy slicing of that buffer gives the result.
 
-Objects whose stored bytes have no plaintext offsets (compressed, chains of several transforms)
-are read whole once, on first use, and sliced in memory; :attr:`LazyArray.seekable` says which.
+Objects whose chain has a transform that cannot decode ranges (whole-object compression: gzip,
+zstd, ...) are read whole once, on first use, and sliced in memory; :attr:`LazyArray.seekable`
+says which.
 Codecs take part through an optional ``stored_layout(metadata, read, name)`` method returning
 ``(dtype, shape, order, offset)``: where in the decoded bytes the array's elements start.
 """
@@ -38,6 +41,7 @@ from .errors import IntegrityError, MetadataError
 from .integrity import check_metadata
 from .metadata import chain_names, codec_name
 from .parallel import bounded_map
+from .transform import RangeDecoder
 
 #: Runs of the selection less than this many bytes apart are read as one range: on S3 a request
 #: costs about what 256 KiB cost to transfer.
@@ -136,8 +140,9 @@ def coalesce(starts: np.ndarray, length: int, gap: int) -> list[tuple[int, int]]
 
 def ranged_chain(pipeline: Any, names: Sequence[str]) -> bool:
     """Whether an object stored with transform chain ``names`` can be read in ranges of its decoded
-    bytes: no transform, or a single one that decodes ranges (``plaintext_range``, as aes-gcm)."""
-    return not names or (len(names) == 1 and hasattr(pipeline.transform(names[0]), "plaintext_range"))
+    bytes: every transform decodes ranges (:attr:`cc_core.transform.Transform.decodes_ranges`, as
+    aes-gcm and zstd-seekable), or there is none."""
+    return all(pipeline.transform(name).decodes_ranges for name in names)
 
 
 def random_access(interface: Any, metadata: Mapping[str, str]) -> bool:
@@ -258,7 +263,7 @@ class LazyArray:
 
     def __init__(self, interface: Any, name: str, info: ObjectInfo, dtype: np.dtype, shape: tuple[int, ...],
                  order: str, offset: int | None, *, threads: int, gap: int, part_size: int,
-                 whole: np.ndarray | None = None) -> None:
+                 whole: np.ndarray | None = None, ranges: RangeDecoder | None = None) -> None:
         self.interface = interface
         self.name = name
         self.info = info
@@ -270,7 +275,7 @@ class LazyArray:
         self.gap = gap
         self.part_size = part_size
         self._whole = whole
-        self._location: tuple[Any, str] | None = None
+        self._ranges = ranges  # the object's decoded bytes, opened once (again after unpickling)
 
     @classmethod
     def open(cls, interface: Any, name: str, *, threads: int | None = None, gap: int | None = None,
@@ -294,16 +299,20 @@ class LazyArray:
             "gap": DEFAULT_GAP if gap is None else gap, "part_size": part_size or DEFAULT_PART_SIZE,
         }
         if seekable:
+            ranges = interface.pipeline.open_ranges(backend, key, info=info)
+
             def read(start: int, stop: int) -> bytes:
-                return bytes(interface.pipeline.read_range(backend, key, start, stop, info=info))
+                return bytes(ranges.read(start, max(start, stop)))
 
             dtype, shape, order, offset = layout(info.metadata, read, info.name)
-            if not names and info.size != offset + int(np.prod(shape, dtype=object)) * dtype.itemsize:
-                raise MetadataError(
-                    f"Object {name!r} holds {info.size} bytes but describes {offset} bytes of header and an "
+            if ranges.size != offset + int(np.prod(shape, dtype=object)) * dtype.itemsize:
+                held = f"decodes to {ranges.size} bytes" if names else f"holds {info.size} bytes"
+                error = IntegrityError if names else MetadataError
+                raise error(
+                    f"Object {name!r} {held} but describes {offset} bytes of header and an "
                     f"array of shape {shape} and dtype {dtype}; the object or its metadata is damaged"
                 )
-            return cls(interface, name, info, dtype, tuple(shape), order, offset, **options)
+            return cls(interface, name, info, dtype, tuple(shape), order, offset, ranges=ranges, **options)
         if codec == "raw":  # the shape is in the metadata: the object is read on first use
             from .builtin.raw import parse_array_metadata
 
@@ -346,14 +355,15 @@ class LazyArray:
                 f"({access})>")
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_whole": None, "_location": None}
+        return {**self.__dict__, "_whole": None, "_ranges": None}
 
-    def _located(self) -> tuple[Any, str]:
-        """The backend object and key of the array (found again after unpickling)."""
-        if self._location is None:
+    def _decoder(self) -> RangeDecoder:
+        """The object's decoded bytes, read a range at a time (opened again after unpickling; two
+        threads that race here open it twice, harmlessly)."""
+        if self._ranges is None:
             backend, key, _ = self.interface.locate(self.name)
-            self._location = backend, key
-        return self._location
+            self._ranges = self.interface.pipeline.open_ranges(backend, key, info=self.info)
+        return self._ranges
 
     def to_dask(self, chunks: Any = "auto") -> Any:
         """A dask array over this object whose every chunk is a ranged read of its own bytes.
@@ -405,7 +415,8 @@ class LazyArray:
         """The selection's elements with ascending indices, shape = the counts, in stored order."""
         fortran = self.order == "F"
         stored_shape = self.shape[::-1] if fortran else self.shape
-        plan = plan_reads(stored_shape, self.dtype.itemsize, axes[::-1] if fortran else axes, self.gap)
+        gap = max(self.gap, self._decoder().granularity)  # a segment or a frame is fetched once
+        plan = plan_reads(stored_shape, self.dtype.itemsize, axes[::-1] if fortran else axes, gap)
         buffer = np.empty(plan.buffer_shape, dtype=self.dtype)
         flat = memoryview(buffer.reshape(-1).view(np.uint8)) if buffer.size else memoryview(bytearray(0))
         run_of_range = np.searchsorted(plan.run_starts, [start for start, _ in plan.ranges])
@@ -432,7 +443,8 @@ class LazyArray:
 
     def _parts(self, target: memoryview, start: int) -> list[tuple[memoryview, int]]:
         """``target``'s bytes from array byte ``start``, cut at multiples of ``part_size`` in the
-        object (an encrypted object's segments then belong to one part each)."""
+        decoded object (an encrypted object's segments, a zstd-seekable object's frames, then
+        belong to one part each when their size divides ``part_size``)."""
         absolute = self._offset + start  # type: ignore[operator]
         cuts = range((absolute // self.part_size + 1) * self.part_size, absolute + len(target), self.part_size)
         edges = [absolute, *cuts, absolute + len(target)]
@@ -440,8 +452,7 @@ class LazyArray:
 
     def _read_piece(self, piece: tuple[memoryview, int]) -> None:
         target, start = piece
-        backend, key = self._located()
-        count = len(self.interface.pipeline.read_range(backend, key, start, into=target, info=self.info))
+        count = self._decoder().readinto(start, target)
         if count != len(target):
             raise IntegrityError(
                 f"Object {self.name!r} ends after {start + count} bytes, inside the array its metadata "

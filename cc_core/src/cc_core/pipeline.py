@@ -47,7 +47,7 @@ from .metadata import (
 from .parallel import PREFETCH_FROM, prefetched
 from .payload import Payload
 from .progress import NO_PROGRESS, Progress, announce
-from .transform import COMPRESSION, ENCRYPTION, DecodeReader, ObjectPlace, Transform
+from .transform import COMPRESSION, ENCRYPTION, DecodeReader, ObjectPlace, RangeDecoder, Transform
 
 if TYPE_CHECKING:
     from .config import Config
@@ -519,12 +519,8 @@ class Pipeline:
                    info: ObjectInfo | None = None) -> memoryview:
         """Decoded bytes ``[start, stop)`` of object ``name``, reading only the stored bytes needed.
 
-        The checks of a full read come first: the metadata's ``cc-digest``, and the transforms this
-        pipeline always applies (an encrypted interface refuses an unencrypted object here too).
-        An object stored without transforms is read with one ranged ``get_into``; one stored with
-        a single transform that decodes ranges (``plaintext_range``, as aes-gcm's segments do)
-        reads the stored ranges that transform asks for. The object's checksum covers all of it
-        and so is not checked; authenticated encryption checks every segment it decrypts.
+        One range of the decoder :meth:`open_ranges` opens (see there for the checks and which
+        chains qualify); to read many ranges of one object, open it once instead.
 
         Parameters
         ----------
@@ -556,45 +552,74 @@ class Pipeline:
         MetadataError
             The object's transform chain cannot be read in ranges (or is not ``chain``).
         IntegrityError
-            The object lacks a transform this pipeline always applies.
+            The object lacks a transform this pipeline always applies, or the bytes read for the
+            range fail their checks.
+        """
+        decoder = self.open_ranges(backend, name, chain=chain, info=info)
+        if into is not None:
+            stop = start + len(into) if start >= 0 or start + len(into) < 0 else None
+        first, end, _ = slice(start, stop).indices(decoder.size)
+        if into is None:
+            return memoryview(decoder.read(first, max(first, end))).cast("B")
+        return into[: decoder.readinto(first, into[: max(0, end - first)])]
+
+    def open_ranges(self, backend: Backend, name: str, *, chain: Sequence[str] | None = None,
+                    info: ObjectInfo | None = None) -> RangeDecoder:
+        """The decoded bytes of object ``name``, read a range at a time with only the stored bytes needed.
+
+        The checks of a full read come first: the metadata's ``cc-digest``, and the transforms this
+        pipeline always applies (an encrypted interface refuses an unencrypted object here too).
+        An object stored without transforms is read with ranged ``get_into`` calls; one whose
+        every transform decodes ranges (:attr:`Transform.decodes_ranges`: aes-gcm's segments,
+        zstd-seekable's frames) composes their decoders, the first written decoding the ranges
+        the next one reads: for ``zstd-seekable,aes-gcm`` the frames a range needs are decrypted
+        from the segments under them. The object's checksum covers all of it and so is not
+        checked; those transforms check what they decode (authenticated segments, frame checksums).
+
+        Parameters
+        ----------
+        backend, name, chain, info
+            As for :meth:`read_range`.
+
+        Returns
+        -------
+        RangeDecoder
+            Thread-safe; its errors name the object. Opening it may read an index (an encryption
+            header, a seek table).
+
+        Raises
+        ------
+        MetadataError
+            The object's transform chain cannot be read in ranges (or is not ``chain``).
+        IntegrityError
+            The object lacks a transform this pipeline always applies, or its index is damaged.
         """
         info = backend.head(name) if info is None else info
         check_metadata(info.name, info.metadata)
         names = chain_names(info.metadata)
         self._check_always(info.name, names)
-        if into is not None:
-            stop = start + len(into) if start >= 0 or start + len(into) < 0 else None
         if chain is not None and [n.lower() for n in names] != [n.lower() for n in chain]:
             raise MetadataError(
                 f"Object {name!r} is stored with transform chain {names or 'none'}; this ranged read needs "
                 f"{','.join(chain) or 'no transform'} and nothing else. Download it whole instead"
             )
-        if not names:
-            first, end, _ = slice(start, stop).indices(info.size)
-            target = memoryview(bytearray(max(0, end - first))) if into is None else into
-            count = backend.get_into(name, target[: max(0, end - first)], byte_range=RangeByteRequest(first, end),
-                                    version=info.version)
-            return target[:count]
-        transform = self.transform(names[0]).for_reading(info.metadata, ObjectPlace.of(backend, info.name))
-        # a transform that decodes parts of its output says so by offering plaintext_range
-        decode_range = getattr(transform, "plaintext_range", None) if len(names) == 1 else None
-        if decode_range is None:
+        try:
+            transforms = [self.transform(n) for n in names]
+        except KeyError as exc:
+            raise MetadataError(f"Object {name!r} was written with transform chain {names}, and {exc}") from None
+        if not all(transform.decodes_ranges for transform in transforms):
             raise MetadataError(
-                f"Object {name!r} is stored with transform chain {names}, whose bytes have no plaintext "
-                "offsets (compressed); ranged reads need no transform, or one that decodes ranges and "
-                "nothing else. Download it whole instead"
+                f"Object {name!r} is stored with transform chain {names}, whose bytes have no offsets into "
+                f"the decoded bytes ({', '.join(t.name for t in transforms if not t.decodes_ranges)} cannot "
+                "decode a range: whole-object compression); ranged reads need transforms that decode ranges "
+                "(zstd-seekable, aes-gcm) or none. Download it whole instead"
             )
-
-        def read_stored(first: int, end: int) -> bytes:
-            return b"".join(bytes(chunk) for chunk in backend.iter_chunks(
-                name, byte_range=RangeByteRequest(first, end), version=info.version))
-
+        place = ObjectPlace.of(backend, info.name)
+        decoder: RangeDecoder = _StoredRanges(backend, name, info)
         with _naming_errors(name):
-            data = decode_range(read_stored, info.size, start, stop)
-        if into is None:
-            return memoryview(data)
-        into[: len(data)] = data
-        return into[: len(data)]
+            for transform in reversed(transforms):  # the last written is decoded first
+                decoder = transform.for_reading(info.metadata, place).open_ranges(decoder.read, decoder.size)
+        return _NamedRanges(decoder, name) if transforms else decoder
 
     def source(self, backend: Backend, info: ObjectInfo, *, progress: Progress = NO_PROGRESS,
                streamed: bool = False, opened: OpenedObject | None = None) -> DirectSource | StreamSource:
@@ -697,6 +722,41 @@ def _naming_errors(name: str) -> Iterator[None]:
         elif repr(name) not in str(exc):
             exc.args = (f"Object {name!r}: {exc}", *exc.args[1:])
         raise
+
+
+class _StoredRanges(RangeDecoder):
+    """The stored bytes of one version of an object, read with ranged ``get_into`` calls."""
+
+    def __init__(self, backend: Backend, name: str, info: ObjectInfo) -> None:
+        self._backend, self._name, self._version = backend, name, info.version
+        self.size = info.size
+
+    def read(self, start: int, stop: int) -> memoryview:
+        buffer = memoryview(bytearray(max(0, min(stop, self.size) - start)))
+        return buffer[: self.readinto(start, buffer)]
+
+    def readinto(self, start: int, buffer: memoryview) -> int:
+        end = min(start + len(buffer), self.size)
+        if end <= start:
+            return 0
+        return self._backend.get_into(self._name, buffer[: end - start], byte_range=RangeByteRequest(start, end),
+                                      version=self._version)
+
+
+class _NamedRanges(RangeDecoder):
+    """A decoder whose errors name the object (transforms do not know it)."""
+
+    def __init__(self, decoder: RangeDecoder, name: str) -> None:
+        self._decoder, self._name = decoder, name
+        self.size, self.granularity = decoder.size, decoder.granularity
+
+    def read(self, start: int, stop: int) -> Any:
+        with _naming_errors(self._name):
+            return self._decoder.read(start, stop)
+
+    def readinto(self, start: int, buffer: memoryview) -> int:
+        with _naming_errors(self._name):
+            return self._decoder.readinto(start, buffer)
 
 
 def _check_order(chain: list[Transform]) -> None:

@@ -14,6 +14,13 @@ A transform may depend on the object it runs for: :meth:`Transform.for_writing` 
 :meth:`Transform.rebind` lets it re-seal a copy for its new place (an encryption transform that
 authenticates what decides the value, and the name, uses all three). Transforms that do not care
 inherit defaults that return themselves, and copies keep their metadata.
+
+A transform whose format has offsets into its output (encryption in segments, compression in
+independent frames) may also decode a range of it: it sets :attr:`Transform.decodes_ranges` and
+implements :meth:`Transform.open_ranges`, which returns a :class:`RangeDecoder`. The pipeline
+composes the decoders of a chain whose every transform decodes ranges (see
+:meth:`cc_core.pipeline.Pipeline.open_ranges`), so a slice of a compressed and encrypted object
+reads only the stored bytes under the frames it needs.
 """
 
 from __future__ import annotations
@@ -89,6 +96,9 @@ class Transform(ABC):
     kind: ClassVar[str] = OTHER
     aliases: ClassVar[tuple[str, ...]] = ()
     legacy_name: ClassVar[str | None] = None
+    #: Whether :meth:`open_ranges` is implemented. The core reads a range of an object only through
+    #: a chain whose every transform sets it (a declared capability, never looked up with ``hasattr``).
+    decodes_ranges: ClassVar[bool] = False
     #: Whether :meth:`rebind` gives copies new metadata: copies then read each object's metadata
     #: first (one HEAD per object). An instance may turn it off (a setting).
     binds_places: bool = False
@@ -183,8 +193,92 @@ class Transform(ABC):
         """
         return limit_output(self.decode(chunks), limit, self.name)
 
+    def open_ranges(self, read: Callable[[int, int], Buffer], size: int) -> RangeDecoder:
+        """The decoded bytes of one stored object, read a range at a time (optional part of the contract).
+
+        A transform that implements it sets :attr:`decodes_ranges`. The pipeline calls it on the
+        transform :meth:`for_reading` returned for the object, once per opened object; the
+        decoder's reads may then come from several threads at once.
+
+        Parameters
+        ----------
+        read : callable
+            ``read(first, end)`` returns the encoded bytes ``[first, end)`` (a buffer), fewer only
+            where they end first. Each call is one ranged request of the stored object, or a range
+            decoded by the next transform of the chain: read what the range needs, in few calls.
+            The decoder may read its own index here (a header, a seek table), before it returns.
+        size : int
+            The encoded length (the stored object's size, or the decoded size of the next
+            transform of the chain).
+
+        Returns
+        -------
+        RangeDecoder
+
+        Raises
+        ------
+        cc_core.errors.IntegrityError
+            The index is damaged or does not fit ``size``.
+        NotImplementedError
+            The transform cannot decode ranges (this default).
+        """
+        raise NotImplementedError(
+            f"The {self.name} transform cannot decode a range of its output (its decodes_ranges is False); "
+            "read the object whole"
+        )
+
+    def plaintext_range(self, read: Callable[[int, int], Buffer], object_size: int, start: int,
+                        stop: int | None = None) -> bytes:
+        """Decoded bytes ``[start, stop)`` of a stored object, through :meth:`open_ranges`.
+
+        ``start`` and ``stop`` are clipped like a slice's against the decoded length (negative:
+        from the end; ``stop`` None: to the end). ``read`` and ``object_size`` as for :meth:`open_ranges`.
+        """
+        decoder = self.open_ranges(read, object_size)
+        first, end, _ = slice(start, stop).indices(decoder.size)
+        return bytes(decoder.read(first, max(first, end)))
+
     def __repr__(self) -> str:
         return f"<transform {self.name}>"
+
+
+class RangeDecoder(ABC):
+    """The decoded bytes of one stored object, read a range at a time: what
+    :meth:`Transform.open_ranges` returns.
+
+    Implement :meth:`read`; :meth:`readinto` copies from it unless overridden. Both are called
+    from several threads at once (a lazy array reads its parts in parallel): keep per-call state
+    local.
+
+    Attributes
+    ----------
+    size : int
+        The decoded length.
+    granularity : int
+        The decoded bytes are decoded in aligned blocks of this many (a segment, a frame; 1: any
+        byte on its own). Readers merge ranges closer than this into one read, so that no block
+        is fetched and decoded twice.
+    """
+
+    size: int
+    granularity: int = 1
+
+    @abstractmethod
+    def read(self, start: int, stop: int) -> Buffer:
+        """The decoded bytes ``[start, stop)``, ``0 <= start <= stop``; fewer where the decoded
+        bytes end first (``stop`` past :attr:`size`).
+
+        Raise :class:`cc_core.errors.IntegrityError` when the encoded bytes read for the range are
+        corrupt, truncated or disagree with the index; never return bytes that were not checked
+        as far as the format allows.
+        """
+
+    def readinto(self, start: int, buffer: memoryview) -> int:
+        """Fill ``buffer`` (flat bytes) with the decoded bytes from ``start``; return the count
+        (fewer than ``len(buffer)`` where the decoded bytes end first)."""
+        data = memoryview(self.read(start, start + len(buffer))).cast("B")
+        buffer[: len(data)] = data
+        return len(data)
 
 
 class DecodeReader(ABC):

@@ -570,12 +570,15 @@ def open_stored_header(read: Callable[[int, int], bytes], object_size: int | Non
     return open_header(parse_header(head), find_key, context)
 
 
-def decrypt_range(read: Callable[[int, int], bytes], object_size: int, start: int, stop: int,
-                  find_key: FindKey, context: bytes = EMPTY_CONTEXT, check: CheckOpened | None = None) -> bytes:
-    """Plaintext bytes ``[start, stop)`` of an object, reading only the segments they lie in.
+def decrypt_segments(opened: OpenedHeader, read: Callable[[int, int], Any], object_size: int, start: int,
+                     stop: int) -> bytes:
+    """Plaintext bytes ``[start, stop)`` of an object whose header is ``opened``, reading only the
+    segments they lie in (one ``read``), each authenticated.
 
     Parameters
     ----------
+    opened : OpenedHeader
+        The object's authenticated header (:func:`open_stored_header`).
     read : callable
         ``read(first, end)`` returns the stored bytes ``[first, end)`` (a ranged GET).
     object_size : int
@@ -583,9 +586,6 @@ def decrypt_range(read: Callable[[int, int], bytes], object_size: int, start: in
     start, stop : int
         The plaintext range; clipped to the plaintext length, like a slice.
     """
-    opened = open_stored_header(read, object_size, find_key, context)
-    if check is not None:
-        check(opened)
     header = opened.header
     total = plaintext_size(header, object_size)
     start, stop, _ = slice(start, stop).indices(total)
@@ -595,7 +595,7 @@ def decrypt_range(read: Callable[[int, int], bytes], object_size: int, start: in
     last_index = segment_count(header, object_size) - 1
     sealed_size = header.sealed_segment_size
     begin = header.length + first * sealed_size
-    stored = memoryview(bytes(read(begin, min(header.length + (final + 1) * sealed_size, object_size))))
+    stored = memoryview(read(begin, min(header.length + (final + 1) * sealed_size, object_size))).cast("B")
     pieces = []
     for index in range(first, final + 1):
         offset = (index - first) * sealed_size

@@ -21,7 +21,7 @@ from cc_core import names
 from cc_core.byteranges import RangeByteRequest
 from cc_core.errors import CottonCandyError, MetadataError
 from cc_core.payload import Buffer
-from cc_core.transform import ENCRYPTION, ObjectPlace, Transform
+from cc_core.transform import ENCRYPTION, ObjectPlace, RangeDecoder, Transform
 
 from .errors import DecryptionError
 from .format import (
@@ -35,9 +35,10 @@ from .format import (
     check_binding,
     check_segment_size,
     context_of,
-    decrypt_range,
+    decrypt_segments,
     decrypt_stream,
     open_stored_header,
+    plaintext_size,
 )
 from .keys import KeyRing, MasterKey, parse_key
 
@@ -64,6 +65,7 @@ class AesGcmTransform(Transform):
 
     name = "aes-gcm"
     kind = ENCRYPTION
+    decodes_ranges = True
 
     def __init__(self, keyring: KeyRing | None = None, *, key: Any = None,
                  segment_size: int = DEFAULT_SEGMENT_SIZE, bind_names: bool = True) -> None:
@@ -206,25 +208,37 @@ class AesGcmTransform(Transform):
         """Encryption only adds bytes (a header and a tag per segment)."""
         return size
 
-    def plaintext_range(self, read: Callable[[int, int], bytes], object_size: int, start: int,
-                        stop: int | None = None) -> bytes:
-        """Plaintext bytes ``[start, stop)`` of a stored object, reading only the segments needed.
+    def open_ranges(self, read: Callable[[int, int], Any], size: int) -> RangeDecoder:
+        """The plaintext of a stored object, a range at a time: its header is read (one ranged read,
+        two for a header over 4 KiB) and authenticated now, against the metadata and place given to
+        :meth:`for_reading`; each range then reads the segments it lies in, one ranged read, and
+        authenticates each before releasing a byte.
 
         Parameters
         ----------
         read : callable
-            ``read(first, end)`` returns the stored bytes ``[first, end)``: one ranged read for the
-            header, one for the segments the range lies in.
-        object_size : int
+            ``read(first, end)`` returns the stored bytes ``[first, end)``.
+        size : int
             The stored (encrypted) object's size.
-        start, stop : int
-            Plaintext offsets, clipped like a slice; ``stop=None`` reads to the end.
         """
-        return decrypt_range(read, object_size, start, object_size if stop is None else stop, self.keyring.find,
-                             self._context, self._check_opened)
+        opened = open_stored_header(read, size, self.keyring.find, self._context)
+        self._check_opened(opened)
+        return _SegmentRanges(opened, read, size)
 
     def __repr__(self) -> str:
         return f"<transform aes-gcm segment_size={self.segment_size}>"
+
+
+class _SegmentRanges(RangeDecoder):
+    """Plaintext ranges of one encrypted object whose header is authenticated."""
+
+    def __init__(self, opened: OpenedHeader, read: Callable[[int, int], Any], object_size: int) -> None:
+        self._opened, self._read, self._object_size = opened, read, object_size
+        self.size = plaintext_size(opened.header, object_size)
+        self.granularity = opened.header.segment_size
+
+    def read(self, start: int, stop: int) -> bytes:
+        return decrypt_segments(self._opened, self._read, self._object_size, start, stop)
 
 
 def read_range(interface: Any, object_name: str, start: int, stop: int | None = None) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -19,7 +20,8 @@ class TransformConformance:
     """Subclass and provide a ``transform`` fixture (an instance, as ``from_config`` would make it).
 
     ``detects_truncation`` / ``detects_corruption``: whether decoding damaged input must raise
-    :class:`IntegrityError` (True for framed compressors and for encryption).
+    :class:`IntegrityError` (True for framed compressors and for encryption). A transform that
+    declares :attr:`~cc_core.transform.Transform.decodes_ranges` is checked for its ranges too.
     """
 
     detects_truncation = True
@@ -96,3 +98,32 @@ class TransformConformance:
         encoded[len(encoded) // 2] ^= 0x01
         with pytest.raises(IntegrityError):
             _run(transform.decode, [bytes(encoded)])
+
+    @pytest.mark.parametrize("size", [0, 1, 100_000, 3 * 1024 * 1024 + 5])
+    def test_ranges_decode_what_decode_decodes(self, transform: Transform, size: int) -> None:
+        """A transform that declares :attr:`Transform.decodes_ranges`: every range of
+        :meth:`Transform.open_ranges`, from several threads at once, is that slice of the input."""
+        if not transform.decodes_ranges:
+            pytest.skip("this transform does not decode ranges (decodes_ranges is False)")
+        data = os.urandom(size // 2) + bytes(size - size // 2)
+        encoded = _run(transform.encode, [data])
+        decoder = transform.open_ranges(lambda first, end: encoded[first:end], len(encoded))
+        assert decoder.size == size
+        edges = sorted({0, 1, size // 3, size // 2, size - 1, size, size + 7} - {-1})
+        ranges = [(a, b) for a in edges for b in edges if a <= b] + [(size, size + 10)]
+        with ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(lambda r: bytes(decoder.read(*r)), ranges))
+        for (a, b), result in zip(ranges, results, strict=True):
+            assert result == data[a:b], f"open_ranges(...).read({a}, {b}) is not that slice of the input"
+        buffer = memoryview(bytearray(min(size, 1000)))
+        assert decoder.readinto(size // 2, buffer) == len(data[size // 2 : size // 2 + len(buffer)])
+        assert bytes(buffer[: len(data[size // 2 :])]) == data[size // 2 : size // 2 + len(buffer)]
+
+    def test_ranges_of_truncated_input_are_an_error(self, transform: Transform) -> None:
+        if not (transform.decodes_ranges and self.detects_truncation):
+            pytest.skip("this transform does not decode ranges, or cannot tell a truncated stream")
+        encoded = _run(transform.encode, [os.urandom(50_000)])
+        cut = encoded[: len(encoded) - 5]
+        with pytest.raises(IntegrityError):
+            decoder = transform.open_ranges(lambda first, end: cut[first:end], len(cut))
+            decoder.read(0, decoder.size)
