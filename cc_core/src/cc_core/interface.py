@@ -122,8 +122,10 @@ class CCInterface:
         **kwargs: Any,
     ) -> None:
         url = same_parameter("CCInterface", "url", url, "endpoint_url", kwargs.pop("endpoint_url", None))
-        ACCESS_KEY = same_parameter("CCInterface", "ACCESS_KEY", ACCESS_KEY, "access_key", kwargs.pop("access_key", None))
-        SECRET_KEY = same_parameter("CCInterface", "SECRET_KEY", SECRET_KEY, "secret_key", kwargs.pop("secret_key", None))
+        ACCESS_KEY = same_parameter("CCInterface", "ACCESS_KEY", ACCESS_KEY, "access_key",
+                                    kwargs.pop("access_key", None))
+        SECRET_KEY = same_parameter("CCInterface", "SECRET_KEY", SECRET_KEY, "secret_key",
+                                    kwargs.pop("secret_key", None))
         self.settings = settings or load_config()
         self.plugins = plugin_manager or get_plugin_manager()
         self.plugins.check_config(self.settings)  # bad values fail here, before any work; typos warn once
@@ -302,7 +304,8 @@ class CCInterface:
                                  acl, threads, progress)
 
     def _put_encoded(self, name: str, encoded: Encoded, codec: str | None, transforms: TransformSpec,
-                     metadata: Mapping[str, Any], acl: str | None, threads: int | None, progress: Progress) -> ObjectInfo:
+                     metadata: Mapping[str, Any], acl: str | None, threads: int | None,
+                     progress: Progress) -> ObjectInfo:
         """Store ``encoded`` as ``name``, recording ``codec`` (None: plain bytes) with it; returns its info."""
         check_metadata_names("upload", metadata)
         backend, name, _ = self.locate(name)
@@ -592,7 +595,8 @@ class CCInterface:
 
     upload_stream = upload_object
 
-    def download_stream(self, object_name: str, threads: int | None = None, *, progress: Progress = NO_PROGRESS) -> CloudStream:
+    def download_stream(self, object_name: str, threads: int | None = None, *,
+                        progress: Progress = NO_PROGRESS) -> CloudStream:
         """The object's content as a readable file object (decoded, streamed) and its metadata.
 
         Opened through :meth:`Pipeline.read <cc_core.pipeline.Pipeline.read>`: a replaced object is read
@@ -620,10 +624,12 @@ class CCInterface:
             The stored bytes fail their checksum (or, on an encrypted interface, are not encrypted).
         """
         backend, name, _ = self.locate(object_name)
-        progress = automatic_progress(progress, settings=self.settings, verbose=self.verbose, description=f"download {name}")
+        progress = automatic_progress(progress, settings=self.settings, verbose=self.verbose,
+                                      description=f"download {name}")
         return self.pipeline.read(backend, name, _open_stream, progress=progress, streamed=True)
 
-    def download_object(self, object_name: str, threads: int | None = None, *, progress: Progress = NO_PROGRESS) -> bytes:
+    def download_object(self, object_name: str, threads: int | None = None, *,
+                        progress: Progress = NO_PROGRESS) -> bytes:
         """The object's content, decoded, as bytes.
 
         Parameters
@@ -694,7 +700,8 @@ class CCInterface:
         ObjectInfo
             The stored object's ``name``, ``size``, ``metadata`` and ``version``.
         """
-        return self.upload_object(object_name, json.dumps(ddict).encode("utf-8"), acl, threads, progress=progress, **metadata)
+        return self.upload_object(object_name, json.dumps(ddict).encode("utf-8"), acl, threads, progress=progress,
+                                  **metadata)
 
     def download_json(self, object_name: str, threads: int | None = 1, *, progress: Progress = NO_PROGRESS) -> Any:
         """Read an object as JSON.
@@ -792,9 +799,11 @@ class CCInterface:
             written_by = info.metadata.get(CODEC_KEY)
             from_04 = not self.pipeline.always and not any(k.lower().startswith(RESERVED_PREFIX) for k in info.metadata)
             if written_by != PICKLE_CODEC and not from_04:
+                encrypted_note = ("; pickles without metadata are read only by an unencrypted interface"
+                                  if self.pipeline.always else "")
                 raise MetadataError(
-                    f"Object {info.name!r} was not written by upload_pickle (its codec: {written_by or 'none, plain bytes'}"
-                    f"{'; pickles without metadata are read only by an unencrypted interface' if self.pipeline.always else ''}). "
+                    f"Object {info.name!r} was not written by upload_pickle "
+                    f"(its codec: {written_by or 'none, plain bytes'}{encrypted_note}). "
                     "Unpickling runs code, so download_pickle reads only pickles; read this object with "
                     "download_object or the download method that wrote it"
                 )
@@ -837,8 +846,9 @@ class CCInterface:
         """
         acl = (ExtraArgs or {}).get("ACL")
         with open(flname, "rb") as file:
-            return self.upload_object(object_name or os.fspath(flname), Payload(stream=file, size=os.fstat(file.fileno()).st_size),
-                               acl, threads, progress=progress, **metadata)
+            payload = Payload(stream=file, size=os.fstat(file.fileno()).st_size)
+            return self.upload_object(object_name or os.fspath(flname), payload, acl, threads, progress=progress,
+                                      **metadata)
 
     def upload_from_directory(
         self,
@@ -894,7 +904,8 @@ class CCInterface:
         return [names.object_name(target) for _, target in files]
 
     def download_to_file(
-        self, object_name: str, file_name: str | os.PathLike[str], threads: int | None = None, *, progress: Progress = NO_PROGRESS
+        self, object_name: str, file_name: str | os.PathLike[str], threads: int | None = None, *,
+        progress: Progress = NO_PROGRESS,
     ) -> str:
         """Write an object's (decoded) content to a file; a failure leaves no partial file.
 
@@ -1141,7 +1152,8 @@ class CCInterface:
         """
         return self.put_value(object_name, array, "npy", metadata=metadata, acl=acl, threads=threads, progress=progress)
 
-    def download_npy_array(self, object_name: str, threads: int | None = None, *, progress: Progress = NO_PROGRESS) -> np.ndarray:
+    def download_npy_array(self, object_name: str, threads: int | None = None, *,
+                           progress: Progress = NO_PROGRESS) -> np.ndarray:
         """Read an array written by :meth:`upload_npy_array`.
 
         Parameters
@@ -1198,8 +1210,8 @@ class CCInterface:
         None, or dask.delayed.Delayed with ``compute=False``
         """
         check_metadata_names("upload_dask_array", metakwargs)
-        return self._layout("dask").upload(self._layout_store, object_name, arr, axis=axis, buffersize=buffersize, threads=threads,
-                                           compression=compression, compute=compute, **metakwargs)
+        return self._layout("dask").upload(self._layout_store, object_name, arr, axis=axis, buffersize=buffersize,
+                                           threads=threads, compression=compression, compute=compute, **metakwargs)
 
     def dask_target(self, object_name: str, like: Any, *, compression: TransformSpec = None, **metadata: Any) -> Any:
         """A target for ``da.store(x, target)`` storing ``x`` in :meth:`upload_dask_array`'s layout.
@@ -1331,7 +1343,8 @@ class CCInterface:
         -------
         dict
         """
-        return self._layout("group").download(self._layout_store, object_root, verbose=verbose, keys=keys, threads=threads)
+        return self._layout("group").download(self._layout_store, object_root, verbose=verbose, keys=keys,
+                                              threads=threads)
 
     def cloud2dataset(self, object_root: str, verbose: bool = True, **kwargs: Any) -> Any:
         """A lazy, h5py-like view of a group: nothing is downloaded until asked for.
@@ -1420,7 +1433,8 @@ class CCInterface:
         found = [shown + entry.name.rstrip("/") for entry in backend.list(prefix, delimiter="/")]
         return sorted(found)[:limit]
 
-    def ls(self, pattern: str = "", page_size: int | None = None, limit: int | None = None, verbose: bool = False) -> list[str]:
+    def ls(self, pattern: str = "", page_size: int | None = None, limit: int | None = None,
+           verbose: bool = False) -> list[str]:
         """Like the shell's ``ls``: a folder's children, or the names at a pattern's depth.
 
         A pattern matches objects and "folders" alike: ``ls('exp/*/run?')`` gives the names at
