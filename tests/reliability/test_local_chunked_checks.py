@@ -65,3 +65,59 @@ def test_small_arrays_are_plain_numpy_arrays(local_interface):
     restored = local_interface.download_raw_array("small")
     assert restored.flags.owndata
     np.testing.assert_array_equal(restored, array)
+
+
+@pytest.fixture(params=[False, True], ids=["no-spare-core", "spare-core"])
+def encrypted_local(request, tmp_path, cc_settings, monkeypatch):
+    """An encrypted local interface, reading and writing without and with the helper thread."""
+    pytest.importorskip("cc_crypto")
+    import cottoncandy as cc
+    from cc_core import parallel
+
+    monkeypatch.setattr(parallel, "SPARE_CORE", request.param)
+    return cc.get_encrypted_interface(str(tmp_path / "store"), backend="local", force_bucket_creation=True,
+                                      settings=cc_settings, verbose=False, key=os.urandom(32))
+
+
+def _helper_threads(monkeypatch) -> list[str]:
+    """Record each transfer that runs on a helper thread (:func:`cc_core.parallel.prefetched`)."""
+    from cc_core import pipeline
+
+    started: list[str] = []
+    for module in (pipeline, local):
+        original = module.prefetched
+
+        def recording(items, *args, _original=original, _where=module.__name__, **kwargs):
+            started.append(_where)
+            return _original(items, *args, **kwargs)
+
+        monkeypatch.setattr(module, "prefetched", recording)
+    return started
+
+
+def test_encrypted_local_transfers_use_a_helper_thread_only_with_a_spare_core(encrypted_local, monkeypatch):
+    from cc_core import parallel
+
+    started = _helper_threads(monkeypatch)
+    encrypted_local.upload_raw_array("big", BIG)
+    restored = encrypted_local.download_raw_array("big")
+    assert restored.tobytes() == BIG.tobytes()
+    assert sorted(started) == (["cc_core.builtin.local", "cc_core.pipeline"] if parallel.SPARE_CORE else [])
+
+
+@pytest.mark.parametrize("where", ["first", "segment-end", "next-segment", "tag", "last"])
+def test_encrypted_damage_anywhere_is_detected(encrypted_local, where):
+    encrypted_local.upload_raw_array("big", BIG)
+    path = stored_file(encrypted_local, "big")
+    size = os.path.getsize(path)
+    segment = 1 << 20  # the default segment size: plaintext bytes per sealed segment (+16 bytes of tag)
+    header = size - BIG.nbytes - 16 * -(-BIG.nbytes // segment)
+    offset = {"first": header, "segment-end": header + segment - 1, "next-segment": header + segment + 16,
+              "tag": header + segment + 3, "last": size - 1}[where]
+    with open(path, "r+b") as file:
+        file.seek(offset)
+        byte = file.read(1)
+        file.seek(-1, os.SEEK_CUR)
+        file.write(bytes([byte[0] ^ 0x01]))
+    with pytest.raises(IntegrityError, match="'big' fails authentication"):
+        encrypted_local.download_raw_array("big")
