@@ -74,7 +74,7 @@ def encrypted_local(request, tmp_path, cc_settings, monkeypatch):
     import cottoncandy as cc
     from cc_core import parallel
 
-    monkeypatch.setattr(parallel, "SPARE_CORE", request.param)
+    monkeypatch.setattr(parallel, "spare_core", lambda: request.param)
     return cc.get_encrypted_interface(str(tmp_path / "store"), backend="local", force_bucket_creation=True,
                                       settings=cc_settings, verbose=False, key=os.urandom(32))
 
@@ -98,11 +98,12 @@ def _helper_threads(monkeypatch) -> list[str]:
 def test_encrypted_local_transfers_use_a_helper_thread_only_with_a_spare_core(encrypted_local, monkeypatch):
     from cc_core import parallel
 
+    spare = parallel.spare_core()
     started = _helper_threads(monkeypatch)
     encrypted_local.upload_raw_array("big", BIG)
     restored = encrypted_local.download_raw_array("big")
     assert restored.tobytes() == BIG.tobytes()
-    assert sorted(started) == (["cc_core.builtin.local", "cc_core.pipeline"] if parallel.SPARE_CORE else [])
+    assert sorted(started) == (["cc_core.builtin.local", "cc_core.pipeline"] if spare else [])
 
 
 @pytest.mark.parametrize("where", ["first", "segment-end", "next-segment", "tag", "last"])
