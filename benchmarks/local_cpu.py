@@ -10,7 +10,7 @@ interleaved repetition by repetition so that the machine's load falls on all of 
 a local interface, and the same on an encrypted local interface (aes-gcm, default settings, a
 random key). Each repetition is preceded by what ``client.py`` does (touch and free a scratch
 buffer of three times the array, ``gc.collect()``, ``malloc_trim(0)``); every upload writes a new
-name. Wall time (``perf_counter``) and CPU time of all the process's threads (``process_time``) are
+name, deleted after its download (untimed). Wall time (``perf_counter``) and CPU time of all the process's threads (``process_time``) are
 medians over ``--reps``.
 
 ``xxh3/byte`` is measured, not assumed: one more, untimed, round trip per contestant counts every
@@ -71,6 +71,14 @@ class Contestant:
         if self.interface is None:
             return np.load(self.folder / f"{self.last}.npy")
         return self.interface.download_raw_array(self.last)
+
+    def remove(self) -> None:
+        """Delete what the last upload stored: its dirty pages go without being written back, so
+        that the next contestant's writes are not throttled by the kernel for this one's."""
+        if self.interface is None:
+            (self.folder / f"{self.last}.npy").unlink()
+        else:
+            self.interface.rm(self.last)
 
     def stored_bytes(self) -> int:
         path = self.folder / (f"{self.last}.npy" if self.interface is None else self.last)
@@ -157,6 +165,7 @@ def measure(mib: int, reps: int, root: Path) -> list[dict[str, Any]]:
             samples.setdefault((player.label, "up"), []).append(timed(lambda p=player: p.up(array), 3 * array.nbytes))
             samples.setdefault((player.label, "down"), []).append(
                 timed(lambda p=player: p.down(array), 3 * array.nbytes))
+            player.remove()
     rows = []
     for player in players:
         for phase in PHASES:
