@@ -77,8 +77,9 @@ class Capabilities:
         as that part is filled, so that the reader digests it while it is in cache (local).
     copies_only : bool
         Reads and writes are copies through memory (local disk's page cache, the memory store):
-        CPU work with nothing to wait for. Decoding then overlaps reading on a helper thread only
-        where a core is spare (:func:`cc_core.parallel.prefetch_pays`).
+        CPU work with nothing to wait for. A transform then decodes while the next chunk is read
+        (or encodes while the last one is written) on a helper thread only where a core is spare
+        (:func:`cc_core.parallel.prefetch_pays`).
     """
 
     buckets: bool = False
