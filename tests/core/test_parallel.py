@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from cc_core import parallel
 from cc_core.parallel import bounded_map, prefetched
 
 
@@ -105,3 +106,23 @@ def test_one_parallel_map_in_the_tree():
     import cc_codec_npy.transfers as transfers
 
     assert not hasattr(transfers, "run_parallel")
+
+
+@pytest.mark.parametrize(("size", "copies_only", "spare_core", "pays"), [
+    (1 << 20, False, True, False),  # too small either way
+    (64 << 20, False, False, True),  # network I/O waits: it overlaps even on two cores
+    (None, False, False, True),
+    (64 << 20, True, False, False),  # a copy through memory needs a core of its own
+    (64 << 20, True, True, True),
+])
+def test_prefetch_pays_for_large_transfers_and_for_copies_only_with_a_spare_core(monkeypatch, size, copies_only,
+                                                                                  spare_core, pays):
+    monkeypatch.setattr(parallel, "spare_core", lambda: spare_core)
+    assert parallel.prefetch_pays(size, copies_only=copies_only) is pays
+
+
+@pytest.mark.parametrize(("load", "spare"), [(0.2, True), (1.4, True), (1.6, False), (6.0, False)])
+def test_a_core_is_spare_while_the_load_average_leaves_half_a_core_idle(monkeypatch, load, spare):
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(parallel.os, "getloadavg", lambda: (load, load, load))
+    assert parallel.spare_core() is spare

@@ -75,6 +75,11 @@ class Capabilities:
     read_callback : bool
         ``get_into`` takes ``on_read=``, a function it calls with each part of the buffer as soon
         as that part is filled, so that the reader digests it while it is in cache (local).
+    copies_only : bool
+        Reads and writes are copies through memory (local disk's page cache, the memory store):
+        CPU work with nothing to wait for. A transform then decodes while the next chunk is read
+        (or encodes while the last one is written) on a helper thread only where a core is spare
+        (:func:`cc_core.parallel.prefetch_pays`).
     """
 
     buckets: bool = False
@@ -83,6 +88,7 @@ class Capabilities:
     lowercase_metadata_keys: bool = False
     metadata_after_data: bool = False
     read_callback: bool = False
+    copies_only: bool = False
 
 
 #: How much of an object :meth:`Backend.get_into_file` moves through memory at a time, per range.

@@ -44,7 +44,7 @@ from .metadata import (
     legacy_compression,
     metadata_size,
 )
-from .parallel import PREFETCH_FROM, prefetched
+from .parallel import prefetch_pays, prefetched
 from .payload import Payload
 from .progress import NO_PROGRESS, Progress, announce
 from .transform import COMPRESSION, ENCRYPTION, DecodeReader, ObjectPlace, RangeDecoder, Transform
@@ -649,8 +649,8 @@ class Pipeline:
         chain = [transform.for_reading(info.metadata, ObjectPlace.of(backend, info.name)) for transform in chain]
         progress.set_size(info.size)
         stored = Verifier(info.name, info.metadata, info.size).chunks(opened.chunks(DECODE_CHUNK_SIZE))
-        if info.size >= PREFETCH_FROM:  # the next chunk is read while this one is decoded
-            stored = prefetched(stored)
+        if prefetch_pays(info.size, copies_only=backend.capabilities.copies_only):
+            stored = prefetched(stored)  # the next chunk is read while this one is decoded
         bound: int | None = info.size
         for transform in reversed(chain):
             bound = None if bound is None else transform.decoded_size_bound(bound)

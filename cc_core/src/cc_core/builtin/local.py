@@ -39,7 +39,7 @@ from typing import Any, BinaryIO
 from ..backend import Backend, Capabilities, ObjectInfo, OpenedObject, Prefix
 from ..byteranges import ByteRequest, byte_bounds
 from ..errors import BucketNotFoundError, ConfigError, InvalidNameError, ObjectChangedError, ObjectNotFoundError
-from ..parallel import PREFETCH_FROM, prefetched
+from ..parallel import prefetch_pays, prefetched
 from ..payload import DEFAULT_CHUNK_SIZE, Payload
 from ..progress import NO_PROGRESS, Progress
 
@@ -61,7 +61,8 @@ _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
 class LocalBackend(Backend):
     """Objects as files under a root folder (the bucket), created if it does not exist (as 0.4 did)."""
 
-    capabilities = Capabilities(buckets=True, server_side_copy=True, metadata_after_data=True, read_callback=True)
+    capabilities = Capabilities(buckets=True, server_side_copy=True, metadata_after_data=True, read_callback=True,
+                                copies_only=True)
 
     def __init__(self, bucket: str | None, *, fsync: bool | None = None, **options: Any) -> None:
         """A missing root folder is always created (``force_bucket_creation`` is not needed)."""
@@ -192,7 +193,7 @@ class LocalBackend(Backend):
         written = 0
         # a stream is a transform's output: produce the next chunk while this one is written
         # (a buffer payload is the array itself: a helper thread would only add CPU time)
-        overlap = payload.is_stream and (payload.size is None or payload.size >= PREFETCH_FROM)
+        overlap = payload.is_stream and prefetch_pays(payload.size, copies_only=True)
         chunks = prefetched(payload.chunks()) if overlap else payload.chunks()
         for chunk in chunks:
             file.write(chunk)

@@ -24,7 +24,7 @@ _lock = threading.RLock()
 class MemoryBackend(Backend):
     """Objects kept as bytes in this process's memory."""
 
-    capabilities = Capabilities(buckets=True, server_side_copy=True, metadata_after_data=True)
+    capabilities = Capabilities(buckets=True, server_side_copy=True, metadata_after_data=True, copies_only=True)
 
     def __init__(self, bucket: str | None, **options: Any) -> None:
         super().__init__(bucket or "default", **options)

@@ -35,10 +35,27 @@ def writable_bytes(array: np.ndarray) -> memoryview:
     return memoryview(flat.view(np.uint8))
 
 
+#: Arrays of at least this many bytes start on a page boundary (see :func:`new_array`).
+PAGE_ALIGNED_FROM = 1 << 20
+_PAGE = 4096
+
+
 def new_array(shape: tuple[int, ...], dtype: np.dtype, order: str, name: str) -> np.ndarray:
-    """``np.empty`` for an object's array; a size no memory can hold is an error naming the object."""
+    """``np.empty`` for an object's array; a size no memory can hold is an error naming the object.
+
+    An array of :data:`PAGE_ALIGNED_FROM` bytes or more starts on a page boundary, as the stored
+    bytes do in a file: the kernel copies a file's pages into memory 1.3-1.5x slower when the
+    destination lies a few bytes past the source's offset in the page (``malloc`` puts a large
+    ``np.empty`` 16 bytes past a page boundary; measured on AMD EPYC, see
+    benchmarks/notes-19-local.md). Such an array is a view of a slightly larger block (its
+    ``base``), at most a page more.
+    """
     try:
-        return np.empty(shape, dtype=dtype, order=order)
+        nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        if nbytes < PAGE_ALIGNED_FROM:
+            return np.empty(shape, dtype=dtype, order=order)
+        block = np.empty(nbytes + _PAGE, dtype=np.uint8)
+        return np.ndarray(shape, dtype=dtype, buffer=block, offset=-block.ctypes.data % _PAGE, order=order)
     except (MemoryError, ValueError) as exc:
         raise MetadataError(
             f"Object {name!r} describes an array of shape {shape} and dtype {dtype}, which cannot be "
