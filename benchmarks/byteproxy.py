@@ -51,6 +51,8 @@ class ByteCountingProxy:
 
     def stop(self) -> None:
         for listener in (self._listener, self._control):
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept(); close() alone does not
             listener.close()
         for thread in self._threads:
             thread.join(timeout=5)

@@ -155,8 +155,13 @@ class Ours(SliceContestant):
         import cottoncandy as cc
 
         if self.store == "s3":
+            from botocore.client import Config
+
+            # moto completes a multipart upload of 1 GiB in more than the default 10 s read timeout
+            # without sending anything meanwhile (S3 sends whitespace); the retried completion then fails
             where: dict[str, Any] = dict(bucket_name=self.context["bucket"], ACCESS_KEY="testing",
-                                         SECRET_KEY="testing", endpoint_url=self.context["endpoint"], backend="s3")
+                                         SECRET_KEY="testing", endpoint_url=self.context["endpoint"], backend="s3",
+                                         config=Config(read_timeout=300))
         else:
             where = dict(bucket_name=str(self.folder), backend="local", force_bucket_creation=True)
         if self.encrypted:

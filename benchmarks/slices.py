@@ -170,8 +170,10 @@ def judge(summaries: list[dict[str, Any]]) -> None:
             parts.append(f"time: {summary['compare']} not run")
         else:
             ratio = summary["slice"]["wall"] / peer["slice"]["wall"]
-            summary["time_vs_peer"] = ratio
-            parts.append(f"time {'yes' if ratio <= TIME_FACTOR else '**no**'} ({ratio:.1f}x {summary['compare']})")
+            cpu = summary["slice"]["cpu"] / max(peer["slice"]["cpu"], 1e-9)
+            summary["time_vs_peer"], summary["cpu_vs_peer"] = ratio, cpu
+            parts.append(f"time {'yes' if ratio <= TIME_FACTOR else '**no**'} ({ratio:.1f}x {summary['compare']}; "
+                         f"CPU {cpu:.1f}x)")
         summary["verdict"] = ", ".join(parts)
 
 
@@ -227,7 +229,8 @@ def _notes(summaries: list[dict[str, Any]]) -> list[str]:
                      f"selection's bytes (`floor-range-s3`) takes {_ms(floor['slice']['wall'])} ms here, "
                      f"{floor['nbytes'] / MiB:,.0f} MiB object; a form that needs two ranged GETs (a header, "
                      f"then segments) pays it twice. zarr pays it only for its small chunk objects. On a real S3 "
-                     f"a ranged GET costs about the same whatever the object's size.")
+                     f"a ranged GET costs about the same whatever the object's size: there the client's CPU "
+                     f"time (CPU x in the verdict) says more than the wall time on moto.")
     units = sorted({(s["id"].rsplit("-", 1)[0], s["unit"]) for s in by_id.values() if s.get("unit")})
     if units:
         notes.append("Segment/frame (the limit's unit): " + ", ".join(f"{cid} {_size(unit)}" for cid, unit in units)
