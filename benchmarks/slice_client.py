@@ -36,7 +36,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from byteproxy import read_counts
-from client import RESULT_MARKER, _prewarm, make_array
+from client import RESULT_MARKER, make_array, prewarm_memory
 from slice_contestants import CONTESTANTS, Skip
 
 
@@ -86,7 +86,7 @@ def main(spec: dict[str, Any]) -> dict[str, Any]:
         slices.append({"start": start, **numbers, **contestant.requested(start, start + rows)})
     wholes = []
     for _ in range(spec["whole_reps"]):
-        _prewarm(2 * array.nbytes)
+        prewarm_memory(2 * array.nbytes)
         gc.collect()
         numbers, got = meter(contestant.read_whole)
         if not (got.shape == array.shape and np.array_equal(got, array)):

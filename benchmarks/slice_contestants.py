@@ -14,7 +14,7 @@ from __future__ import annotations
 import fnmatch
 import os
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -146,9 +146,7 @@ class Ours(SliceContestant):
 
     compression: ClassVar[str | bool] = False
     encrypted: ClassVar[bool] = False
-    #: transforms the form needs; a missing one makes the contestant "not available"
-    needs: ClassVar[tuple[str, ...]] = ()
-    #: config settings (section, option, default) whose sizes add up to the form's read unit
+    needs: ClassVar[tuple[str, ...]] = ()  # see Form
     units: ClassVar[tuple[tuple[str, str, int], ...]] = ()
 
     def setup(self) -> None:
@@ -200,16 +198,26 @@ class Ours(SliceContestant):
         return {"cc_requested": counter.requested, "cc_requests": counter.requests}
 
 
+class Form(NamedTuple):
+    """One way cottoncandy stores the array: a row of :data:`OURS`."""
+
+    name: str
+    compression: str | bool
+    encrypted: bool
+    needs: tuple[str, ...]  # transforms that must be registered
+    units: tuple[tuple[str, str, int], ...]  # (section, option, default) of the sizes of one read unit
+    peer: str  # the zarr contestant its slice time is compared with
+
+
 SEGMENT = ("encryption", "segment_size", MiB)
-#: the seekable zstd form's frame size setting (its own branch: keep in step with its spelling)
 FRAME = ("compression", "seekable_frame_size", MiB)
 
-#: cottoncandy's forms: (form, compression, encrypted, transforms needed, unit settings, zarr peer)
-OURS: list[tuple[str, str | bool, bool, tuple[str, ...], tuple[tuple[str, str, int], ...], str]] = [
-    ("raw", False, False, (), (), "zarr-raw"),
-    ("aes-gcm", False, True, ("aes-gcm",), (SEGMENT,), "zarr-raw"),
-    ("zstd-seekable", "zstd-seekable", False, ("zstd-seekable",), (FRAME,), "zarr-zstd"),
-    ("zstd-seekable-aes-gcm", "zstd-seekable", True, ("zstd-seekable", "aes-gcm"), (FRAME, SEGMENT), "zarr-zstd"),
+#: cottoncandy's forms
+OURS = [
+    Form("raw", False, False, (), (), "zarr-raw"),
+    Form("aes-gcm", False, True, ("aes-gcm",), (SEGMENT,), "zarr-raw"),
+    Form("zstd-seekable", "zstd-seekable", False, ("zstd-seekable",), (FRAME,), "zarr-zstd"),
+    Form("zstd-seekable-aes-gcm", "zstd-seekable", True, ("zstd-seekable", "aes-gcm"), (FRAME, SEGMENT), "zarr-zstd"),
 ]
 
 
@@ -267,13 +275,12 @@ class ZarrZstd(ZarrObstore):
     description = "zarr v3 + obstore, chunks of whole rows (--chunk-kib), ZstdCodec(level=1)"
 
 
-def _ours(form: str, compression: str | bool, encrypted: bool, needs: tuple[str, ...],
-          units: tuple[tuple[str, str, int], ...], peer: str) -> type[SliceContestant]:
-    description = (("get_encrypted_interface + " if encrypted else "")
-                   + f"upload_raw_array(compression={compression!r}); open_array(name)[i:i+rows]")
-    return type(f"Ours_{form}", (Ours,), {"id": f"cc-{form}-s3", "compression": compression, "encrypted": encrypted,
-                                          "needs": needs, "units": units, "compare": peer,
-                                          "description": description})
+def _ours(form: Form) -> type[SliceContestant]:
+    description = (("get_encrypted_interface + " if form.encrypted else "")
+                   + f"upload_raw_array(compression={form.compression!r}); open_array(name)[i:i+rows]")
+    return type(f"Ours_{form.name}", (Ours,), {
+        "id": f"cc-{form.name}-s3", "compression": form.compression, "encrypted": form.encrypted,
+        "needs": form.needs, "units": form.units, "compare": form.peer, "description": description})
 
 
 def _on_local(cls: type[SliceContestant]) -> type[SliceContestant]:
@@ -281,7 +288,7 @@ def _on_local(cls: type[SliceContestant]) -> type[SliceContestant]:
     return type(cls.__name__ + "Local", (cls,), {"id": cls.id.removesuffix("-s3") + "-local", "store": "local"})
 
 
-_S3 = [RangeFloor, *(_ours(*form) for form in OURS), ZarrRaw, ZarrZstd]
+_S3 = [RangeFloor, *(_ours(form) for form in OURS), ZarrRaw, ZarrZstd]
 #: Every contestant by id: S3 first, each store's floor first.
 CONTESTANTS: dict[str, type[SliceContestant]] = {
     cls.id: cls for cls in _S3 + [LocalRangeFloor] + [_on_local(cls) for cls in _S3 if cls is not RangeFloor]}
