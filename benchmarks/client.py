@@ -77,7 +77,7 @@ def _reset_peak() -> None:
     Path("/proc/self/clear_refs").write_text("5")
 
 
-def _prewarm(nbytes: int) -> None:
+def prewarm_memory(nbytes: int) -> None:
     """Touch and free ``nbytes`` so that the kernel has that much host-backed free memory."""
     if nbytes:
         scratch = np.empty(nbytes, dtype=np.uint8)
@@ -92,7 +92,7 @@ def measure(run: Callable[[], Any], reps: int, budget: float, result_bytes: int,
     first = None
     started = time.perf_counter()
     for rep in range(reps):
-        _prewarm(prewarm)
+        prewarm_memory(prewarm)
         gc.collect()
         _LIBC.malloc_trim(0)
         _reset_peak()

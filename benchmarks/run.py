@@ -45,7 +45,7 @@ ENV_DIR = HERE / ".env"
 #: Each peer venv and what goes into it (PyPI names, installed by ``uv pip install``).
 PEER_ENVS = {
     "cc04": ["cottoncandy==0.4.0", "boto3<1.36", "numpy", "dask[array]"],
-    "zarr": ["zarr>=3", "s3fs", "numpy"],
+    "zarr": ["zarr>=3", "s3fs", "obstore", "numpy"],
 }
 #: Contestants of a ``--big`` (1 GiB) run: the dask target and its references.
 BIG_CONTESTANTS = ["floor-*", "cc-raw-*", "cc-dask-*", "cc04-dask-*"]
@@ -121,13 +121,21 @@ class MotoServer:
     def stored_bytes_and_clear(self, bucket: str, prefix: str) -> int:
         """Bytes stored under ``prefix`` (the last repetition's objects), then delete them all."""
         reps: dict[int, int] = {}
-        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-            for item in page.get("Contents", []):
-                found = _REP.search(item["Key"][len(prefix):])
-                if found:
-                    reps[int(found.group(1))] = reps.get(int(found.group(1)), 0) + item["Size"]
-                self.client.delete_object(Bucket=bucket, Key=item["Key"])
+        for key, size in self.clear(bucket, prefix).items():
+            found = _REP.search(key[len(prefix):])
+            if found:
+                reps[int(found.group(1))] = reps.get(int(found.group(1)), 0) + size
         return reps[max(reps)] if reps else 0
+
+    def clear(self, bucket: str, prefix: str) -> dict[str, int]:
+        """Delete every object under ``prefix``; returns their keys and sizes."""
+        deleted: dict[str, int] = {}
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            items = page.get("Contents", [])
+            if items:
+                self.client.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": i["Key"]} for i in items]})
+            deleted.update((item["Key"], item["Size"]) for item in items)
+        return deleted
 
     def stop(self) -> None:
         self.process.terminate()
@@ -156,12 +164,24 @@ def local_stored_bytes(folder: Path) -> int:
 
 
 # -- running -----------------------------------------------------------------------------------
-def run_client(python: str, request: dict[str, Any], environment: dict[str, str]) -> dict[str, Any]:
-    command = [python, str(HERE / "client.py"), json.dumps(request)]
+def client_environment(config_dir: Path) -> dict[str, str]:
+    """The environment of a client process: a config folder of its own, no user's CC_/AWS_ settings."""
+    environment = {**os.environ, "CC_CONFIG_DIR": str(config_dir), "XDG_CONFIG_HOME": str(config_dir),
+                   "PYTHONWARNINGS": "ignore"}
+    for variable in [v for v in environment if v.startswith(("CC_", "AWS_")) and v != "CC_CONFIG_DIR"]:
+        del environment[variable]
+    environment.pop("VIRTUAL_ENV", None)
+    return environment
+
+
+def run_client(python: str, request: dict[str, Any], environment: dict[str, str], *, script: str = "client.py",
+               timeout: float = CLIENT_TIMEOUT) -> dict[str, Any]:
+    """Run a client script of this folder in ``python`` and return the JSON it reports."""
+    command = [python, str(HERE / script), json.dumps(request)]
     try:
-        done = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=CLIENT_TIMEOUT)
+        done = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=timeout)
     except subprocess.TimeoutExpired:
-        return {"failed": f"timed out after {CLIENT_TIMEOUT} s"}
+        return {"failed": f"timed out after {timeout:g} s"}
     for line in reversed(done.stdout.splitlines()):
         if line.startswith(RESULT_MARKER):
             outcome = json.loads(line[len(RESULT_MARKER):])
@@ -212,11 +232,7 @@ def main(argv: list[str] | None = None) -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="work-", dir=args.workdir or _ensure(ENV_DIR)))
     config_dir = Path(tempfile.mkdtemp(prefix="config-", dir=workdir))
-    environment = {**os.environ, "CC_CONFIG_DIR": str(config_dir), "XDG_CONFIG_HOME": str(config_dir),
-                   "PYTHONWARNINGS": "ignore"}
-    for variable in [v for v in environment if v.startswith(("CC_", "AWS_")) and v != "CC_CONFIG_DIR"]:
-        del environment[variable]
-    environment.pop("VIRTUAL_ENV", None)
+    environment = client_environment(config_dir)
     server = MotoServer() if any(CONTESTANTS[c].store == "s3" for _, _, ids in arrays for c in ids) else None
     bucket = "cc-bench"
     if server:
@@ -400,7 +416,7 @@ def machine() -> str:
 def version_line(pythons: dict[str, str]) -> str:
     wanted = {"ours": ["cottoncandy", "cottoncandy-core", "cottoncandy-s3", "boto3", "botocore", "numpy", "moto", "dask", "zstandard"],
               "cc04": ["cottoncandy", "boto3", "numcodecs", "dask"],
-              "zarr": ["zarr", "s3fs", "aiobotocore", "numcodecs"]}
+              "zarr": ["zarr", "obstore", "s3fs", "aiobotocore", "numcodecs"]}
     parts = []
     for env, python in pythons.items():
         found = versions(python, wanted[env])
