@@ -42,7 +42,7 @@ sys.path.insert(0, str(HERE))
 os.environ["CC_CONFIG_DIR"] = tempfile.mkdtemp(prefix="cc-bench-config-")  # never the user's config
 
 import xxhash  # noqa: E402
-from client import _LIBC, _prewarm, make_array  # noqa: E402
+from client import _LIBC, make_array, prewarm_memory  # noqa: E402
 
 import cottoncandy as cc  # noqa: E402
 from cc_core import integrity  # noqa: E402
@@ -97,7 +97,7 @@ def contestants(root: Path) -> list[Contestant]:
 
 def timed(run: Callable[[], Any], prewarm: int) -> tuple[float, float]:
     """Wall and CPU seconds of one call, after the same preparation ``client.py`` makes."""
-    _prewarm(prewarm)
+    prewarm_memory(prewarm)
     import gc
 
     gc.collect()
