@@ -230,15 +230,31 @@ class AesGcmTransform(Transform):
 
 
 class _SegmentRanges(RangeDecoder):
-    """Plaintext ranges of one encrypted object whose header is authenticated."""
+    """Plaintext ranges of one encrypted object whose header is authenticated.
+
+    A range inside one segment decrypts that whole segment (its bytes are read anyway) and keeps
+    it for the next range: a reader that asks for a footer and then for the index before it (a
+    zstd-seekable stream's seek table) reads and decrypts the last segment once.
+    """
 
     def __init__(self, opened: OpenedHeader, read: Callable[[int, int], Any], object_size: int) -> None:
         self._opened, self._read, self._object_size = opened, read, object_size
         self.size = plaintext_size(opened.header, object_size)
         self.granularity = opened.header.segment_size
+        self._kept: tuple[int, bytes] = (-1, b"")  # (segment index, plaintext): one assignment, thread-safe
 
     def read(self, start: int, stop: int) -> bytes:
-        return decrypt_segments(self._opened, self._read, self._object_size, start, stop)
+        start, stop, _ = slice(start, stop).indices(self.size)
+        index = start // self.granularity
+        if stop <= start or (stop - 1) // self.granularity != index:
+            return decrypt_segments(self._opened, self._read, self._object_size, start, stop)
+        kept_index, plaintext = self._kept
+        segment_start = index * self.granularity
+        if kept_index != index:
+            plaintext = decrypt_segments(self._opened, self._read, self._object_size, segment_start,
+                                         segment_start + self.granularity)
+            self._kept = (index, plaintext)
+        return plaintext[start - segment_start : stop - segment_start]
 
 
 def read_range(interface: Any, object_name: str, start: int, stop: int | None = None) -> bytes:
