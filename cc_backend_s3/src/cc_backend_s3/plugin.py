@@ -36,3 +36,5 @@ def cc_register_settings(register: RegisterSetting) -> None:
     register("s3", "retry_base_delay", "float", minimum=0)
     register("s3", "retry_max_delay", "float", minimum=0)
     register("s3", "retry_jitter", "choice", choices=("full", "equal", "none"))
+    register("s3", "upload_checksum", "choice", choices=("xxhash3", "crc32"))
+    register("s3", "payload_signing", "choice", choices=("auto", "true", "false"))

@@ -1,0 +1,53 @@
+"""Which checksum an upload request carries for S3 to verify before it stores the bytes.
+
+Every upload request carries one (unless the client computes checksums only when an operation
+requires them: botocore's ``request_checksum_calculation = "when_required"``, for stores that do not
+know flexible checksums):
+
+- a single PUT whose bytes the pipeline has already digested (``cc-checksum = "xxh3-64:..."`` in its
+  metadata: arrays, compressed objects, files digested ahead) sends that very digest as
+  ``x-amz-checksum-xxhash3`` (S3's XXHASH3 is the same XXH3-64, base64 of its 8 big-endian bytes): the
+  bytes are hashed once, for both checks. botocore computes no checksum of its own when one is given.
+- multipart parts, and PUTs whose checksum is not known before sending, carry the CRC32 botocore
+  computes (``ChecksumAlgorithm="CRC32"``), each part in its own thread.
+
+``[s3] upload_checksum = crc32`` sends botocore's CRC32 on single PUTs too, for S3-compatible stores
+that know CRC32 but not XXHASH3.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from typing import Any
+
+from cc_core.integrity import ALGORITHM
+from cc_core.metadata import CHECKSUM_KEY
+
+#: Values of ``[s3] upload_checksum``.
+UPLOAD_CHECKSUMS = ("xxhash3", "crc32")
+#: What botocore computes for parts and for PUTs without a known digest.
+PART_ALGORITHM = "CRC32"
+
+
+def flexible_checksums(client: Any) -> bool:
+    """Whether ``client`` sends checksums with every upload (not only where an operation requires them)."""
+    config = getattr(client.meta, "config", None)
+    return getattr(config, "request_checksum_calculation", "when_supported") != "when_required"
+
+
+def part_algorithm(client: Any) -> str | None:
+    """``ChecksumAlgorithm`` for multipart uploads and parts: CRC32, or None without flexible checksums."""
+    return PART_ALGORITHM if flexible_checksums(client) else None
+
+
+def put_checksum(client: Any, metadata: Mapping[str, str], choice: str) -> dict[str, str]:
+    """``put_object`` arguments that give S3 the checksum of the body; empty to let botocore compute its own.
+
+    ``metadata`` is the object's, as sent; its ``cc-checksum`` is the digest of exactly the body.
+    """
+    recorded = metadata.get(CHECKSUM_KEY, "")
+    algorithm, _, value = recorded.partition(":")
+    if choice != "xxhash3" or algorithm != ALGORITHM or len(value) != 16 or not flexible_checksums(client):
+        return {}
+    return {"ChecksumXXHASH3": base64.b64encode(bytes.fromhex(value)).decode("ascii")}
