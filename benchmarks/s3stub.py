@@ -18,6 +18,7 @@ without copies (a completed multipart upload joins its parts once).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import itertools
 import os
@@ -71,7 +72,7 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: StubHTTPServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     # -- plumbing ----------------------------------------------------------------------------------
@@ -144,7 +145,7 @@ class Handler(BaseHTTPRequestHandler):
         return headers
 
     # -- verbs -------------------------------------------------------------------------------------
-    def do_PUT(self) -> None:  # noqa: N802 - http.server's naming
+    def do_PUT(self) -> None:
         bucket, key, query = self._target()
         store = self.server.store
         if not key:
@@ -195,7 +196,7 @@ class Handler(BaseHTTPRequestHandler):
         self._xml(200, f"<CopyObjectResult><LastModified>{_ISO_MODIFIED}</LastModified>"
                        f"<ETag>{escape(copied.etag)}</ETag></CopyObjectResult>")
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         bucket, key, query = self._target()
         objects = self._bucket(bucket)
         if objects is None:
@@ -245,14 +246,14 @@ class Handler(BaseHTTPRequestHandler):
                        f"<KeyCount>{len(entries)}</KeyCount><MaxKeys>1000000</MaxKeys><IsTruncated>false</IsTruncated>"
                        f"{''.join(entries)}{common}</ListBucketResult>")
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         bucket, key, _ = self._target()
         if not key:
             self._send(200 if bucket in self.server.store.buckets else 404)
             return
         self.do_GET()
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         bucket, key, query = self._target()
         store = self.server.store
         with store.lock:
@@ -264,7 +265,7 @@ class Handler(BaseHTTPRequestHandler):
                 store.buckets.pop(bucket, None)
         self._send(204)
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         bucket, key, query = self._target()
         body = self._read_body()
         objects = self._bucket(bucket)
@@ -439,10 +440,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--folder", help="where the certificates go (default: a temporary folder)")
     args = parser.parse_args(argv)
     folder = Path(args.folder or tempfile.mkdtemp(prefix="s3stub-"))
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         serve(args.port, args.https, folder)
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":
