@@ -29,7 +29,7 @@ from cc_core.parallel import bounded_map
 from cc_core.payload import DEFAULT_CHUNK_SIZE, BufferReader, Payload, SeekableReader
 from cc_core.progress import NO_PROGRESS, Progress, announce
 
-from .checksums import part_algorithm, put_checksum
+from .checksums import part_algorithm, part_checksum, put_checksum
 from .metadata import decode_metadata, encode_metadata
 from .retry import Retrier, ShortReadError, TransferCancelled, error_code, is_transient, translated
 from .settings import NO_RANGES, TransferSettings
@@ -247,10 +247,10 @@ class S3Object:
     def _part_task(self, retrier: Retrier, upload_id: str, number: int, views: list[memoryview],
                    release: Callable[[], None], checksum: str | None, progress: Progress) -> Callable[[], dict[str, Any]]:
         size = sum(len(v) for v in views)
-        checksum_args = {"ChecksumAlgorithm": checksum} if checksum else {}
 
         def send() -> dict[str, Any]:
             try:
+                checksum_args = part_checksum(views, checksum)  # in this thread: parts hash in parallel
                 response = retrier.call(
                     lambda: self.client.upload_part(
                         Bucket=self.bucket, Key=self.key, UploadId=upload_id, PartNumber=number,
@@ -261,8 +261,7 @@ class S3Object:
                 release()
             progress.relative_update(size)
             part = {"PartNumber": number, "ETag": response["ETag"]}
-            if checksum and response.get(f"Checksum{checksum}"):
-                part[f"Checksum{checksum}"] = response[f"Checksum{checksum}"]
+            part.update({k: v for k, v in checksum_args.items() if k != "ChecksumAlgorithm"})
             return part
 
         return send
