@@ -165,6 +165,17 @@ class OursSingleGet(OursRaw):
                    "one GET per download, as the floor (moto re-reads the whole object for every ranged GET)")
 
 
+class OursSignedCrc32(OursRaw):
+    id = "cc-raw-signed-crc32-s3"
+    backend_options = {"upload_checksum": "crc32"}
+    description = ("upload_raw_array / download_raw_array with [s3] payload_signing = true, upload_checksum = crc32: "
+                   "the requests of this project before issue #19 (SHA-256 over http, botocore's CRC32, our XXH3)")
+
+    def setup(self) -> None:
+        os.environ["CC_S3_PAYLOAD_SIGNING"] = "true"  # this client process only
+        super().setup()
+
+
 class OursToFile(OursRaw):
     id = "cc-file-s3"
     upload_options = {"compression": False}
@@ -366,7 +377,7 @@ class Obstore(Contestant):
         return np.frombuffer(memoryview(body), dtype=like.dtype).reshape(like.shape)
 
 
-_S3 = [BotoFloor, OursRaw, OursSingleGet, OursToFile, OursStream, OursZstd, OursNpy, OursDask, OursEncrypted,
+_S3 = [BotoFloor, OursRaw, OursSignedCrc32, OursSingleGet, OursToFile, OursStream, OursZstd, OursNpy, OursDask, OursEncrypted,
        Cc04Default, Cc04Raw, Cc04Dask, ZarrRaw, ZarrZstd, Obstore]
 _LOCAL = [NumpyFloor] + [_on_local(cls) for cls in _S3 if not cls.floor and not getattr(cls, "backend_options", None)
                          and cls not in (OursToFile, OursStream, Obstore)]

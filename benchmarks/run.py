@@ -416,11 +416,12 @@ def machine() -> str:
 def version_line(pythons: dict[str, str]) -> str:
     wanted = {"ours": ["cottoncandy", "cottoncandy-core", "cottoncandy-s3", "boto3", "botocore", "numpy", "moto", "dask", "zstandard"],
               "cc04": ["cottoncandy", "boto3", "numcodecs", "dask"],
-              "zarr": ["zarr", "s3fs", "aiobotocore", "numcodecs"]}
+              "zarr": ["zarr", "s3fs", "aiobotocore", "numcodecs"], "obstore": ["obstore"]}
     parts = []
     for env, python in pythons.items():
         found = versions(python, wanted[env])
-        label = {"ours": "this project's venv", "cc04": "cottoncandy 0.4 venv", "zarr": "zarr venv"}[env]
+        label = {"ours": "this project's venv", "cc04": "cottoncandy 0.4 venv", "zarr": "zarr venv",
+                 "obstore": "obstore venv"}[env]
         parts.append(f"{label}: " + ", ".join(f"{k} {v}" for k, v in found.items()))
     return "; ".join(parts)
 

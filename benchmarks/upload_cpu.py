@@ -5,11 +5,12 @@ Run from the repository root::
     UV_PYTHON_DOWNLOADS=never uv run --all-packages --all-extras python benchmarks/upload_cpu.py
     ... benchmarks/upload_cpu.py --servers stub --reps 3 --only cc-raw-s3,obstore-s3
 
-For each server (``--servers``, default ``stub,stub-https,moto``: see ``s3stub.py``) one server process and one
-bucket; each contestant (``--only``, default the boto3 floor, obstore and this project's raw path) runs in its own
-client process (``client.py``), as in ``run.py``: a warm-up, then ``--reps`` uploads and downloads of one array,
-medians of wall time and of the client's CPU time (``process_time``, all threads). Prints one markdown table,
-with each time also as a multiple of obstore's on the same server.
+For each server (``--servers``, default ``moto,stub,stub-https``: see ``s3stub.py``) one server process and one
+bucket; each contestant (``--only``, default the boto3 floor, obstore, and this project's raw path with its
+defaults and with the requests it sent before issue #19) runs in its own client process (``client.py``), as in
+``run.py``: a warm-up, then ``--reps`` uploads and downloads of one array, medians of wall time and of the
+client's CPU time (``process_time``, all threads). Prints one markdown table, with each time also as a multiple
+of obstore's on the same server.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ sys.path.insert(0, str(HERE))
 from contestants import CONTESTANTS  # noqa: E402
 from run import ENV_DIR, SERVERS, peer_python, run_client, start_server  # noqa: E402
 
-DEFAULT_CONTESTANTS = ("floor-boto3-s3", "obstore-s3", "cc-raw-s3")
+DEFAULT_CONTESTANTS = ("floor-boto3-s3", "obstore-s3", "cc-raw-s3", "cc-raw-signed-crc32-s3")
 REFERENCE = "obstore-s3"
 
 
