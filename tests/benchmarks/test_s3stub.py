@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 import cottoncandy as cc
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from s3stub import StubServer  # noqa: E402
+from s3stub import StubServer
 
 ARRAY = np.random.default_rng(3).random(300_000)  # 2.4 MB
 
