@@ -28,8 +28,6 @@ from cc_core.integrity import ALGORITHM
 from cc_core.metadata import CHECKSUM_KEY
 from cc_core.payload import Buffer
 
-#: Values of ``[s3] upload_checksum``.
-UPLOAD_CHECKSUMS = ("xxhash3", "crc32")
 #: What botocore computes for parts and for PUTs without a known digest.
 PART_ALGORITHM = "CRC32"
 

@@ -23,14 +23,12 @@ from botocore.client import Config as BotoConfig
 
 from cc_core.errors import ConfigError
 
-from .settings import is_loopback
+from .settings import PAYLOAD_SIGNING, is_loopback
 
 _FALSE_VALUES = ("", "false", "none", "auto")
 #: cottoncandy 0.4's default ``[login] endpoint_url``, which its config files carry (and ours, so
 #: that 0.4 can read them): AWS itself. Left to boto3, which picks the bucket's regional endpoint.
 AWS_DEFAULT_ENDPOINTS = ("https://s3.amazonaws.com", "https://s3.amazonaws.com/")
-#: Values of ``[s3] payload_signing`` (see :func:`payload_signing_enabled`).
-PAYLOAD_SIGNING = ("auto", "true", "false")
 _cache: dict[Any, Any] = {}
 _cache_lock = threading.Lock()
 _CACHE_SIZE = 32
@@ -144,8 +142,6 @@ def _is_https(url: str) -> bool:
 def _payload_signing_choice(settings: Any) -> str:
     value = (settings.get("s3", "payload_signing", fallback="") or "") if settings is not None else ""
     choice = value.strip().lower() or "auto"
-    aliases = {"1": "true", "yes": "true", "on": "true", "0": "false", "no": "false", "off": "false"}
-    choice = aliases.get(choice, choice)
     if choice not in PAYLOAD_SIGNING:
         raise ConfigError(f"[s3] payload_signing = {value!r} is not one of {', '.join(PAYLOAD_SIGNING)}: "
                           "auto signs request bodies over plain http to another host only, true always, false never")

@@ -24,8 +24,6 @@ from urllib.parse import urlsplit
 from cc_core.errors import ConfigError
 from cc_core.retry import JITTERS, RetryPolicy
 
-from .checksums import UPLOAD_CHECKSUMS
-
 MB = 1 << 20
 #: S3's own limits: a single PUT or part copy is at most 5 GiB, a part at least 5 MiB.
 S3_MAX_PUT = 5 * (1 << 30)
@@ -36,6 +34,10 @@ NO_RANGES = 1 << 62
 #: bucket, so waits are fully jittered (AWS's advice).
 S3_RETRY = RetryPolicy(attempts=5, base_delay=0.2, max_delay=5.0, jitter="full")
 #: Names of the retry policy's fields in the ``[s3]`` section (and among the backend's options).
+#: Values of ``[s3] upload_checksum`` (see :mod:`cc_backend_s3.checksums`).
+UPLOAD_CHECKSUMS = ("xxhash3", "crc32")
+#: Values of ``[s3] payload_signing`` (see :func:`cc_backend_s3.client.payload_signing_enabled`).
+PAYLOAD_SIGNING = ("auto", "true", "false")
 S3_RETRY_KEYS = {"attempts": "max_attempts", "base_delay": "retry_base_delay", "max_delay": "retry_max_delay",
                  "jitter": "retry_jitter"}
 
