@@ -22,7 +22,7 @@ from cc_core.config import load_config
 from cc_core.errors import ConfigError
 from cc_core.plugins import get_plugin_manager
 
-from .conftest import ACCESS_KEY, SECRET_KEY, SMALL_PART
+from .conftest import ACCESS_KEY, SECRET_KEY, SMALL_PART, error_response
 
 ARRAY = np.random.default_rng(19).random(40_000)  # 320 kB: one PUT
 
@@ -167,3 +167,26 @@ def test_bad_values_are_refused_with_the_choices(cc_settings, cc_config_dir, mot
     (cc_config_dir / "options.cfg").chmod(0o600)
     problems = [str(p) for p in get_plugin_manager().config_problems(load_config())]
     assert len(problems) == 1 and "payload_signing" in problems[0] and "auto, true, false" in problems[0]
+
+
+def test_a_store_that_refuses_xxhash3_gets_crc32_from_then_on(cc_settings, moto_endpoint, s3_bucket, s3_faults):
+    cci = interface(cc_settings, moto_endpoint, s3_bucket, threads=7)  # a client of its own (clients are cached)
+
+    def refuse_xxhash3(request, log):
+        return error_response(request, 400, "InvalidArgument") if "x-amz-checksum-xxhash3" in request.headers else None
+
+    log = s3_faults(cci.backend, "PutObject", refuse_xxhash3)
+    cci.upload_raw_array("first", ARRAY, compression=False)
+    refused, resent = sent(log, "PutObject")
+    assert "x-amz-checksum-xxhash3" in refused and "x-amz-checksum-crc32" in resent
+    np.testing.assert_array_equal(cci.download_raw_array("first"), ARRAY)
+    cci.upload_raw_array("second", ARRAY, compression=False)
+    assert "x-amz-checksum-crc32" in sent(log, "PutObject")[2] and log.count("PutObject") == 3
+
+
+def test_a_checksum_mismatch_is_not_taken_for_an_unknown_algorithm(cc_settings, moto_endpoint, s3_bucket, s3_faults):
+    cci = interface(cc_settings, moto_endpoint, s3_bucket, threads=9)
+    log = s3_faults(cci.backend, "PutObject", lambda request, log: error_response(request, 400, "BadDigest"))
+    with pytest.raises(Exception, match="BadDigest"):
+        cci.upload_raw_array("damaged", ARRAY, compression=False)
+    assert all("x-amz-checksum-xxhash3" in headers for headers in sent(log, "PutObject")), "retried as it was"

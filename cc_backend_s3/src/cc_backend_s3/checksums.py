@@ -14,12 +14,15 @@ know flexible checksums):
 - PUTs whose checksum is not known before sending carry the CRC32 botocore computes.
 
 ``[s3] upload_checksum = crc32`` sends botocore's CRC32 on single PUTs too, for S3-compatible stores
-that know CRC32 but not XXHASH3.
+that know CRC32 but not XXHASH3 (AWS added it in April 2026). Without it, a store that refuses the
+XXHASH3 header (400 ``InvalidArgument``/``InvalidRequest``, 501 ``NotImplemented``) gets the PUT again
+with botocore's CRC32, and that client sends CRC32 from then on (:func:`refuses_xxhash3`).
 """
 
 from __future__ import annotations
 
 import base64
+import weakref
 import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -30,6 +33,10 @@ from cc_core.payload import Buffer
 
 #: What botocore computes for parts and for PUTs without a known digest.
 PART_ALGORITHM = "CRC32"
+#: Error codes of a store that does not know an ``x-amz-checksum-*`` header (never ``BadDigest``: a mismatch).
+_UNKNOWN_CHECKSUM_CODES = frozenset({"InvalidArgument", "InvalidRequest", "NotImplemented"})
+#: Clients whose store refused XXHASH3: their PUTs carry botocore's CRC32.
+_WITHOUT_XXHASH3: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def flexible_checksums(client: Any) -> bool:
@@ -60,6 +67,16 @@ def put_checksum(client: Any, metadata: Mapping[str, str], choice: str) -> dict[
     """
     recorded = metadata.get(CHECKSUM_KEY, "")
     algorithm, _, value = recorded.partition(":")
-    if choice != "xxhash3" or algorithm != ALGORITHM or len(value) != 16 or not flexible_checksums(client):
+    if choice != "xxhash3" or algorithm != ALGORITHM or len(value) != 16 or not flexible_checksums(client) \
+            or client in _WITHOUT_XXHASH3:
         return {}
     return {"ChecksumXXHASH3": base64.b64encode(bytes.fromhex(value)).decode("ascii")}
+
+
+def refuses_xxhash3(client: Any, sent: Mapping[str, Any], code: str) -> bool:
+    """Whether a PUT that carried ``sent`` failed with ``code`` because its store does not know XXHASH3;
+    if so ``client`` sends CRC32 from now on."""
+    if "ChecksumXXHASH3" not in sent or code not in _UNKNOWN_CHECKSUM_CODES:
+        return False
+    _WITHOUT_XXHASH3.add(client)
+    return True

@@ -29,7 +29,7 @@ from cc_core.parallel import bounded_map
 from cc_core.payload import DEFAULT_CHUNK_SIZE, BufferReader, Payload, SeekableReader
 from cc_core.progress import NO_PROGRESS, Progress, announce
 
-from .checksums import part_algorithm, part_checksum, put_checksum
+from .checksums import part_algorithm, part_checksum, put_checksum, refuses_xxhash3
 from .metadata import decode_metadata, encode_metadata
 from .retry import Retrier, ShortReadError, TransferCancelled, error_code, is_transient, translated
 from .settings import NO_RANGES, TransferSettings
@@ -140,10 +140,19 @@ class S3Object:
         return sent
 
     def _put(self, body: Callable[[], BinaryIO], size: int, extra: Mapping[str, Any]) -> dict[str, Any]:
-        return Retrier(self.settings).call(
-            lambda: self.client.put_object(Bucket=self.bucket, Key=self.key, Body=body(), ContentLength=size, **extra),
-            what=f"Upload of {self.url}",
-        )
+        def put(arguments: Mapping[str, Any]) -> dict[str, Any]:
+            return Retrier(self.settings).call(
+                lambda: self.client.put_object(Bucket=self.bucket, Key=self.key, Body=body(), ContentLength=size,
+                                               **arguments),
+                what=f"Upload of {self.url}",
+            )
+
+        try:
+            return put(extra)
+        except boto_errors.ClientError as exc:
+            if not refuses_xxhash3(self.client, extra, error_code(exc)):
+                raise
+            return put({k: v for k, v in extra.items() if k != "ChecksumXXHASH3"})  # botocore adds its CRC32
 
     def _upload_stream(self, payload: Payload, extra: Mapping[str, Any], metadata: Mapping[str, str],
                        progress: Progress) -> tuple[int, dict[str, Any], dict[str, Any]]:
