@@ -190,3 +190,14 @@ def test_a_checksum_mismatch_is_not_taken_for_an_unknown_algorithm(cc_settings, 
     with pytest.raises(Exception, match="BadDigest"):
         cci.upload_raw_array("damaged", ARRAY, compression=False)
     assert all("x-amz-checksum-xxhash3" in headers for headers in sent(log, "PutObject")), "retried as it was"
+
+
+@pytest.mark.parametrize("endpoint, signing", [("http://s3.example.org:9000", None), ("http://127.0.0.1:9000", False),
+                                               ("https://s3.example.org", False)])
+def test_an_endpoint_from_the_aws_environment_decides_auto_signing(cc_settings, monkeypatch, endpoint, signing):
+    from cc_backend_s3.backend import S3Backend
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    backend = S3Backend(None, settings=cc_settings, access_key=ACCESS_KEY, secret_key=SECRET_KEY)
+    assert backend.client.meta.endpoint_url.rstrip("/") == endpoint
+    assert (backend.client.meta.config.s3 or {}).get("payload_signing_enabled") is signing
