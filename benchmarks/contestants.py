@@ -30,9 +30,10 @@ class Contestant:
     id : str
         Unique name, ``<who>-<what>-<store>``, used on the command line and in the tables.
     env : str
-        ``"ours"`` (the workspace venv), ``"cc04"`` or ``"zarr"`` (the peer venvs).
+        ``"ours"`` (the workspace venv), ``"cc04"``, ``"zarr"`` or ``"obstore"`` (the peer venvs).
     store : str
-        ``"s3"`` (the moto server) or ``"local"`` (a folder on the benchmark's disk).
+        ``"s3"`` (the S3 server of the run: moto or the stub, ``context["endpoint"]``, trusted through
+        ``context["ca_bundle"]`` over https) or ``"local"`` (a folder on the benchmark's disk).
     floor : bool
         True for the reference every other contestant of the same store is divided by.
     quick : bool
@@ -70,7 +71,7 @@ class Contestant:
 
         return boto3.client(
             "s3", endpoint_url=self.context["endpoint"], aws_access_key_id="testing",
-            aws_secret_access_key="testing", region_name="us-east-1",
+            aws_secret_access_key="testing", region_name="us-east-1", verify=self.context.get("ca_bundle") or True,
             config=Config(s3={"addressing_style": "path"}),
         )
 
@@ -131,6 +132,8 @@ class Ours(Contestant):
             where: dict[str, Any] = dict(
                 bucket_name=self.context["bucket"], ACCESS_KEY="testing", SECRET_KEY="testing",
                 endpoint_url=self.context["endpoint"], backend="s3", **self.backend_options)
+            if self.context.get("ca_bundle"):
+                where["verify"] = self.context["ca_bundle"]
         else:
             where = dict(bucket_name=str(self.local_folder()), backend="local", force_bucket_creation=True)
         try:
@@ -160,6 +163,17 @@ class OursSingleGet(OursRaw):
     backend_options = {"download_threshold": 5 << 30}
     description = ("upload_raw_array / download_raw_array with [download_settings] mpd_use_threshold = 5000: "
                    "one GET per download, as the floor (moto re-reads the whole object for every ranged GET)")
+
+
+class OursSignedCrc32(OursRaw):
+    id = "cc-raw-signed-crc32-s3"
+    backend_options = {"upload_checksum": "crc32"}
+    description = ("upload_raw_array / download_raw_array with [s3] payload_signing = true, upload_checksum = crc32: "
+                   "the requests of this project before issue #19 (SHA-256 over http, botocore's CRC32, our XXH3)")
+
+    def setup(self) -> None:
+        os.environ["CC_S3_PAYLOAD_SIGNING"] = "true"  # this client process only
+        super().setup()
 
 
 class OursToFile(OursRaw):
@@ -335,10 +349,38 @@ class ZarrZstd(Zarr):
     description = "zarr 3 on an s3fs FsspecStore, default chunks, ZstdCodec(level=1)"
 
 
-_S3 = [BotoFloor, OursRaw, OursSingleGet, OursToFile, OursStream, OursZstd, OursNpy, OursDask, OursEncrypted,
-       Cc04Default, Cc04Raw, Cc04Dask, ZarrRaw, ZarrZstd]
+# -- obstore (peer venv "obstore") ----------------------------------------------------------------
+class Obstore(Contestant):
+    id = "obstore-s3"
+    env = "obstore"
+    description = ("obstore 0.12 (Rust object_store) put(store, name, array bytes) / get(...).bytes(), its defaults "
+                   "(multipart above 5 MB, 12 parts at a time, SHA-256 payload signing)")
+
+    def setup(self) -> None:
+        from obstore.store import S3Store
+
+        client_options: dict[str, Any] = {"allow_http": True}
+        if self.context.get("ca_bundle"):
+            client_options["root_certificate"] = Path(self.context["ca_bundle"]).read_text()
+        self.store = S3Store(self.context["bucket"], endpoint=self.context["endpoint"], access_key_id="testing",
+                             secret_access_key="testing", region="us-east-1", client_options=client_options)
+
+    def upload(self, name: str, array: np.ndarray) -> None:
+        import obstore
+
+        obstore.put(self.store, name, array.reshape(-1).view(np.uint8))
+
+    def download(self, name: str, like: np.ndarray) -> np.ndarray:
+        import obstore
+
+        body = obstore.get(self.store, name).bytes()
+        return np.frombuffer(memoryview(body), dtype=like.dtype).reshape(like.shape)
+
+
+_S3 = [BotoFloor, OursRaw, OursSignedCrc32, OursSingleGet, OursToFile, OursStream, OursZstd, OursNpy, OursDask, OursEncrypted,
+       Cc04Default, Cc04Raw, Cc04Dask, ZarrRaw, ZarrZstd, Obstore]
 _LOCAL = [NumpyFloor] + [_on_local(cls) for cls in _S3 if not cls.floor and not getattr(cls, "backend_options", None)
-                         and cls not in (OursToFile, OursStream)]
+                         and cls not in (OursToFile, OursStream, Obstore)]
 for _cls in _LOCAL:
     if _cls.id.startswith("zarr"):
         _cls.description = _cls.description.replace("an s3fs FsspecStore", "a LocalStore")

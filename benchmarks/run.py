@@ -40,12 +40,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from client import RESULT_MARKER  # noqa: E402
 from contestants import CONTESTANTS  # noqa: E402
+from s3stub import StubServer  # noqa: E402
 
 ENV_DIR = HERE / ".env"
 #: Each peer venv and what goes into it (PyPI names, installed by ``uv pip install``).
 PEER_ENVS = {
     "cc04": ["cottoncandy==0.4.0", "boto3<1.36", "numpy", "dask[array]"],
     "zarr": ["zarr>=3", "s3fs", "obstore", "numpy"],
+    "obstore": ["obstore==0.12.*", "numpy"],
 }
 #: Contestants of a ``--big`` (1 GiB) run: the dask target and its references.
 BIG_CONTESTANTS = ["floor-*", "cc-raw-*", "cc-dask-*", "cc04-dask-*"]
@@ -98,6 +100,7 @@ class MotoServer:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.ca_bundle: str | None = None
         self.process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -143,6 +146,17 @@ class MotoServer:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+
+
+#: The S3 servers a run can use (``--server``): moto, or the in-memory stub (``s3stub.py``) over http or https.
+SERVERS = ("moto", "stub", "stub-https")
+
+
+def start_server(kind: str) -> MotoServer | StubServer:
+    """A running S3 server of ``kind`` (one of :data:`SERVERS`); the caller stops it."""
+    if kind == "moto":
+        return MotoServer()
+    return StubServer(https=kind == "stub-https")
 
 
 def _boto3_client(endpoint: str) -> Any:
@@ -233,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="work-", dir=args.workdir or _ensure(ENV_DIR)))
     config_dir = Path(tempfile.mkdtemp(prefix="config-", dir=workdir))
     environment = client_environment(config_dir)
-    server = MotoServer() if any(CONTESTANTS[c].store == "s3" for _, _, ids in arrays for c in ids) else None
+    server = start_server(args.server) if any(CONTESTANTS[c].store == "s3" for _, _, ids in arrays for c in ids) else None
     bucket = "cc-bench"
     if server:
         server.create_bucket(bucket)
@@ -252,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"{kind} {mib:g} MiB  {cid} ...")
                 request = {"contestant": cid, "kind": kind, "mib": mib, "reps": args.reps, "budget": args.budget,
                            "workdir": str(workdir), "endpoint": server.endpoint if server else None,
+                           "ca_bundle": server.ca_bundle if server else None,
                            "bucket": bucket, "prewarm": not args.no_prewarm}
                 row.update(run_client(pythons[cls.env], request, environment))
                 prefix = f"{cid}/{kind}-{mib}/"
@@ -294,6 +309,7 @@ def render(rows: list[dict[str, Any]], args: argparse.Namespace, pythons: dict[s
              f"Command: `{args.command}`  ",
              f"Date: {datetime.now(UTC):%Y-%m-%d %H:%M UTC}, run time {elapsed / 60:.1f} min  ",
              f"Machine: {machine()}  ",
+             f"S3 server: {args.server}  ",
              f"Versions: {version_line(pythons)}", "",
              "Times are medians over the repetitions (`reps`); `x floor` divides by the floor of the same "
              "store in this run (S3: boto3 `put_object`/`get_object`; local: `np.save`/`np.load`). "
@@ -416,11 +432,12 @@ def machine() -> str:
 def version_line(pythons: dict[str, str]) -> str:
     wanted = {"ours": ["cottoncandy", "cottoncandy-core", "cottoncandy-s3", "boto3", "botocore", "numpy", "moto", "dask", "zstandard"],
               "cc04": ["cottoncandy", "boto3", "numcodecs", "dask"],
-              "zarr": ["zarr", "obstore", "s3fs", "aiobotocore", "numcodecs"]}
+              "zarr": ["zarr", "obstore", "s3fs", "aiobotocore", "numcodecs"], "obstore": ["obstore"]}
     parts = []
     for env, python in pythons.items():
         found = versions(python, wanted[env])
-        label = {"ours": "this project's venv", "cc04": "cottoncandy 0.4 venv", "zarr": "zarr venv"}[env]
+        label = {"ours": "this project's venv", "cc04": "cottoncandy 0.4 venv", "zarr": "zarr venv",
+                 "obstore": "obstore venv"}[env]
         parts.append(f"{label}: " + ", ".join(f"{k} {v}" for k, v in found.items()))
     return "; ".join(parts)
 
@@ -450,6 +467,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-peers", action="store_true", help="only this project's contestants and the floors")
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 MiB, 1 rep, a few contestants")
     parser.add_argument("--no-prewarm", action="store_true", help="do not touch free memory before each rep")
+    parser.add_argument("--server", choices=SERVERS, default="moto",
+                        help="the S3 server: moto (default), or the in-memory stub over http or https (s3stub.py)")
     parser.add_argument("--output", help="markdown file to write (default benchmarks/RESULTS.md; none with --quick)")
     parser.add_argument("--json", help="also write the raw numbers to this JSON file")
     parser.add_argument("--workdir", help="folder for the local stores (default benchmarks/.env/)")

@@ -52,3 +52,19 @@ def test_list_names_every_contestant():
     assert done.returncode == 0
     listed = [line.split()[0] for line in done.stdout.splitlines() if line.strip()]
     assert "cc-raw-s3" in listed and "zarr-zstd-local" in listed and "cc04-dask-s3" in listed
+
+
+def test_a_run_on_the_https_stub_measures_and_counts_what_was_stored(tmp_path):
+    numbers = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--server", "stub-https", "--only", "floor-boto3-s3,cc-raw-s3,cc-raw-signed-crc32-s3",
+         "--sizes", "2", "--kinds", "float64", "--reps", "2", "--output", str(tmp_path / "results.md"),
+         "--json", str(numbers), "--workdir", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    rows = json.loads(numbers.read_text())
+    assert [row["id"] for row in rows] == ["floor-boto3-s3", "cc-raw-s3", "cc-raw-signed-crc32-s3"]
+    for row in rows:
+        assert row["upload"]["reps"] == 2 and row["stored"] >= row["nbytes"], row
+    assert "S3 server: stub-https" in (tmp_path / "results.md").read_text()

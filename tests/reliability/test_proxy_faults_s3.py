@@ -8,6 +8,7 @@ IntegrityError that names the object.
 
 from __future__ import annotations
 
+import base64
 import time
 
 import numpy as np
@@ -193,15 +194,18 @@ def test_damaged_stored_object_is_an_integrity_error(proxied, s3_client, s3_buck
 
 
 def test_uploads_carry_s3_checksums_and_ours(proxied, fault_proxy, s3_client, s3_bucket):
-    """S3 verifies what it receives (CRC32 in every PUT and part); cc-checksum covers the way back."""
+    """S3 verifies what it receives (our XXH3 in a single PUT, CRC32 in every part); cc-checksum covers the way back."""
     cci = proxied()
     cci.upload_raw_array("single", SMALL, compression=False)
+    single_put = fault_proxy.requests("PUT")
     cci.upload_raw_array("multi", BIG, compression=False)
-    puts = fault_proxy.requests("PUT")
-    assert puts and all("x-amz-checksum-crc32" in seen.headers or "x-amz-trailer" in seen.headers for seen in puts)
-    for name in ("single", "multi"):
-        metadata = s3_client.head_object(Bucket=s3_bucket, Key=name)["Metadata"]
-        assert metadata["cc-checksum"].startswith("xxh3-64:")
+    parts = fault_proxy.requests("PUT")[len(single_put):]
+    assert len(single_put) == 1 and len(parts) > 1
+    stored = s3_client.head_object(Bucket=s3_bucket, Key="single")["Metadata"]["cc-checksum"]
+    sent = base64.b64decode(single_put[0].headers["x-amz-checksum-xxhash3"]).hex()
+    assert stored == f"xxh3-64:{sent}", "the single PUT carries our checksum as S3's XXHASH3"
+    assert all("x-amz-checksum-crc32" in seen.headers or "x-amz-trailer" in seen.headers for seen in parts)
+    assert s3_client.head_object(Bucket=s3_bucket, Key="multi")["Metadata"]["cc-checksum"].startswith("xxh3-64:")
     cci.cp("multi", "copied")  # a server-side copy keeps the checksum
     assert s3_client.head_object(Bucket=s3_bucket, Key="copied")["Metadata"]["cc-checksum"] == \
         s3_client.head_object(Bucket=s3_bucket, Key="multi")["Metadata"]["cc-checksum"]

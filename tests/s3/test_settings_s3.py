@@ -56,12 +56,12 @@ def test_keys_from_the_aws_environment(s3_bucket, moto_endpoint, cc_settings, mo
 
 def test_signature_version_from_config_unless_the_callers_config_has_one(cc_settings):
     cc_settings.set("basic", "signature_version", "s3v4")
-    assert client_config(None, cc_settings, threads=4, custom_endpoint=False).signature_version == "s3v4"
-    mine = client_config(BotoConfig(read_timeout=123), cc_settings, threads=4, custom_endpoint=False)
+    assert client_config(None, cc_settings, threads=4, endpoint_url=None).signature_version == "s3v4"
+    mine = client_config(BotoConfig(read_timeout=123), cc_settings, threads=4, endpoint_url=None)
     assert mine.signature_version == "s3v4" and mine.read_timeout == 123
-    theirs = client_config(BotoConfig(signature_version="s3"), cc_settings, threads=4, custom_endpoint=False)
+    theirs = client_config(BotoConfig(signature_version="s3"), cc_settings, threads=4, endpoint_url=None)
     assert theirs.signature_version == "s3"
-    assert client_config(None, cc_settings, threads=16, custom_endpoint=True).max_pool_connections == 32
+    assert client_config(None, cc_settings, threads=16, endpoint_url="http://127.0.0.1:9").max_pool_connections == 32
 
 
 def test_botocore_config_and_client_options_pass_through(s3_bucket, moto_endpoint, cc_settings):

@@ -41,7 +41,7 @@ def silent_endpoint():
 
 
 def test_default_timeouts_bound_the_silence_well_under_a_minute():
-    config = client_config(None, None, threads=4, custom_endpoint=True)
+    config = client_config(None, None, threads=4, endpoint_url="http://127.0.0.1:9")
     settings = TransferSettings()
     tries = min(settings.max_attempts, settings.timeout_attempts)
     backoff = sum(min(settings.retry_max_delay, settings.retry_base_delay * 2 ** n) for n in range(tries - 1))

@@ -16,9 +16,14 @@ import logging
 import os
 import threading
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.client import Config as BotoConfig
+
+from cc_core.errors import ConfigError
+
+from .settings import PAYLOAD_SIGNING, is_loopback
 
 _FALSE_VALUES = ("", "false", "none", "auto")
 #: cottoncandy 0.4's default ``[login] endpoint_url``, which its config files carry (and ours, so
@@ -58,13 +63,18 @@ def resolve_endpoint(endpoint_url: str | None, settings: Any) -> str | None:
     return None if endpoint_url in AWS_DEFAULT_ENDPOINTS else endpoint_url
 
 
-def client_config(user_config: BotoConfig | None, settings: Any, *, threads: int, custom_endpoint: bool) -> BotoConfig:
+def client_config(user_config: BotoConfig | None, settings: Any, *, threads: int, endpoint_url: str | None,
+                  signing_url: str | None = None) -> BotoConfig:
     """The botocore config: ours, with the caller's settings taking precedence.
 
     Ours: no botocore retries (the backend retries each request, part and range itself), enough
     pooled connections for the transfer threads, a bounded connect timeout, path-style addressing
-    for custom endpoints (what S3-compatible servers expect), and the signature version from
-    ``[basic] signature_version`` when the caller's config names none.
+    for custom endpoints (what S3-compatible servers expect), SHA-256 payload signing as
+    ``[s3] payload_signing`` says (:func:`payload_signing_enabled`), and the signature version from
+    ``[basic] signature_version`` when the caller's config names none. A caller's ``s3`` dict
+    replaces ours whole (addressing style and payload signing included). ``signing_url``: the
+    endpoint boto3 chose when ``endpoint_url`` is None (from the AWS environment or config), which
+    then decides ``auto`` payload signing.
     """
     ours: dict[str, Any] = {
         "retries": {"total_max_attempts": 1},
@@ -74,13 +84,68 @@ def client_config(user_config: BotoConfig | None, settings: Any, *, threads: int
         # and keeps long operations (copies, completions) alive with whitespace
         "read_timeout": 10,
     }
-    if custom_endpoint:
-        ours["s3"] = {"addressing_style": "path"}
+    s3: dict[str, Any] = {"addressing_style": "path"} if endpoint_url else {}
+    checksums = getattr(user_config, "request_checksum_calculation", None) != "when_required"
+    signing = payload_signing_enabled(_payload_signing_choice(settings), signing_url or endpoint_url,
+                                      checksums=checksums)
+    if signing is not None:
+        s3["payload_signing_enabled"] = signing
+    if s3:
+        ours["s3"] = s3
     signature = setting(settings, "basic", "signature_version")
     if signature:
         ours["signature_version"] = signature
     config = BotoConfig(**ours)
     return config.merge(user_config) if user_config is not None else config
+
+
+def payload_signing_enabled(choice: str, endpoint_url: str | None, *, checksums: bool = True) -> bool | None:
+    """Whether botocore hashes every request body with SHA-256 for the signature (``x-amz-content-sha256``).
+
+    Parameters
+    ----------
+    choice : str
+        ``[s3] payload_signing``: ``true`` (always sign), ``false`` (never: ``UNSIGNED-PAYLOAD``) or
+        ``auto``: sign only where the body could be changed on its way unnoticed. Every upload request of
+        this backend carries a checksum header of its body (``x-amz-checksum-xxhash3`` or ``-crc32``),
+        which is part of the signature and which S3 verifies before it stores anything; it detects damage,
+        not a forger (a CRC or XXH3 can be recomputed for altered bytes). So ``auto`` skips the SHA-256
+        pass over https (TLS authenticates the bytes; boto3 itself skips it there for streamed bodies)
+        and to a loopback endpoint (no network on the way), and keeps it over plain http to another host.
+    endpoint_url : str or None
+        None is AWS (https).
+    checksums : bool
+        False when the client sends checksums only where an operation requires them (botocore's
+        ``request_checksum_calculation = "when_required"``): nothing else protects the body, so
+        ``auto`` signs.
+
+    Returns
+    -------
+    bool or None
+        ``payload_signing_enabled`` for the client's ``s3`` config; None leaves it to botocore
+        (which signs over http and streamed bodies with a trailing checksum over https).
+    """
+    if choice == "true":
+        return True
+    if choice == "false":
+        return False
+    if not checksums:
+        return None
+    secure = endpoint_url is None or _is_https(endpoint_url)
+    return False if secure or is_loopback(endpoint_url) else None
+
+
+def _is_https(url: str) -> bool:
+    return urlsplit(url).scheme.lower() == "https"
+
+
+def _payload_signing_choice(settings: Any) -> str:
+    value = (settings.get("s3", "payload_signing", fallback="") or "") if settings is not None else ""
+    choice = value.strip().lower() or "auto"
+    if choice not in PAYLOAD_SIGNING:
+        raise ConfigError(f"[s3] payload_signing = {value!r} is not one of {', '.join(PAYLOAD_SIGNING)}: "
+                          "auto signs request bodies over plain http to another host only, true always, false never")
+    return choice
 
 
 def make_client(
@@ -99,7 +164,7 @@ def make_client(
     endpoint_url = resolve_endpoint(endpoint_url, settings)
     options = dict(client_options)
     profile = options.pop("profile_name", None)
-    config = client_config(user_config, settings, threads=threads, custom_endpoint=bool(endpoint_url))
+    config = client_config(user_config, settings, threads=threads, endpoint_url=endpoint_url)
     if (setting(settings, "login", "verbose_boto") or "").lower() in ("true", "1", "yes", "on"):
         boto3.set_stream_logger("botocore", logging.DEBUG)
     # the AWS_* variables steer boto3's chain (keys, profile, region): a change means a new client
@@ -116,6 +181,13 @@ def make_client(
         "s3", endpoint_url=endpoint_url, aws_access_key_id=access_key,
         aws_secret_access_key=secret_key, config=config, **options,
     )
+    chosen = client.meta.endpoint_url  # boto3's choice when endpoint_url is None: AWS, or one configured for it
+    if endpoint_url is None and not _is_https(chosen):
+        config = client_config(user_config, settings, threads=threads, endpoint_url=None, signing_url=chosen)
+        client = session.client(
+            "s3", endpoint_url=None, aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key, config=config, **options,
+        )
     if key is not None:
         with _cache_lock:
             if len(_cache) >= _CACHE_SIZE:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from cc_core.hookspecs import RegisterBackend, RegisterSetting, hookimpl
 
+from .settings import PAYLOAD_SIGNING, UPLOAD_CHECKSUMS
+
 
 @hookimpl
 def cc_register_backends(register: RegisterBackend) -> None:
@@ -36,3 +38,5 @@ def cc_register_settings(register: RegisterSetting) -> None:
     register("s3", "retry_base_delay", "float", minimum=0)
     register("s3", "retry_max_delay", "float", minimum=0)
     register("s3", "retry_jitter", "choice", choices=("full", "equal", "none"))
+    register("s3", "upload_checksum", "choice", choices=UPLOAD_CHECKSUMS)
+    register("s3", "payload_signing", "choice", choices=PAYLOAD_SIGNING)

@@ -10,7 +10,8 @@ multipart_threshold`` and ``download_threshold``: 0.4 reads the config file too 
 (a file 0.4 wrote). Plain numbers in all these size keys are MB. The retry policy is the core's
 (:class:`cc_core.retry.RetryPolicy`): ``[retry]``, overridden by ``[s3] max_attempts``,
 ``retry_base_delay``, ``retry_max_delay`` (seconds) and ``retry_jitter``; ``[s3]
-timeout_attempts`` bounds the tries of a request that timed out.
+timeout_attempts`` bounds the tries of a request that timed out. ``[s3] upload_checksum`` picks the
+checksum single PUTs carry (:mod:`cc_backend_s3.checksums`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ NO_RANGES = 1 << 62
 #: bucket, so waits are fully jittered (AWS's advice).
 S3_RETRY = RetryPolicy(attempts=5, base_delay=0.2, max_delay=5.0, jitter="full")
 #: Names of the retry policy's fields in the ``[s3]`` section (and among the backend's options).
+#: Values of ``[s3] upload_checksum`` (see :mod:`cc_backend_s3.checksums`).
+UPLOAD_CHECKSUMS = ("xxhash3", "crc32")
+#: Values of ``[s3] payload_signing`` (see :func:`cc_backend_s3.client.payload_signing_enabled`).
+PAYLOAD_SIGNING = ("auto", "true", "false")
 S3_RETRY_KEYS = {"attempts": "max_attempts", "base_delay": "retry_base_delay", "max_delay": "retry_max_delay",
                  "jitter": "retry_jitter"}
 
@@ -71,6 +76,9 @@ class TransferSettings:
         2**n)`` seconds.
     retry_jitter : str
         ``full`` (default), ``equal`` or ``none``: see :class:`cc_core.retry.RetryPolicy`.
+    upload_checksum : str
+        ``xxhash3`` (default): a single PUT sends the object's ``cc-checksum`` as S3's XXHASH3
+        checksum (one hash for both checks); ``crc32``: botocore's CRC32, for stores without XXHASH3.
     """
 
     threads: int = 4
@@ -87,6 +95,7 @@ class TransferSettings:
     retry_base_delay: float = S3_RETRY.base_delay
     retry_max_delay: float = S3_RETRY.max_delay
     retry_jitter: str = S3_RETRY.jitter
+    upload_checksum: str = "xxhash3"
 
     @classmethod
     def from_settings(cls, settings: Any, *, loopback: bool = False, **overrides: Any) -> TransferSettings:
@@ -112,6 +121,7 @@ class TransferSettings:
                     settings, ("s3", "download_threshold"), ("download_settings", "mpd_use_threshold"))),
                 "download_part_size": _size(settings, "download_settings", "mpd_chunksize"),
                 "timeout_attempts": settings.getint("s3", "timeout_attempts", fallback=None),
+                "upload_checksum": (settings.get("s3", "upload_checksum", fallback="") or "").strip().lower() or None,
             }
             policy = RetryPolicy.from_config(settings, "s3", defaults=S3_RETRY, keys=S3_RETRY_KEYS)
             values.update({S3_RETRY_KEYS[name]: getattr(policy, name) for name in S3_RETRY_KEYS})
@@ -149,6 +159,9 @@ class TransferSettings:
             raise ConfigError("S3 multipart and download thresholds cannot be negative")
         if self.retry_jitter not in JITTERS:
             raise ConfigError(f"S3 transfer setting retry_jitter = {self.retry_jitter!r} must be one of {', '.join(JITTERS)}")
+        if self.upload_checksum not in UPLOAD_CHECKSUMS:
+            raise ConfigError(f"S3 transfer setting upload_checksum = {self.upload_checksum!r} must be one of "
+                              f"{', '.join(UPLOAD_CHECKSUMS)} (crc32 for S3-compatible stores that reject XXHASH3)")
 
     def upload_part_size(self, size: int) -> int:
         """The part size for an upload of ``size`` bytes: configured, at least S3's minimum,

@@ -29,6 +29,7 @@ from cc_core.parallel import bounded_map
 from cc_core.payload import DEFAULT_CHUNK_SIZE, BufferReader, Payload, SeekableReader
 from cc_core.progress import NO_PROGRESS, Progress, announce
 
+from .checksums import part_algorithm, part_checksum, put_checksum, refuses_xxhash3
 from .metadata import decode_metadata, encode_metadata
 from .retry import Retrier, ShortReadError, TransferCancelled, error_code, is_transient, translated
 from .settings import NO_RANGES, TransferSettings
@@ -116,7 +117,7 @@ class S3Object:
             if payload.buffers is None:
                 size, sent, response = self._upload_stream(payload, extra, metadata, progress)
             elif (payload.size or 0) < self.settings.multipart_threshold:
-                size, sent = payload.size or 0, self._with_metadata(extra, metadata)
+                size, sent = payload.size or 0, self._with_metadata(extra, metadata, checksum=True)
                 announce(progress, "sending (one request)")
                 response = self._put(lambda: BufferReader(payload.buffers or []), size, sent)
                 progress.relative_update(size)
@@ -129,14 +130,29 @@ class S3Object:
                 etag = self._replace_metadata(etag, self._with_metadata(extra, metadata))
             return size, etag
 
-    def _with_metadata(self, extra: Mapping[str, Any], metadata: Mapping[str, str]) -> dict[str, Any]:
-        return {**extra, "Metadata": encode_metadata(metadata, where=self.url)}
+    def _with_metadata(self, extra: Mapping[str, Any], metadata: Mapping[str, str], *,
+                       checksum: bool = False) -> dict[str, Any]:
+        """``extra`` with the metadata; ``checksum``: a single PUT of exactly the bytes ``metadata``'s
+        ``cc-checksum`` covers, which then serves as S3's checksum too (see :mod:`.checksums`)."""
+        sent = {**extra, "Metadata": encode_metadata(metadata, where=self.url)}
+        if checksum:
+            sent.update(put_checksum(self.client, metadata, self.settings.upload_checksum))
+        return sent
 
     def _put(self, body: Callable[[], BinaryIO], size: int, extra: Mapping[str, Any]) -> dict[str, Any]:
-        return Retrier(self.settings).call(
-            lambda: self.client.put_object(Bucket=self.bucket, Key=self.key, Body=body(), ContentLength=size, **extra),
-            what=f"Upload of {self.url}",
-        )
+        def put(arguments: Mapping[str, Any]) -> dict[str, Any]:
+            return Retrier(self.settings).call(
+                lambda: self.client.put_object(Bucket=self.bucket, Key=self.key, Body=body(), ContentLength=size,
+                                               **arguments),
+                what=f"Upload of {self.url}",
+            )
+
+        try:
+            return put(extra)
+        except boto_errors.ClientError as exc:
+            if not refuses_xxhash3(self.client, extra, error_code(exc)):
+                raise
+            return put({k: v for k, v in extra.items() if k != "ChecksumXXHASH3"})  # botocore adds its CRC32
 
     def _upload_stream(self, payload: Payload, extra: Mapping[str, Any], metadata: Mapping[str, str],
                        progress: Progress) -> tuple[int, dict[str, Any], dict[str, Any]]:
@@ -150,7 +166,7 @@ class S3Object:
                 announce(progress, "computing the checksum")
                 stream.digest_ahead()
             window = StreamWindow(stream, size)
-            sent = self._with_metadata(extra, metadata)
+            sent = self._with_metadata(extra, metadata, checksum=True)
             announce(progress, "sending (one request)")
             response = self._put(lambda: (window.seek(0), window)[1], size, sent)
             progress.relative_update(size)
@@ -159,8 +175,8 @@ class S3Object:
         buffers = _BufferPool(part_size, self.settings.threads + 1)
         first = buffers.take()
         count = _fill(stream, first)
-        if count < part_size:  # the whole stream fits one part: one PUT, no multipart
-            sent = self._with_metadata(extra, metadata)
+        if count < part_size:  # the whole stream fits one part: one PUT, no multipart (read: digested)
+            sent = self._with_metadata(extra, metadata, checksum=True)
             try:
                 response = self._put(lambda: BufferReader([first[:count]]), count, sent)
             finally:
@@ -182,7 +198,7 @@ class S3Object:
             return etag
         if head.get("ContentType"):
             extra = {"ContentType": head["ContentType"], **extra}
-        checksum = self._checksum_algorithm()
+        checksum = part_algorithm(self.client)
         if checksum:  # a whole-object checksum of the copy, not the parts' composite one
             extra = {"ChecksumAlgorithm": checksum, **extra}
         return self._copy({"Bucket": self.bucket, "Key": self.key}, head, extra, directive="REPLACE")
@@ -211,7 +227,7 @@ class S3Object:
                    progress: Progress) -> tuple[int, dict[str, Any]]:
         """A multipart upload of ``parts``; returns the object's size and the store's answer."""
         retrier = Retrier(self.settings)
-        checksum = self._checksum_algorithm()
+        checksum = part_algorithm(self.client)
         create_args = dict(extra)
         if checksum:
             create_args["ChecksumAlgorithm"] = checksum
@@ -240,10 +256,10 @@ class S3Object:
     def _part_task(self, retrier: Retrier, upload_id: str, number: int, views: list[memoryview],
                    release: Callable[[], None], checksum: str | None, progress: Progress) -> Callable[[], dict[str, Any]]:
         size = sum(len(v) for v in views)
-        checksum_args = {"ChecksumAlgorithm": checksum} if checksum else {}
 
         def send() -> dict[str, Any]:
             try:
+                checksum_args = part_checksum(views, checksum)  # in this thread: parts hash in parallel
                 response = retrier.call(
                     lambda: self.client.upload_part(
                         Bucket=self.bucket, Key=self.key, UploadId=upload_id, PartNumber=number,
@@ -254,19 +270,10 @@ class S3Object:
                 release()
             progress.relative_update(size)
             part = {"PartNumber": number, "ETag": response["ETag"]}
-            if checksum and response.get(f"Checksum{checksum}"):
-                part[f"Checksum{checksum}"] = response[f"Checksum{checksum}"]
+            part.update({k: v for k, v in checksum_args.items() if k != "ChecksumAlgorithm"})
             return part
 
         return send
-
-    def _checksum_algorithm(self) -> str | None:
-        """CRC32 part checksums, unless the client was told to compute checksums only when
-        required (S3-compatible stores that do not know flexible checksums)."""
-        config = getattr(self.client.meta, "config", None)
-        if getattr(config, "request_checksum_calculation", "when_supported") == "when_required":
-            return None
-        return "CRC32"
 
     def _abort(self, upload_id: str, cause: BaseException) -> None:
         try:
