@@ -24,7 +24,6 @@ import fnmatch
 import json
 import os
 import platform
-import re
 import shlex
 import shutil
 import socket
@@ -40,7 +39,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from client import RESULT_MARKER  # noqa: E402
 from contestants import CONTESTANTS  # noqa: E402
-from s3stub import StubServer  # noqa: E402
+from s3stub import REPETITION, ServerProcess, StubServer  # noqa: E402
 
 ENV_DIR = HERE / ".env"
 #: Each peer venv and what goes into it (PyPI names, installed by ``uv pip install``).
@@ -52,7 +51,6 @@ PEER_ENVS = {
 #: Contestants of a ``--big`` (1 GiB) run: the dask target and its references.
 BIG_CONTESTANTS = ["floor-*", "cc-raw-*", "cc-dask-*", "cc04-dask-*"]
 NOTES_MARKER = "<!-- notes -->"
-_REP = re.compile(r"(?:^|[/_])rep(\d+)(?:$|[/._])")
 CLIENT_TIMEOUT = 900
 MiB = 1 << 20
 
@@ -92,7 +90,7 @@ def versions(python: str, modules: list[str]) -> dict[str, str]:
 
 
 # -- the S3 server -----------------------------------------------------------------------------
-class MotoServer:
+class MotoServer(ServerProcess):
     """``python -m moto.server`` on a free port of 127.0.0.1, in its own process."""
 
     def __init__(self) -> None:
@@ -100,7 +98,6 @@ class MotoServer:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.endpoint = f"http://127.0.0.1:{self.port}"
-        self.ca_bundle: str | None = None
         self.process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -117,35 +114,6 @@ class MotoServer:
             self.stop()
             raise RuntimeError("the moto server did not start listening within 30 s")
         self.client = _boto3_client(self.endpoint)
-
-    def create_bucket(self, bucket: str) -> None:
-        self.client.create_bucket(Bucket=bucket)
-
-    def stored_bytes_and_clear(self, bucket: str, prefix: str) -> int:
-        """Bytes stored under ``prefix`` (the last repetition's objects), then delete them all."""
-        reps: dict[int, int] = {}
-        for key, size in self.clear(bucket, prefix).items():
-            found = _REP.search(key[len(prefix):])
-            if found:
-                reps[int(found.group(1))] = reps.get(int(found.group(1)), 0) + size
-        return reps[max(reps)] if reps else 0
-
-    def clear(self, bucket: str, prefix: str) -> dict[str, int]:
-        """Delete every object under ``prefix``; returns their keys and sizes."""
-        deleted: dict[str, int] = {}
-        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-            items = page.get("Contents", [])
-            if items:
-                self.client.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": i["Key"]} for i in items]})
-            deleted.update((item["Key"], item["Size"]) for item in items)
-        return deleted
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
 
 #: The S3 servers a run can use (``--server``): moto, or the in-memory stub (``s3stub.py``) over http or https.
@@ -171,7 +139,7 @@ def local_stored_bytes(folder: Path) -> int:
     """Bytes of the last repetition's files under a contestant's local folder."""
     reps: dict[int, int] = {}
     for path in folder.rglob("*") if folder.is_dir() else ():
-        found = _REP.search(path.relative_to(folder).as_posix())
+        found = REPETITION.search(path.relative_to(folder).as_posix())
         if found and path.is_file():
             reps[int(found.group(1))] = reps.get(int(found.group(1)), 0) + path.stat().st_size
     return reps[max(reps)] if reps else 0

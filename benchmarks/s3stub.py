@@ -28,7 +28,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -70,6 +69,7 @@ class Store:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two sends: no 40 ms wait for a delayed ACK
     server: StubHTTPServer
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -382,7 +382,50 @@ def serve(port: int, https: bool, folder: Path) -> None:
     server.serve_forever(poll_interval=0.5)
 
 
-class StubServer:
+#: A repetition's number in a contestant's object names (``.../rep3``, ``..._rep3.npy``).
+REPETITION = re.compile(r"(?:^|[/_])rep(\d+)(?:$|[/._])")
+
+
+class ServerProcess:
+    """An S3 server in a child process on 127.0.0.1: its ``endpoint``, ``ca_bundle`` (https) and a
+    boto3 ``client`` on it, for the benchmarks' own bookkeeping (buckets, what a contestant stored)."""
+
+    endpoint: str
+    ca_bundle: str | None = None
+    client: Any
+    process: subprocess.Popen[Any]
+
+    def create_bucket(self, bucket: str) -> None:
+        self.client.create_bucket(Bucket=bucket)
+
+    def clear(self, bucket: str, prefix: str) -> dict[str, int]:
+        """Delete every object under ``prefix``; returns their keys and sizes."""
+        deleted: dict[str, int] = {}
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            items = page.get("Contents", [])
+            if items:
+                self.client.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": i["Key"]} for i in items]})
+            deleted.update((item["Key"], item["Size"]) for item in items)
+        return deleted
+
+    def stored_bytes_and_clear(self, bucket: str, prefix: str) -> int:
+        """Bytes stored under ``prefix`` by its last repetition (``.../rep<N>``), then delete them all."""
+        reps: dict[int, int] = {}
+        for key, size in self.clear(bucket, prefix).items():
+            found = REPETITION.search(key[len(prefix):])
+            if found:
+                reps[int(found.group(1))] = reps.get(int(found.group(1)), 0) + size
+        return reps[max(reps)] if reps else 0
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+class StubServer(ServerProcess):
     """The stub in a child process on a free port of 127.0.0.1 (``https``: with a fresh CA, ``ca_bundle``)."""
 
     def __init__(self, https: bool = False) -> None:
@@ -396,31 +439,11 @@ class StubServer:
             self.stop()
             raise RuntimeError("the S3 stub server did not start (see its error output above)")
         self.endpoint = line[1]
-        self.ca_bundle: str | None = None if line[2] == "-" else line[2]
+        self.ca_bundle = None if line[2] == "-" else line[2]
         self.client = _client(self.endpoint, self.ca_bundle)
 
-    def create_bucket(self, bucket: str) -> None:
-        self.client.create_bucket(Bucket=bucket)
-
-    def stored_bytes_and_clear(self, bucket: str, prefix: str) -> int:
-        """Bytes under ``prefix`` of its last repetition (``.../rep<N>``), then delete everything there."""
-        sizes: dict[int, int] = {}
-        for item in self._listing(bucket, prefix):
-            found = re.search(r"(?:^|[/_])rep(\d+)(?:$|[/._])", item["Key"][len(prefix):])
-            if found:
-                sizes[int(found.group(1))] = sizes.get(int(found.group(1)), 0) + item["Size"]
-            self.client.delete_object(Bucket=bucket, Key=item["Key"])
-        return sizes[max(sizes)] if sizes else 0
-
-    def _listing(self, bucket: str, prefix: str) -> Iterator[dict[str, Any]]:
-        yield from self.client.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
-
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        super().stop()
         self._folder.cleanup()
 
 

@@ -47,7 +47,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from byteproxy import ByteCountingProxy  # noqa: E402
-from run import ENV_DIR, MotoServer, client_environment, machine, peer_python, run_client, version_line  # noqa: E402
+from run import ENV_DIR, SERVERS, client_environment, machine, peer_python, run_client, start_server, version_line  # noqa: E402
 from slice_contestants import CONTESTANTS, select  # noqa: E402
 
 MiB = 1 << 20
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[dict[str, Any]] = []
     try:
         if any(CONTESTANTS[cid].store == "s3" for cid in ids):
-            server = MotoServer()
+            server = start_server(args.server)
             server.create_bucket(BUCKET)
             proxy = ByteCountingProxy(server.endpoint).start()
         for cid in ids:
@@ -198,7 +198,7 @@ def render(summaries: list[dict[str, Any]], args: argparse.Namespace, pythons: d
               "| cc requested | whole s | whole moved | slice / whole | stored x | verdict |",
               "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     lines += [_table_row(summary) for summary in summaries]
-    lines += ["", *_notes(summaries)]
+    lines += ["", *_notes(summaries, args.server)]
     lines += ["", "## Contestants", ""]
     lines += [f"- `{s['id']}`: {s['description']}" for s in summaries]
     return "\n".join(lines) + "\n"
@@ -220,11 +220,15 @@ def _table_row(s: dict[str, Any]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def _notes(summaries: list[dict[str, Any]]) -> list[str]:
+def _notes(summaries: list[dict[str, Any]], server: str) -> list[str]:
     by_id = {s["id"]: s for s in summaries if "slice" in s}
     notes = []
     floor = by_id.get("floor-range-s3")
-    if floor:
+    if floor and server == "stub":
+        notes.append(f"The S3 server is the in-memory stub (`--server stub`): a ranged GET of the selection's bytes "
+                     f"(`floor-range-s3`) takes {_ms(floor['slice']['wall'])} ms, whatever the object's size, as on "
+                     f"a real S3 (minus the network's latency).")
+    elif floor:
         notes.append(f"moto reads the whole stored object for every ranged GET: one boto3 ranged GET of the "
                      f"selection's bytes (`floor-range-s3`) takes {_ms(floor['slice']['wall'])} ms here, "
                      f"{floor['nbytes'] / MiB:,.0f} MiB object; a form that needs two ranged GETs (a header, "
@@ -265,6 +269,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--reps", type=int, default=9, help="slices measured per contestant (default 9)")
     parser.add_argument("--whole-reps", type=int, default=1, help="whole reads measured (default 1; 0: none)")
     parser.add_argument("--chunk-kib", type=int, default=1024, help="zarr chunk size in KiB, whole rows (default 1024)")
+    parser.add_argument("--server", choices=SERVERS[:2], default="moto",
+                        help="the S3 server: moto (default), or stub, the in-memory one of s3stub.py, which "
+                             "serves a ranged GET without re-reading the whole object as moto does")
     parser.add_argument("--stores", type=lambda text: text.split(","), default=["s3", "local"],
                         help="s3 (moto), local or both (default s3,local)")
     parser.add_argument("--only", help="contestant ids or patterns, comma-separated, e.g. 'cc-*,zarr-raw-*'")
