@@ -46,9 +46,9 @@ def new_array(shape: tuple[int, ...], dtype: np.dtype, order: str, name: str) ->
     An array of :data:`PAGE_ALIGNED_FROM` bytes or more starts on a page boundary, as the stored
     bytes do in a file: the kernel copies a file's pages into memory 1.3-1.5x slower when the
     destination lies a few bytes past the source's offset in the page (``malloc`` puts a large
-    ``np.empty`` 16 bytes past a page boundary; measured on AMD EPYC, see
-    benchmarks/notes-19-local.md). Such an array is a view of a slightly larger block (its
-    ``base``), at most a page more.
+    ``np.empty`` 16 bytes past a page boundary; measured on AMD EPYC, see benchmarks/RESULTS.md,
+    "Local disk and encryption"). Such an array is a view of a slightly larger block (its ``base``),
+    at most a page more.
     """
     try:
         nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
