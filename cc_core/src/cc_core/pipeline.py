@@ -349,6 +349,21 @@ class Pipeline:
                 "transform", key, lambda cls: cls.from_config(self.config, **options))
         return self._transforms[key]
 
+    def stored_chain(self, object_name: str, names: Sequence[str]) -> list[Transform]:
+        """The transforms of chain ``names``, as an object's metadata lists them, in write order.
+
+        Raises
+        ------
+        MetadataError
+            A transform of the chain is not installed (naming the object and the chain).
+        """
+        try:
+            return [self.transform(name) for name in names]
+        except KeyError as exc:
+            raise MetadataError(
+                f"Object {object_name!r} was written with transform chain {list(names)}, and {exc}"
+            ) from None
+
     def configure_transform(self, name: str, **options: Any) -> None:
         """Give transform ``name`` these ``from_config`` options from now on (e.g. ``key=``)."""
         self.transform_options[name.strip().lower()] = options
@@ -603,10 +618,7 @@ class Pipeline:
                 f"Object {name!r} is stored with transform chain {names or 'none'}; this ranged read needs "
                 f"{','.join(chain) or 'no transform'} and nothing else. Download it whole instead"
             )
-        try:
-            transforms = [self.transform(n) for n in names]
-        except KeyError as exc:
-            raise MetadataError(f"Object {name!r} was written with transform chain {names}, and {exc}") from None
+        transforms = self.stored_chain(name, names)
         if not all(transform.decodes_ranges for transform in transforms):
             raise MetadataError(
                 f"Object {name!r} is stored with transform chain {names}, whose bytes have no offsets into "
@@ -640,13 +652,8 @@ class Pipeline:
         if not names and not streamed:
             progress.set_size(info.size)
             return DirectSource(opened)
-        try:
-            chain = [self.transform(name) for name in names]
-        except KeyError as exc:
-            raise MetadataError(
-                f"Object {info.name!r} was written with transform chain {names}, and {exc}"
-            ) from None
-        chain = [transform.for_reading(info.metadata, ObjectPlace.of(backend, info.name)) for transform in chain]
+        chain = [transform.for_reading(info.metadata, ObjectPlace.of(backend, info.name))
+                 for transform in self.stored_chain(info.name, names)]
         progress.set_size(info.size)
         stored = Verifier(info.name, info.metadata, info.size).chunks(opened.chunks(DECODE_CHUNK_SIZE))
         if prefetch_pays(info.size, copies_only=backend.capabilities.copies_only):

@@ -431,11 +431,7 @@ class Legacy03Pipeline(Pipeline):
         if key not in self._warned:
             self._warned.add(key)
             warn_unauthenticated(info.name, _target_of(backend, info.name))
-        names = chain_names(info.metadata) if decompress else []
-        try:
-            chain = [self.transform(name) for name in names]
-        except KeyError as exc:
-            raise MetadataError(f"Object {info.name!r} was compressed with {names}, and {exc}") from None
+        chain = self.stored_chain(info.name, chain_names(info.metadata) if decompress else [])
         version = {} if info.version is None else {"version": info.version}
         try:
             data_key = self.reader.keys.data_key(info.metadata)
