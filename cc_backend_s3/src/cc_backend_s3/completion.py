@@ -151,9 +151,14 @@ def _answer_from_the_object(client: Any, retrier: Retrier, error: Exception, *, 
                                 "upload it again") from error
         raise TransferError(f"{lost}: {url} may be stored all the same, but checking it failed ({describe(exc)}); "
                             f"its {evidence} would be {expected}: compare head_object's, or upload it again") from error
-    found = head.get("ETag", "").strip('"') if etag else head.get("ChecksumCRC32")
+    found = head.get("ETag", "").strip('"') if etag else _qualified(head.get("ChecksumCRC32"), len(parts))
     if found != expected:
         raise TransferError(f"{lost}: the object at {url} is not this upload (its {evidence} is {found}, this "
                             f"upload's would be {expected}): the upload was aborted or the object replaced "
                             "meanwhile; upload it again") from error
     return {"ETag": head.get("ETag"), "VersionId": head.get("VersionId"), "Bucket": bucket, "Key": key}
+
+
+def _qualified(checksum: str | None, count: int) -> str | None:
+    """A composite checksum with its ``-<number of parts>`` suffix (some servers leave it out of a HEAD)."""
+    return checksum if checksum is None or "-" in checksum else f"{checksum}-{count}"
