@@ -85,8 +85,8 @@ class S3Object:
     """One object of one bucket, and the transfers that read and write it.
 
     ``client`` sends every request but those a server may work on for minutes before it answers
-    (completions, server-side copies): those go through ``patient_client()``, made on first use, with
-    the read timeout ``settings.complete_timeout``.
+    (completions, server-side copies): those go through ``patient_client()``, the backend's client with
+    the read timeout ``[s3] complete_timeout`` (:attr:`S3Backend.patient_client`, made on first use).
     """
 
     def __init__(self, client: Any, bucket: str, key: str, settings: TransferSettings,
