@@ -26,11 +26,15 @@ COPY = {"max_put_size": 512 * 1024}
 KMS = {"upload_args": {"ServerSideEncryption": "aws:kms"}}
 
 
-def lose_the_first_completion_answer(fault_proxy, action, options, *, repeated="NoSuchUpload"):
-    """The first completion reaches moto but its answer is lost; its retry hears what S3 says to a
-    repeated completion."""
+#: What the retries of a completion hear: S3's answer to a repeated completion, or errors till the end.
+RETRIES = {"NoSuchUpload": {"status": 404, "code": "NoSuchUpload"},
+           "500-forever": {"status": 500, "code": "InternalError", "times": None}}
+
+
+def lose_the_first_completion_answer(fault_proxy, action, options, retries="NoSuchUpload"):
+    """The first completion reaches moto but its answer is lost; its retries hear ``RETRIES[retries]``."""
     lost = fault_proxy.add(action, method="POST", target=COMPLETE, **options)
-    retried = fault_proxy.add("status", method="POST", target=COMPLETE, status=404, code=repeated)
+    retried = fault_proxy.add("status", method="POST", target=COMPLETE, **RETRIES[retries])
     return lost, retried
 
 
@@ -38,22 +42,23 @@ def multipart_uploads(s3_client, s3_bucket):
     return s3_client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", [])
 
 
+@pytest.mark.parametrize("retries", list(RETRIES))
 @pytest.mark.parametrize("loss", list(LOSSES))
 @pytest.mark.parametrize("kind, options", [("upload", {}), ("multipart-copy", COPY), ("upload-sse-kms", KMS)])
 def test_a_completion_whose_answer_was_lost_is_found_stored(proxied, fault_proxy, s3_client, s3_bucket,
-                                                            loss, kind, options):
+                                                            loss, retries, kind, options):
     """The upload (or copy) succeeds, reads back, and is not aborted. Under SSE-KMS the parts' ETags
     prove nothing; their CRC32s do."""
     cci = proxied(**options)
     if kind == "multipart-copy":
         cci.upload_raw_array("source", BIG, compression=False)
         fault_proxy.reset()
-    lost, retried = lose_the_first_completion_answer(fault_proxy, *LOSSES[loss])
+    lost, retried = lose_the_first_completion_answer(fault_proxy, *LOSSES[loss], retries)
     if kind == "multipart-copy":
         cci.cp("source", "stored")
     else:
         cci.upload_raw_array("stored", BIG, compression=False)
-    assert lost.fired == 1 and retried.fired == 1
+    assert lost.fired == 1 and retried.fired == (1 if retries == "NoSuchUpload" else 3)
     assert not fault_proxy.requests("DELETE", COMPLETE), "a completed upload is not aborted"
     fault_proxy.reset()
     np.testing.assert_array_equal(cci.download_raw_array("stored"), BIG)
@@ -80,6 +85,21 @@ def test_a_completion_that_really_failed_is_a_clear_error_and_the_upload_is_abor
         np.testing.assert_array_equal(cci.download_raw_array("kept"), np.zeros(10))
     else:
         assert not cci.exists_object("kept")
+
+
+def test_a_completion_that_kept_failing_after_a_lost_answer_raises_its_own_error(proxied, fault_proxy, s3_client,
+                                                                                s3_bucket):
+    """Not NoSuchUpload: the real error stands, with a note of what the check found, and the upload is aborted."""
+    cci = proxied()
+    fault_proxy.add("cut_request", method="POST", target=COMPLETE)
+    fault_proxy.add("status", method="POST", target=COMPLETE, **RETRIES["500-forever"])
+    with pytest.raises(TransferError, match=r"kept.*failed after 4 attempts: InternalError") as failed:
+        cci.upload_raw_array("kept", BIG, compression=False)
+    assert any("does not exist, so the upload was not completed" in note
+               for note in getattr(failed.value, "__notes__", []))
+    assert len(fault_proxy.requests("DELETE", COMPLETE)) == 1
+    fault_proxy.reset()
+    assert multipart_uploads(s3_client, s3_bucket) == []
 
 
 def test_a_lost_completion_that_cannot_be_checked_says_the_object_may_be_stored(proxied, fault_proxy, s3_bucket):
