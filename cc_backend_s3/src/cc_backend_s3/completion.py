@@ -16,7 +16,8 @@ it is this upload is decided by evidence S3 derives from the parts, in this orde
 3. else nothing can tell: the error says that the object may be stored and how to check.
 
 An object that is not this upload (another version, or none) means the completion did fail: the real
-error is raised (``NoSuchUpload`` explained), and the caller aborts the upload.
+error is raised (``NoSuchUpload``, meaningless to the user here, as a :class:`TransferError` that says what
+happened), and the caller aborts the upload.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import hashlib
 import re
 import zlib
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from cc_core.errors import CottonCandyError, TransferError
 
@@ -131,13 +132,9 @@ def _answer_from_the_object(client: Any, retrier: Retrier, error: Exception, *, 
     lost = f"{failed}, after an earlier attempt whose answer was lost"
     etag = None if opaque else multipart_etag([part["ETag"] for part in parts])
     crc32 = composite_crc32([part.get("ChecksumCRC32") for part in parts])
+    opaque_why = "its parts' ETags are not MD5 digests" + (f" ({opaque})" if opaque else "")
     if etag is None and crc32 is None:
-        why = f"its parts' ETags are not MD5 digests ({opaque})" if opaque else "its parts' ETags are not MD5 digests"
-        raise TransferError(
-            f"{lost}: {url} may be stored all the same, but {why} and they carry no checksum, so cottoncandy "
-            f"cannot tell whether the object there is this upload. Check it: read it back (cottoncandy checks "
-            f"what it reads against the object's cc-checksum), or compare head_object's LastModified with the "
-            f"time of this upload; or upload it again") from error
+        raise _may_be_stored(lost, url, f"{opaque_why} and they carry no checksum") from error
     evidence, expected = ("ETag", etag) if etag else ("composite CRC32 checksum", crc32)
     try:
         head = retrier.call(lambda: client.head_object(Bucket=bucket, Key=key,
@@ -147,18 +144,36 @@ def _answer_from_the_object(client: Any, retrier: Retrier, error: Exception, *, 
         raise
     except Exception as exc:
         if error_code(exc) in MISSING_OBJECT_CODES:
-            raise TransferError(f"{lost}: {url} does not exist, so the upload was not completed; "
-                                "upload it again") from error
+            _not_this_upload(error, f"{lost}: {url} does not exist, so the upload was not completed")
         raise TransferError(f"{lost}: {url} may be stored all the same, but checking it failed ({describe(exc)}); "
                             f"its {evidence} would be {expected}: compare head_object's, or upload it again") from error
     found = head.get("ETag", "").strip('"') if etag else _qualified(head.get("ChecksumCRC32"), len(parts))
+    if etag is None and (found is None or head.get("ChecksumType", "COMPOSITE") != "COMPOSITE"):
+        raise _may_be_stored(lost, url, f"{opaque_why}, and the store gives no composite CRC32 of the object "
+                                        f"({head.get('ChecksumType') or 'no checksum'})") from error
     if found != expected:
-        raise TransferError(f"{lost}: the object at {url} is not this upload (its {evidence} is {found}, this "
-                            f"upload's would be {expected}): the upload was aborted or the object replaced "
-                            "meanwhile; upload it again") from error
+        _not_this_upload(error, f"{lost}: the object at {url} is not this upload (its {evidence} is {found}, this "
+                                f"upload's would be {expected}): the upload was aborted or the object replaced meanwhile")
     return {"ETag": head.get("ETag"), "VersionId": head.get("VersionId"), "Bucket": bucket, "Key": key}
 
 
 def _qualified(checksum: str | None, count: int) -> str | None:
     """A composite checksum with its ``-<number of parts>`` suffix (some servers leave it out of a HEAD)."""
     return checksum if checksum is None or "-" in checksum else f"{checksum}-{count}"
+
+
+def _may_be_stored(lost: str, url: str, why: str) -> TransferError:
+    """The error for a completion that may have gone through when nothing can tell."""
+    return TransferError(
+        f"{lost}: {url} may be stored all the same, but {why}, so cottoncandy cannot tell whether the object "
+        "there is this upload. Check it: read it back (cottoncandy checks what it reads against the object's "
+        "cc-checksum), or compare head_object's LastModified with the time of this upload; or upload it again")
+
+
+def _not_this_upload(error: Exception, explanation: str) -> NoReturn:
+    """Raise the completion's real ``error``; ``NoSuchUpload``, which says nothing useful to the user
+    after a lost answer, as a :class:`TransferError` with ``explanation``."""
+    if error_code(error) == "NoSuchUpload":
+        raise TransferError(f"{explanation}; upload it again") from error
+    error.add_note(explanation)
+    raise error
