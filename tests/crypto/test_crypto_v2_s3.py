@@ -44,12 +44,14 @@ def test_a_swap_is_refused_on_s3(s3):
 
 
 class Requests:
-    """Every request the backend's boto3 client sends, with the body bytes it uploads."""
+    """Every request the backend's boto3 clients send (copies go through its patient client), with the
+    body bytes it uploads."""
 
-    def __init__(self, client):
+    def __init__(self, backend):
         self.operations: list[str] = []
         self.sent = 0
-        client.meta.events.register("before-call.s3.*", self._record)
+        for client in {backend.client, backend.patient_client}:
+            client.meta.events.register("before-call.s3.*", self._record)
 
     def _record(self, model, params, **_):
         self.operations.append(model.name)
@@ -62,7 +64,7 @@ def test_folder_cp_and_mv_rebind_without_moving_the_data(s3):
     arrays = {f"src/{i}": np.random.default_rng(i).random(100_000) for i in range(4)}  # 800 kB each
     for name, array in arrays.items():
         encrypted.upload_raw_array(name, array)
-    requests = Requests(encrypted.backend.client)
+    requests = Requests(encrypted.backend)
     encrypted.cp("src", "copy")
     encrypted.mv("src", "moved")
     copies = [op for op in requests.operations if op == "CopyObject"]

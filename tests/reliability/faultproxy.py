@@ -12,7 +12,8 @@ rule fires ``times`` times (``None``: on every matching request). Actions:
 - ``cut_request``: read ``after`` bytes of the request body, then drop the connection (an upload
   cut mid-way; the server never sees the request);
 - ``cut_response``: forward, relay the response head and ``after`` bytes of its body, then close
-  cleanly (a short read); a negative ``after`` sends nothing (the response is lost);
+  cleanly (a short read); a negative ``after`` waits for the server's response head and sends
+  nothing (the server answered, the response is lost);
 - ``reset_response``: the same, but end with a TCP reset (RST) instead of a close;
 - ``delay``: forward, wait ``seconds`` before relaying the response (a stalled server);
 - ``flip_response``: forward, and flip one bit of the response body's byte number ``after``
@@ -189,12 +190,10 @@ class FaultProxy:
 
 def _relay(server: socket.socket, client: socket.socket, fault: Fault | None) -> None:
     """Send the server's response to the client, applying a response fault; offsets count from
-    the first body byte, and a negative one cuts before the response head."""
+    the first body byte, and a negative one drops the response once its head has arrived."""
     action = fault.action if fault is not None else None
     stop = fault.after if fault is not None and action in ("cut_response", "reset_response") else None
     flip_at = fault.after if fault is not None and action == "flip_response" else None
-    if stop is not None and stop < 0:
-        return
     head = b""
     while b"\r\n\r\n" not in head:
         block = server.recv(_BLOCK)
@@ -202,6 +201,8 @@ def _relay(server: socket.socket, client: socket.socket, fault: Fault | None) ->
             client.sendall(head)
             return
         head += block
+    if stop is not None and stop < 0:
+        return  # the server has answered; the client never hears it
     cut = head.index(b"\r\n\r\n") + 4
     client.sendall(head[:cut])
     block, offset = head[cut:], 0

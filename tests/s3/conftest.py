@@ -162,7 +162,8 @@ def error_response(request: Any, status: int, code: str) -> Any:
 def s3_faults() -> Iterator[Any]:
     """``s3_faults(backend, "UploadPart", fail)`` makes ``fail(request, log)`` decide each request
     of that operation: return None to send it, a response (see :func:`error_response`) to answer
-    it, or raise to fail it. Returns the :class:`RequestLog`. Removed after the test."""
+    it, or raise to fail it. Returns the :class:`RequestLog`. Removed after the test. Both clients
+    of the backend are watched (copies and completions go through its ``patient_client``)."""
     registered: list[tuple[Any, str, Any]] = []
 
     def install(backend: Any, operation: str, fail: Any = None) -> RequestLog:
@@ -173,8 +174,9 @@ def s3_faults() -> Iterator[Any]:
             return fail(request, log) if fail else None
 
         event = f"before-send.s3.{operation}"
-        backend.client.meta.events.register(event, handler)
-        registered.append((backend.client, event, handler))
+        for client in {backend.client, backend.patient_client}:
+            client.meta.events.register(event, handler)
+            registered.append((client, event, handler))
         return log
 
     yield install

@@ -75,6 +75,30 @@ def test_botocore_config_and_client_options_pass_through(s3_bucket, moto_endpoin
     assert cci.backend.settings is cc_settings  # the core's settings arrive as settings=
 
 
+def test_completions_and_copies_get_a_client_with_the_complete_timeout(s3_bucket, moto_endpoint, cc_settings):
+    """[s3] complete_timeout (default 300 s) is the read timeout of the patient client, at least the
+    caller's; every other request keeps the 10 s one, and nothing else differs between the two."""
+    def backend(**options):
+        return cc.get_interface(s3_bucket, ACCESS_KEY, SECRET_KEY, moto_endpoint, settings=cc_settings,
+                                verbose=False, **options).backend
+
+    default = backend()
+    assert (default.client.meta.config.read_timeout, default.patient_client.meta.config.read_timeout) == (10, 300)
+    assert default.patient_client.meta.config.connect_timeout == default.client.meta.config.connect_timeout
+    assert default.patient_client.meta.endpoint_url == default.client.meta.endpoint_url
+    assert backend(config=BotoConfig(read_timeout=900)).patient_client.meta.config.read_timeout == 900
+    assert backend(complete_timeout=20).patient_client.meta.config.read_timeout == 20
+    cc_settings.set("s3", "complete_timeout", "42")
+    configured = backend()
+    assert configured.transfer.complete_timeout == 42 and configured.patient_client.meta.config.read_timeout == 42
+    for value in ("0.5", "soon"):
+        cc_settings.set("s3", "complete_timeout", value)
+        with pytest.raises(ConfigError, match=r"\[s3\] complete_timeout"):
+            backend()
+    with pytest.raises(ConfigError, match=r"complete_timeout = 0.5 must be at least 1"):
+        TransferSettings(complete_timeout=0.5).check()
+
+
 def test_transfer_settings_from_config(cc_settings, monkeypatch):
     monkeypatch.setenv("CC_UPLOAD_SETTINGS_MPU_CHUNKSIZE", "8")
     monkeypatch.setenv("CC_DOWNLOAD_SETTINGS_MPD_CHUNKSIZE", "512KB")

@@ -115,10 +115,12 @@ class S3Backend(Backend):
         self.transfer = TransferSettings.from_settings(settings, loopback=is_loopback(endpoint_url), **transfer)
         self.upload_args = dict(upload_args or {})
         self.endpoint_url = endpoint_url
-        self.client = make_client(
-            access_key=access_key, secret_key=secret_key, endpoint_url=endpoint_url, settings=settings,
-            user_config=config, threads=self.transfer.threads, client_options=options,
-        )
+        client_arguments = {"access_key": access_key, "secret_key": secret_key, "endpoint_url": endpoint_url,
+                            "settings": settings, "user_config": config, "threads": self.transfer.threads,
+                            "client_options": options}
+        self.client = make_client(**client_arguments)
+        self._make_patient_client = functools.partial(make_client, **client_arguments,
+                                                      min_read_timeout=self.transfer.complete_timeout)
         if self.bucket and check_bucket and not self.bucket_exists(self.bucket):
             if not force_bucket_creation:
                 raise BucketNotFoundError(
@@ -134,6 +136,13 @@ class S3Backend(Backend):
     def url(self) -> str:
         """The endpoint the client talks to (given, configured, or the AWS one boto3 chose)."""
         return self.client.meta.endpoint_url
+
+    @functools.cached_property
+    def patient_client(self) -> Any:
+        """The client of requests a server may work on for minutes before it answers (completing a
+        multipart upload or copy, server-side copies): :attr:`client` with the read timeout ``[s3]
+        complete_timeout`` (at least the client's own). Made on first use."""
+        return self._make_patient_client()
 
     # -- helpers ---------------------------------------------------------------------------------
     def describe(self) -> str:
@@ -152,7 +161,8 @@ class S3Backend(Backend):
         return bucket
 
     def _object(self, name: str, bucket: str | None = None, transfer: TransferSettings | None = None) -> S3Object:
-        return S3Object(self.client, self._require_bucket(bucket), name, transfer or self.transfer)
+        return S3Object(self.client, self._require_bucket(bucket), name, transfer or self.transfer,
+                        lambda: self.patient_client)
 
     def _call(self, request: Any, *, what: str, name: str | None = None, bucket: str | None = None) -> Any:
         """Run one request with retries, turning failures into cottoncandy errors."""

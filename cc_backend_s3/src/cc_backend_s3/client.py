@@ -64,7 +64,7 @@ def resolve_endpoint(endpoint_url: str | None, settings: Any) -> str | None:
 
 
 def client_config(user_config: BotoConfig | None, settings: Any, *, threads: int, endpoint_url: str | None,
-                  signing_url: str | None = None) -> BotoConfig:
+                  signing_url: str | None = None, min_read_timeout: float | None = None) -> BotoConfig:
     """The botocore config: ours, with the caller's settings taking precedence.
 
     Ours: no botocore retries (the backend retries each request, part and range itself), enough
@@ -74,14 +74,16 @@ def client_config(user_config: BotoConfig | None, settings: Any, *, threads: int
     ``[basic] signature_version`` when the caller's config names none. A caller's ``s3`` dict
     replaces ours whole (addressing style and payload signing included). ``signing_url``: the
     endpoint boto3 chose when ``endpoint_url`` is None (from the AWS environment or config), which
-    then decides ``auto`` payload signing.
+    then decides ``auto`` payload signing. ``min_read_timeout``: the read timeout is at least this,
+    whatever the caller's config says (the patient client of completions and copies).
     """
     ours: dict[str, Any] = {
         "retries": {"total_max_attempts": 1},
         "max_pool_connections": max(10, 2 * threads),
         "connect_timeout": 3,
         # between two reads of an answer, not for the whole answer; S3 answers within milliseconds
-        # and keeps long operations (copies, completions) alive with whitespace
+        # and keeps long operations (copies, completions) alive with whitespace; other servers may
+        # not, so those go through a client with [s3] complete_timeout (see the backend)
         "read_timeout": 10,
     }
     s3: dict[str, Any] = {"addressing_style": "path"} if endpoint_url else {}
@@ -96,7 +98,10 @@ def client_config(user_config: BotoConfig | None, settings: Any, *, threads: int
     if signature:
         ours["signature_version"] = signature
     config = BotoConfig(**ours)
-    return config.merge(user_config) if user_config is not None else config
+    config = config.merge(user_config) if user_config is not None else config
+    if min_read_timeout is not None and config.read_timeout < min_read_timeout:
+        config = config.merge(BotoConfig(read_timeout=min_read_timeout))
+    return config
 
 
 def payload_signing_enabled(choice: str, endpoint_url: str | None, *, checksums: bool = True) -> bool | None:
@@ -157,14 +162,17 @@ def make_client(
     user_config: BotoConfig | None,
     threads: int,
     client_options: dict[str, Any],
+    min_read_timeout: float | None = None,
 ) -> Any:
     """A (cached) boto3 S3 client; ``client_options`` go to ``boto3.client`` as they are,
-    except ``profile_name``, which selects the AWS profile of the session."""
+    except ``profile_name``, which selects the AWS profile of the session. ``min_read_timeout``:
+    see :func:`client_config`."""
     access_key, secret_key = resolve_keys(access_key, secret_key, settings)
     endpoint_url = resolve_endpoint(endpoint_url, settings)
     options = dict(client_options)
     profile = options.pop("profile_name", None)
-    config = client_config(user_config, settings, threads=threads, endpoint_url=endpoint_url)
+    config = client_config(user_config, settings, threads=threads, endpoint_url=endpoint_url,
+                           min_read_timeout=min_read_timeout)
     if (setting(settings, "login", "verbose_boto") or "").lower() in ("true", "1", "yes", "on"):
         boto3.set_stream_logger("botocore", logging.DEBUG)
     # the AWS_* variables steer boto3's chain (keys, profile, region): a change means a new client
@@ -183,7 +191,8 @@ def make_client(
     )
     chosen = client.meta.endpoint_url  # boto3's choice when endpoint_url is None: AWS, or one configured for it
     if endpoint_url is None and not _is_https(chosen):
-        config = client_config(user_config, settings, threads=threads, endpoint_url=None, signing_url=chosen)
+        config = client_config(user_config, settings, threads=threads, endpoint_url=None, signing_url=chosen,
+                               min_read_timeout=min_read_timeout)
         client = session.client(
             "s3", endpoint_url=None, aws_access_key_id=access_key,
             aws_secret_access_key=secret_key, config=config, **options,

@@ -35,6 +35,7 @@ def cc_register_settings(register: RegisterSetting) -> None:
     register("upload_settings", "max_mpu_parts", "int", minimum=1, maximum=10_000)
     register("s3", "max_attempts", "int", minimum=1, maximum=100)
     register("s3", "timeout_attempts", "int", minimum=1, maximum=100)
+    register("s3", "complete_timeout", "float", minimum=1)
     register("s3", "retry_base_delay", "float", minimum=0)
     register("s3", "retry_max_delay", "float", minimum=0)
     register("s3", "retry_jitter", "choice", choices=("full", "equal", "none"))

@@ -95,6 +95,12 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
+def answer_lost(exc: BaseException) -> bool:
+    """Whether a failed request may have been carried out: it was sent (a connection was made), and
+    its answer did not arrive (a read timeout, a connection closed or reset before the answer ended)."""
+    return isinstance(exc, _NETWORK_ERRORS) and not isinstance(exc, _CONNECT_ERRORS)
+
+
 class Retrier:
     """Runs requests under the backend's retry policy; thread-safe.
 

@@ -10,8 +10,9 @@ multipart_threshold`` and ``download_threshold``: 0.4 reads the config file too 
 (a file 0.4 wrote). Plain numbers in all these size keys are MB. The retry policy is the core's
 (:class:`cc_core.retry.RetryPolicy`): ``[retry]``, overridden by ``[s3] max_attempts``,
 ``retry_base_delay``, ``retry_max_delay`` (seconds) and ``retry_jitter``; ``[s3]
-timeout_attempts`` bounds the tries of a request that timed out. ``[s3] upload_checksum`` picks the
-checksum single PUTs carry (:mod:`cc_backend_s3.checksums`).
+timeout_attempts`` bounds the tries of a request that timed out, and ``[s3] complete_timeout`` is the read
+timeout of the requests a server may work on for minutes before it answers (completions, server-side copies).
+``[s3] upload_checksum`` picks the checksum single PUTs carry (:mod:`cc_backend_s3.checksums`).
 """
 
 from __future__ import annotations
@@ -71,6 +72,13 @@ class TransferSettings:
     timeout_attempts : int
         Tries of a request that timed out (an endpoint that accepts and does not answer): with
         the client's 3 s connect and 10 s read timeouts, silence ends within 40 s.
+    complete_timeout : float
+        Seconds to wait for the answer to a request the server may work on for minutes with nothing
+        to send: CompleteMultipartUpload (the server joins the parts) and server-side copies. S3 keeps
+        such requests alive with whitespace, but S3-compatible servers may not (moto takes about 5 s
+        per GiB), and a retry sent while the first request still runs can make both fail. These
+        requests go through a second client with this read timeout (at least the client's own);
+        the backend's, not per call.
     retry_base_delay, retry_max_delay : float
         Exponential backoff: the n-th retry waits up to ``min(retry_max_delay, retry_base_delay *
         2**n)`` seconds.
@@ -92,6 +100,7 @@ class TransferSettings:
     download_part_size: int = 16 * MB
     max_attempts: int = S3_RETRY.attempts
     timeout_attempts: int = 3
+    complete_timeout: float = 300.0
     retry_base_delay: float = S3_RETRY.base_delay
     retry_max_delay: float = S3_RETRY.max_delay
     retry_jitter: str = S3_RETRY.jitter
@@ -121,6 +130,7 @@ class TransferSettings:
                     settings, ("s3", "download_threshold"), ("download_settings", "mpd_use_threshold"))),
                 "download_part_size": _size(settings, "download_settings", "mpd_chunksize"),
                 "timeout_attempts": settings.getint("s3", "timeout_attempts", fallback=None),
+                "complete_timeout": settings.getfloat("s3", "complete_timeout", fallback=None),
                 "upload_checksum": (settings.get("s3", "upload_checksum", fallback="") or "").strip().lower() or None,
             }
             policy = RetryPolicy.from_config(settings, "s3", defaults=S3_RETRY, keys=S3_RETRY_KEYS)
@@ -155,6 +165,9 @@ class TransferSettings:
                      "timeout_attempts"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"S3 transfer setting {name} = {getattr(self, name)!r} must be at least 1")
+        if not self.complete_timeout >= 1:
+            raise ConfigError(f"S3 transfer setting complete_timeout = {self.complete_timeout!r} must be at least 1 "
+                              "(seconds to wait for the answer to a completion or a server-side copy)")
         if self.multipart_threshold < 0 or self.download_threshold < 0:
             raise ConfigError("S3 multipart and download thresholds cannot be negative")
         if self.retry_jitter not in JITTERS:

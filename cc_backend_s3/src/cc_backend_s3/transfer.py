@@ -30,6 +30,7 @@ from cc_core.payload import DEFAULT_CHUNK_SIZE, BufferReader, Payload, SeekableR
 from cc_core.progress import NO_PROGRESS, Progress, announce
 
 from .checksums import part_algorithm, part_checksum, put_checksum, refuses_xxhash3
+from .completion import complete_multipart, opaque_etags
 from .metadata import decode_metadata, encode_metadata
 from .retry import Retrier, ShortReadError, TransferCancelled, error_code, is_transient, translated
 from .settings import NO_RANGES, TransferSettings
@@ -81,13 +82,20 @@ class StreamWindow(SeekableReader):
 
 
 class S3Object:
-    """One object of one bucket, and the transfers that read and write it."""
+    """One object of one bucket, and the transfers that read and write it.
 
-    def __init__(self, client: Any, bucket: str, key: str, settings: TransferSettings) -> None:
+    ``client`` sends every request but those a server may work on for minutes before it answers
+    (completions, server-side copies): those go through ``patient_client()``, the backend's client with
+    the read timeout ``[s3] complete_timeout`` (:attr:`S3Backend.patient_client`, made on first use).
+    """
+
+    def __init__(self, client: Any, bucket: str, key: str, settings: TransferSettings,
+                 patient_client: Callable[[], Any]) -> None:
         self.client = client
         self.bucket = bucket
         self.key = key
         self.settings = settings
+        self.patient_client = patient_client
 
     @property
     def url(self) -> str:
@@ -231,10 +239,11 @@ class S3Object:
         create_args = dict(extra)
         if checksum:
             create_args["ChecksumAlgorithm"] = checksum
-        upload_id = retrier.call(
-            lambda: self.client.create_multipart_upload(Bucket=self.bucket, Key=self.key, **create_args)["UploadId"],
+        created = retrier.call(
+            lambda: self.client.create_multipart_upload(Bucket=self.bucket, Key=self.key, **create_args),
             what=f"Starting the multipart upload of {self.url}",
         )
+        upload_id = created["UploadId"]
         sizes: list[int] = []
         try:
             tasks = (self._part_task(retrier, upload_id, number, views, release, checksum, progress)
@@ -242,16 +251,21 @@ class S3Object:
                      if not sizes.append(sum(len(v) for v in views)))
             completed = run_parallel(tasks, self.settings.threads, retrier.cancel)
             announce(progress, "completing the upload")
-            response = retrier.call(
-                lambda: self.client.complete_multipart_upload(
-                    Bucket=self.bucket, Key=self.key, UploadId=upload_id, MultipartUpload={"Parts": completed}),
-                what=f"Completing the multipart upload of {self.url}",
-            )
+            response = self._complete(retrier, upload_id, completed, opaque_etags(created),
+                                      what=f"Completing the multipart upload of {self.url}")
         except BaseException as exc:
             retrier.cancel.set()
             self._abort(upload_id, exc)
             raise
         return sum(sizes), response
+
+    def _complete(self, retrier: Retrier, upload_id: str, parts: list[dict[str, Any]], opaque: str | None, *,
+                  what: str) -> dict[str, Any]:
+        """CompleteMultipartUpload through the patient client; a completion whose answer was lost is
+        checked (:mod:`.completion`)."""
+        return complete_multipart(self.patient_client(), retrier, bucket=self.bucket, key=self.key,
+                                  upload_id=upload_id, parts=parts, opaque=opaque, what=what,
+                                  head_client=self.client)
 
     def _part_task(self, retrier: Retrier, upload_id: str, number: int, views: list[memoryview],
                    release: Callable[[], None], checksum: str | None, progress: Progress) -> Callable[[], dict[str, Any]]:
@@ -532,12 +546,12 @@ class S3Object:
         request: the server copies whichever complete version it holds. Otherwise a HEAD gives
         the size and ETag first, and the copy (multipart above ``max_put_size``) is pinned to it.
         """
-        source = S3Object(self.client, source_bucket, source_key, self.settings)
+        source = S3Object(self.client, source_bucket, source_key, self.settings, self.patient_client)
         retrier = Retrier(self.settings)
         copy_source = {"Bucket": source_bucket, "Key": source_key}
         if known_size is not None and known_size <= self.settings.max_put_size:
             with self._translated("copy"):
-                retrier.call(lambda: self.client.copy_object(
+                retrier.call(lambda: self.patient_client().copy_object(
                     Bucket=self.bucket, Key=self.key, CopySource=copy_source, MetadataDirective="COPY", **extra),
                     what=f"Copy of {source.url} to {self.url}")
             return
@@ -561,7 +575,7 @@ class S3Object:
         """Server-side copy of the version ``head`` describes; ``directive`` REPLACE takes the
         metadata from ``extra``, COPY keeps the source's. Returns the new object's ETag."""
         if head["ContentLength"] <= self.settings.max_put_size:
-            response = Retrier(self.settings).call(lambda: self.client.copy_object(
+            response = Retrier(self.settings).call(lambda: self.patient_client().copy_object(
                 Bucket=self.bucket, Key=self.key, CopySource=copy_source, MetadataDirective=directive,
                 CopySourceIfMatch=head["ETag"], **extra),
                 what=f"Copy of s3://{copy_source['Bucket']}/{copy_source['Key']} to {self.url}")
@@ -575,13 +589,14 @@ class S3Object:
         create_args = {"Metadata": head.get("Metadata", {}), **extra}
         if head.get("ContentType"):
             create_args["ContentType"] = head["ContentType"]
-        upload_id = retrier.call(
-            lambda: self.client.create_multipart_upload(Bucket=self.bucket, Key=self.key, **create_args)["UploadId"],
+        created = retrier.call(
+            lambda: self.client.create_multipart_upload(Bucket=self.bucket, Key=self.key, **create_args),
             what=f"Starting the multipart copy to {self.url}")
+        upload_id = created["UploadId"]
 
         def task(number: int, start: int) -> Callable[[], dict[str, Any]]:
             def copy_part() -> dict[str, Any]:
-                response = retrier.call(lambda: self.client.upload_part_copy(
+                response = retrier.call(lambda: self.patient_client().upload_part_copy(
                     Bucket=self.bucket, Key=self.key, UploadId=upload_id, PartNumber=number,
                     CopySource=copy_source, CopySourceIfMatch=head["ETag"],
                     CopySourceRange=f"bytes={start}-{min(start + part_size, size) - 1}"),
@@ -592,9 +607,8 @@ class S3Object:
         try:
             tasks = (task(number, start) for number, start in enumerate(range(0, size, part_size), start=1))
             parts = run_parallel(tasks, self.settings.threads, retrier.cancel)
-            response = retrier.call(lambda: self.client.complete_multipart_upload(
-                Bucket=self.bucket, Key=self.key, UploadId=upload_id, MultipartUpload={"Parts": parts}),
-                what=f"Completing the multipart copy to {self.url}")
+            response = self._complete(retrier, upload_id, parts, opaque_etags(created),
+                                      what=f"Completing the multipart copy to {self.url}")
         except BaseException as exc:
             retrier.cancel.set()
             self._abort(upload_id, exc)
