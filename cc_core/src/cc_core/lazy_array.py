@@ -41,6 +41,7 @@ from .errors import IntegrityError, MetadataError
 from .integrity import check_metadata
 from .metadata import chain_names, codec_name
 from .parallel import bounded_map
+from .pipeline import open_prefix
 from .transform import RangeDecoder
 
 #: Runs of the selection less than this many bytes apart are read as one range: on S3 a request
@@ -282,7 +283,7 @@ class LazyArray:
              part_size: int | None = None) -> LazyArray:
         """What :meth:`CCInterface.open_array` returns: see there."""
         backend, key, _ = interface.locate(name)
-        info = backend.head(key)
+        info, prefix = open_prefix(backend, key)  # the metadata and the header, one request on S3
         check_metadata(info.name, info.metadata)
         names = chain_names(info.metadata)
         interface.pipeline._check_always(info.name, names)  # an encrypted interface refuses plain objects now
@@ -299,7 +300,7 @@ class LazyArray:
             "gap": DEFAULT_GAP if gap is None else gap, "part_size": part_size or DEFAULT_PART_SIZE,
         }
         if seekable:
-            ranges = interface.pipeline.open_ranges(backend, key, info=info)
+            ranges = interface.pipeline.open_ranges(backend, key, info=info, prefix=prefix)
 
             def read(start: int, stop: int) -> bytes:
                 return bytes(ranges.read(start, max(start, stop)))

@@ -11,8 +11,8 @@ from cc_core.byteranges import byte_bounds
 
 class ReadCounter:
     """Wraps ``backend.get_into``, ``backend.iter_chunks`` and ``backend.open_read`` and adds up
-    the bytes of the ranges requested (a request without a range, and a whole read opened with
-    ``open_read``, count the whole object) and the requests.
+    the bytes of the ranges requested (a request without a range, and an ``open_read`` without
+    ``byte_range``, count the whole object) and the requests.
 
     Parameters
     ----------
@@ -37,7 +37,7 @@ class ReadCounter:
 
         def counted_open_read(name: str, **options: Any) -> Any:
             opened = open_read(name, **options)
-            add(name, None, opened.info.size)
+            add(name, options.get("byte_range"), opened.info.size)
             return opened
 
         def counted_get_into(name: str, buffer: Any, **options: Any) -> int:
