@@ -1,9 +1,11 @@
 """Lazy arrays: read a slice of a stored array without downloading the rest.
 
 :meth:`CCInterface.open_array <cc_core.interface.CCInterface.open_array>` returns a
-:class:`LazyArray`. It knows the array's dtype, shape and memory order from the object's metadata
-(raw arrays) or from a small ranged read of its header (npy), and answers numpy basic indexing by
-reading only the byte ranges that hold the selection:
+:class:`LazyArray`. Opening reads the object's metadata with its first stored bytes, in one request
+where the backend allows (:func:`cc_core.pipeline.open_prefix`); the array's dtype, shape and memory
+order come from the metadata (raw arrays) or from the npy header in those bytes, an encryption header
+is read from them too. It answers numpy basic indexing by reading only the byte ranges that hold the
+selection:
 
 1. the selection is turned into ascending ``(first index, step, count)`` per stored axis (F-ordered
    arrays are C-ordered arrays with their axes reversed);
