@@ -10,8 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
-from cc_core.errors import MetadataError, ObjectNotFoundError
+from cc_core.errors import MetadataError, ObjectChangedError, ObjectNotFoundError
 from cc_core.lazy_array import LazyArray, coalesce, plan_reads
+from cc_core.pipeline import PREFIX_SIZE
 from cc_core.testing.read_counter import ReadCounter
 
 SELECTIONS = [
@@ -37,18 +38,19 @@ def test_a_selection_equals_numpy(interface, order, selection):
     np.testing.assert_array_equal(got, expected)
 
 
-def test_the_array_describes_itself_without_reading(local_interface, monkeypatch):
-    array = cube("F")
+def test_the_array_describes_itself_from_one_read_of_its_first_bytes(local_interface, monkeypatch):
+    array = cube("F")  # 1,120 bytes: all of it lies in the first bytes read when it is opened
     local_interface.upload_raw_array("cube", array, compression=False)
     counter = ReadCounter(local_interface.backend, monkeypatch)
     lazy = local_interface.open_array("cube")
     assert (lazy.shape, lazy.dtype, lazy.ndim, lazy.size, lazy.nbytes, len(lazy)) == (
         array.shape, array.dtype, 3, array.size, array.nbytes, 7)
-    assert counter.requested == 0
+    assert (counter.requests, counter.requested) == (1, array.nbytes)
     assert "cube" in repr(lazy) and "(7, 5, 4)" in repr(lazy) and "random access" in repr(lazy)
     assert lazy.seekable and lazy.order == "F"
     np.testing.assert_array_equal(np.asarray(lazy), array)
     np.testing.assert_array_equal(np.asarray(lazy, dtype="f4"), array.astype("f4"))
+    assert counter.requests == 1, "selections inside the first bytes read are answered from memory"
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -75,28 +77,30 @@ def test_ten_rows_of_a_large_array_move_about_their_size(local_interface, monkey
     counter = ReadCounter(local_interface.backend, monkeypatch)
     lazy = local_interface.open_array("big")
     np.testing.assert_array_equal(lazy[12_345:12_355], array[12_345:12_355])
-    assert counter.requested == 10 * 64 * 8 and counter.requests == 1
+    # the object's info with its first bytes, then the rows
+    assert counter.requested == PREFIX_SIZE + 10 * 64 * 8 and counter.requests == 2
     counter.reset()
-    np.testing.assert_array_equal(lazy[::10_000, 5], array[::10_000, 5])  # rows far apart: one range each
+    np.testing.assert_array_equal(lazy[5_000::10_000, 5], array[5_000::10_000, 5])  # rows far apart: one range each
     assert counter.requested == 4 * 8 and counter.requests == 4
 
 
 def test_near_ranges_are_read_as_one(local_interface, monkeypatch):
     array = np.arange(1000 * 100, dtype="f8").reshape(1000, 100)
     local_interface.upload_raw_array("a", array, compression=False)
+    lazy, apart = local_interface.open_array("a"), local_interface.open_array("a", gap=0)
     counter = ReadCounter(local_interface.backend, monkeypatch)
-    np.testing.assert_array_equal(local_interface.open_array("a")[:, 3], array[:, 3])
+    np.testing.assert_array_equal(lazy[:, 3], array[:, 3])
     assert counter.requests == 1
     counter.reset()
-    np.testing.assert_array_equal(local_interface.open_array("a", gap=0)[:10, 3], array[:10, 3])
+    np.testing.assert_array_equal(apart[100:110, 3], array[100:110, 3])
     assert counter.requests == 10 and counter.requested == 80
 
 
 def test_large_ranges_are_read_in_parallel_parts(local_interface, monkeypatch):
     array = np.arange(3 << 20, dtype="u1")
     local_interface.upload_raw_array("a", array, compression=False)
-    counter = ReadCounter(local_interface.backend, monkeypatch)
     lazy = local_interface.open_array("a", threads=4, part_size=1 << 20)
+    counter = ReadCounter(local_interface.backend, monkeypatch)
     np.testing.assert_array_equal(lazy[100:], array[100:])
     assert counter.requests == 3 and counter.requested == array.nbytes - 100
 
@@ -114,11 +118,12 @@ def test_compressed_objects_are_read_whole_once(local_interface, monkeypatch, co
     counter = ReadCounter(local_interface.backend, monkeypatch)
     lazy = local_interface.open_array("z")
     assert not lazy.seekable and "not seekable" in repr(lazy)
-    assert lazy.shape == array.shape and counter.requested == 0
+    stored = local_interface.get_object("z").size
+    assert lazy.shape == array.shape and (counter.requests, counter.requested) == (1, min(stored, PREFIX_SIZE))
+    counter.reset()
     np.testing.assert_array_equal(lazy[2:4, ::-1], array[2:4, ::-1])
     np.testing.assert_array_equal(lazy[..., 1], array[..., 1])
-    stored = local_interface.get_object("z").size
-    assert counter.requested == stored
+    assert (counter.requests, counter.requested) == (1, stored)
 
 
 def test_refusals(local_interface):
@@ -140,11 +145,12 @@ def test_refusals(local_interface):
 
 
 def test_a_replaced_object_is_not_mixed_with_the_version_opened(local_interface):
-    local_interface.upload_raw_array("a", np.zeros((3, 4)), compression=False)
+    local_interface.upload_raw_array("a", np.zeros((1000, 4)), compression=False)
     lazy = local_interface.open_array("a")
-    local_interface.upload_raw_array("a", np.ones((5, 4)), compression=False)
-    with pytest.raises(Exception, match="changed|replaced"):
-        lazy[0]
+    local_interface.upload_raw_array("a", np.ones((1000, 4)), compression=False)
+    assert not lazy[0].any(), "the first bytes, read when the array was opened, are of the version opened"
+    with pytest.raises(ObjectChangedError, match="replaced"):
+        lazy[900]
 
 
 def test_pickles(local_interface):

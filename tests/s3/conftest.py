@@ -16,6 +16,7 @@ uploads and copies can be tested with a few MiB of data; tests pass ``min_part_s
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -122,6 +123,14 @@ def s3_backend(s3_bucket: str, s3_options: dict[str, Any], cc_settings: Any) -> 
 def s3_interface(s3_bucket: str, moto_endpoint: str, cc_settings: Any) -> CCInterface:
     return CCInterface(s3_bucket, ACCESS_KEY, SECRET_KEY, url=moto_endpoint, backend="s3",
                        settings=cc_settings, verbose=False, min_part_size=SMALL_PART)
+
+
+def count_calls(interface: Any) -> Counter[str]:
+    """From now on, the S3 operations ``interface``'s client sends, by name (at botocore's
+    ``before-call`` event: retries inside botocore do not count)."""
+    calls: Counter[str] = Counter()
+    interface.backend.client.meta.events.register("before-call.s3.*", lambda model, **_: calls.update([model.name]))
+    return calls
 
 
 class RequestLog:

@@ -6,20 +6,13 @@ requests are counted at botocore's ``before-call`` event, so retries inside boto
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import numpy as np
 import pytest
 
 from cc_core.errors import ObjectChangedError
-
-
-def count_calls(interface: Any) -> Counter[str]:
-    """From now on, the S3 operations ``interface``'s client sends, by name."""
-    calls: Counter[str] = Counter()
-    interface.backend.client.meta.events.register("before-call.s3.*", lambda model, **_: calls.update([model.name]))
-    return calls
+from s3.conftest import count_calls
 
 
 def test_a_dask_array_of_n_parts_is_read_with_n_gets_and_no_head(s3_interface):

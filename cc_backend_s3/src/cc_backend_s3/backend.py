@@ -200,10 +200,17 @@ class S3Backend(Backend):
         return self._object(name).read_into(view if stop is None else view[: stop - start], start, progress,
                                             etag=version)
 
-    def open_read(self, name: str, *, progress: Progress = NO_PROGRESS) -> OpenedObject:
-        """One GET, no HEAD: the object's size, ETag and metadata come from the GET's headers;
-        past the download threshold the rest comes in parallel ranges pinned to that ETag."""
-        return self._object(name).open_read(self, progress)
+    def open_read(self, name: str, *, progress: Progress = NO_PROGRESS,
+                  byte_range: ByteRequest | None = None) -> OpenedObject:
+        """One GET, no HEAD: the object's size (``Content-Range``), ETag and metadata come from the
+        GET's headers; past the download threshold the rest comes in parallel ranges pinned to that
+        ETag. With ``byte_range``, one GET of that range; a suffix, or a range that starts past the
+        object's end (S3 answers it with an error, without the headers), is the default's HEAD."""
+        if not isinstance(byte_range, SuffixByteRequest):
+            opened = self._object(name).open_read(self, progress, byte_range)
+            if opened is not None:
+                return opened
+        return super().open_read(name, progress=progress, byte_range=byte_range)
 
     def get_into_file(self, name: str, descriptor: int, size: int, *, progress: Progress = NO_PROGRESS,
                       version: str | None = None) -> int:

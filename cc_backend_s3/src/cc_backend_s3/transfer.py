@@ -23,6 +23,7 @@ import numpy as np
 from botocore import exceptions as boto_errors
 
 from cc_core.backend import FILE_WINDOW, ObjectInfo, OpenedObject, pwrite_all
+from cc_core.byteranges import ByteRequest, OffsetByteRequest, RangeByteRequest, byte_bounds
 from cc_core.errors import ObjectChangedError, TransferError
 from cc_core.integrity import ChecksumReader
 from cc_core.parallel import bounded_map
@@ -367,23 +368,33 @@ class S3Object:
         finally:
             response["Body"].close()
 
-    def open_read(self, backend: Any, progress: Progress = NO_PROGRESS) -> OpenedS3Object:
-        """One GET of the object's start (all of it up to the download threshold): its size, ETag
-        and metadata come from the answer's headers, its bytes from the body that follows.
+    def open_read(self, backend: Any, progress: Progress = NO_PROGRESS,
+                  byte_range: RangeByteRequest | OffsetByteRequest | None = None) -> OpenedS3Object | None:
+        """One GET of the object's start (all of it up to the download threshold), or of
+        ``byte_range``: the object's size, ETag and metadata come from the answer's headers, its
+        bytes from the body that follows. None for an empty range or one that starts past the
+        object's end: S3 answers those without the object's headers.
 
         S3 refuses any range of an empty object, so that one costs a second, unranged GET.
         """
         threshold = self.settings.download_threshold
+        if byte_range is None:
+            start, stop = 0, threshold if threshold < NO_RANGES else None
+        else:
+            start, stop = byte_bounds(byte_range)
+            if stop is not None and stop <= start:
+                return None
         retrier = Retrier(self.settings)
         with self._translated("download"):
-            response = retrier.call(lambda: self._get(0, threshold if threshold < NO_RANGES else None),
-                                    what=f"Download of {self.url}")
-            if response is None:
+            response = retrier.call(lambda: self._get(start, stop), what=f"Download of {self.url}")
+            if response is None and start == 0:
                 response = retrier.call(lambda: self.client.get_object(Bucket=self.bucket, Key=self.key),
                                         what=f"Download of {self.url}")
-        info = ObjectInfo(self.key, _total_size(response, 0), decode_metadata(response.get("Metadata", {})),
+        if response is None:
+            return None
+        info = ObjectInfo(self.key, _total_size(response, start), decode_metadata(response.get("Metadata", {})),
                           response.get("LastModified"), response.get("ETag"))
-        return OpenedS3Object(backend, info, self, response, progress)
+        return OpenedS3Object(backend, info, self, response, progress, byte_range)
 
     def _get(self, start: int, stop: int | None, etag: str | None = None) -> dict[str, Any] | None:
         """An open ranged GET of ``[start, stop)`` (``stop=None``: to the end); None past the end."""
@@ -629,11 +640,11 @@ class OpenedS3Object(OpenedObject):
     off is read again from where it stopped by such ranges, which retry."""
 
     def __init__(self, backend: Any, info: ObjectInfo, target: S3Object, response: dict[str, Any],
-                 progress: Progress) -> None:
-        super().__init__(backend, info, progress)
+                 progress: Progress, byte_range: ByteRequest | None = None) -> None:
+        super().__init__(backend, info, progress, byte_range)
         self._target = target
         self._response: dict[str, Any] | None = response
-        self._held = int(response["ContentLength"])  # the body holds bytes [0, _held)
+        self._held = self.position + int(response["ContentLength"])  # the body holds bytes [position, _held)
 
     def _take_response(self) -> dict[str, Any]:
         """The open GET, handed over with its body's next bytes as ``ContentLength``."""
@@ -663,7 +674,7 @@ class OpenedS3Object(OpenedObject):
         return count
 
     def readinto(self, buffer: memoryview, on_read: Callable[[memoryview], None] | None = None) -> int:
-        wanted = min(len(buffer), self.info.size - self.position)
+        wanted = min(len(buffer), self.end - self.position)
         if self._response is None or wanted <= 0:
             return super().readinto(buffer, on_read)
         if self.position + wanted <= self._held:

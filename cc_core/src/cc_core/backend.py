@@ -22,6 +22,8 @@ The contract, version 1
   :class:`ObjectInfo` and then its bytes (:class:`OpenedObject`); the default heads the object and
   reads it with ranged ``get_into``/``iter_chunks`` calls, and a backend that can learn the
   metadata from the read itself overrides it (S3: one GET per object instead of a HEAD and a GET).
+  ``open_read(name, byte_range=...)`` gives the whole object's info and the bytes of that range
+  only: how an object is opened for ranged reads (its info and its header in one request).
   Otherwise the core calls ``get_into(name, buffer, byte_range=..., version=..., progress=...)`` and
   ``iter_chunks(name, byte_range=..., chunk_size=..., version=..., progress=...)``, with
   ``on_read=`` as well for backends with ``Capabilities.read_callback``. Byte ranges are
@@ -43,7 +45,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from .byteranges import ByteRequest, OffsetByteRequest, RangeByteRequest
+from .byteranges import ByteRequest, RangeByteRequest, byte_bounds
 from .errors import ObjectNotFoundError, UnsupportedOperationError
 from .payload import DEFAULT_CHUNK_SIZE, Payload
 from .progress import NO_PROGRESS, Progress
@@ -140,28 +142,36 @@ class OpenedObject:
     """An object whose read has begun: what it is (:attr:`info`), then its bytes in order.
 
     :meth:`Backend.open_read` returns one; the reader takes the bytes with :meth:`readinto` or
-    :meth:`chunks` (it may mix them), and closes it if it stops before the end. This base class
-    reads with ranged :meth:`Backend.get_into` and :meth:`Backend.iter_chunks` calls pinned to
-    ``info.version``, so a reader sees one version or gets
-    :class:`~cc_core.errors.ObjectChangedError`. A backend whose first request already brings the
-    bytes (an S3 GET's body, an open local file) subclasses it to read those first.
+    :meth:`chunks` (it may mix them), and closes it if it stops before the end. The bytes are those
+    of ``byte_range``: from :attr:`position` (its start) to :attr:`end` (its end, clipped to the
+    object), all of the object by default. This base class reads with ranged
+    :meth:`Backend.get_into` and :meth:`Backend.iter_chunks` calls pinned to ``info.version``, so a
+    reader sees one version or gets :class:`~cc_core.errors.ObjectChangedError`. A backend whose
+    first request already brings the bytes (an S3 GET's body, an open local file) subclasses it to
+    read those first.
 
     Parameters
     ----------
     backend : Backend
         The store being read.
     info : ObjectInfo
-        The object: its size bounds what is read, its version pins the ranges read later.
+        The whole object: its size bounds what is read, its version pins the ranges read later.
     progress : Progress
         Told of every byte read.
+    byte_range : ByteRequest, optional
+        Only these bytes are read (:func:`cc_core.byteranges.byte_bounds` of ``info.size``).
     """
 
-    def __init__(self, backend: Backend, info: ObjectInfo, progress: Progress = NO_PROGRESS) -> None:
+    def __init__(self, backend: Backend, info: ObjectInfo, progress: Progress = NO_PROGRESS,
+                 byte_range: ByteRequest | None = None) -> None:
         self.backend = backend
         self.info = info
         self.progress = progress
-        #: Bytes already handed to the reader.
-        self.position = 0
+        start, stop = byte_bounds(byte_range, info.size)
+        #: The offset in the object of the next byte handed to the reader.
+        self.position = start
+        #: Where the bytes this read gives end: ``info.size``, or the end of ``byte_range``.
+        self.end = info.size if stop is None else stop
 
     def readinto(self, buffer: memoryview, on_read: Callable[[memoryview], None] | None = None) -> int:
         """Fill ``buffer`` (flat bytes) with the next bytes; returns the count, fewer than
@@ -170,7 +180,7 @@ class OpenedObject:
         ``on_read`` is called with each filled part of ``buffer``, in order and all of it, as soon
         as that part is filled (while it is in cache, where the backend allows).
         """
-        wanted = min(len(buffer), self.info.size - self.position)
+        wanted = min(len(buffer), self.end - self.position)
         if wanted <= 0:
             return 0
         backend = self.backend
@@ -185,9 +195,10 @@ class OpenedObject:
 
     def chunks(self, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[memoryview | bytes]:
         """The bytes not read yet, at most ``chunk_size`` at a time."""
-        if self.position >= self.info.size:
+        if self.position >= self.end:
             return
-        byte_range = OffsetByteRequest(self.position) if self.position else None
+        byte_range = None if (self.position, self.end) == (0, self.info.size) else RangeByteRequest(self.position,
+                                                                                                    self.end)
         for chunk in self.backend.iter_chunks(self.info.name, byte_range=byte_range, chunk_size=chunk_size,
                                               version=self.info.version, progress=self.progress):
             self.position += len(chunk)
@@ -197,7 +208,7 @@ class OpenedObject:
         """Write all the bytes, none read yet, into the open file ``descriptor`` at their offsets
         (in any order); returns the count. This default closes the read and calls
         :meth:`Backend.get_into_file` pinned to ``info.version``."""
-        assert self.position == 0, "write_to_file() reads the whole object"
+        assert (self.position, self.end) == (0, self.info.size), "write_to_file() reads the whole object"
         self.close()
         count = self.backend.get_into_file(self.info.name, descriptor, self.info.size, progress=self.progress,
                                            version=self.info.version)
@@ -367,22 +378,39 @@ class Backend(ABC):
         """Delete the named objects; names that do not exist are ignored."""
 
     # -- conveniences built on the above --------------------------------------------------------
-    def open_read(self, name: str, *, progress: Progress = NO_PROGRESS) -> OpenedObject:
-        """Begin reading the whole of ``name``: its :class:`ObjectInfo`, then its bytes.
+    def open_read(self, name: str, *, progress: Progress = NO_PROGRESS,
+                  byte_range: ByteRequest | None = None) -> OpenedObject:
+        """Begin reading ``name``: its :class:`ObjectInfo`, then its bytes (all, or ``byte_range``'s).
 
-        What every download goes through. This default sends :meth:`head` and reads the bytes with
-        version-pinned ranges when asked (:class:`OpenedObject`). A backend that learns an object's
-        size, version and metadata from the answer to its read overrides it to start reading at
-        once (S3 takes them from the GET's headers, local disk reads the metadata file beside the
-        open data file), so that reading an object costs one request, and returns an
+        What every download goes through, and how an object is opened for ranged reads. This
+        default sends :meth:`head` and reads the bytes with version-pinned ranges when asked
+        (:class:`OpenedObject`). A backend that learns an object's size, version and metadata from
+        the answer to its read overrides it to start reading at once (S3 takes them from the GET's
+        headers, local disk reads the metadata file beside the open data file), so that reading an
+        object, or its info and first bytes, costs one request, and returns an
         :class:`OpenedObject` subclass that reads those bytes first.
+
+        Parameters
+        ----------
+        name : str
+            The object.
+        progress : Progress
+            Told of every byte read.
+        byte_range : ByteRequest, optional
+            Read only these bytes: the opened object's ``readinto`` and ``chunks`` start at the
+            range's start (:attr:`OpenedObject.position`) and stop at its end
+            (:attr:`OpenedObject.end`), clipped to the object; a range past the end gives no bytes,
+            not an error. Its ``info`` still describes the whole object (its full size, metadata
+            and version), so that later ranges can be read pinned to that version. Readers ask for
+            ``RangeByteRequest(0, n)``: an object's info and its header (an encryption header, an
+            npy header) in one request where the backend can.
 
         Raises
         ------
         ObjectNotFoundError
             There is no object ``name``.
         """
-        return OpenedObject(self, self.head(name), progress)
+        return OpenedObject(self, self.head(name), progress, byte_range)
 
     def get(self, name: str, byte_range: ByteRequest | None = None) -> bytes:
         """The object's bytes (or a byte range) as one bytes object: for small objects."""

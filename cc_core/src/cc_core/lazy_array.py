@@ -1,9 +1,11 @@
 """Lazy arrays: read a slice of a stored array without downloading the rest.
 
 :meth:`CCInterface.open_array <cc_core.interface.CCInterface.open_array>` returns a
-:class:`LazyArray`. It knows the array's dtype, shape and memory order from the object's metadata
-(raw arrays) or from a small ranged read of its header (npy), and answers numpy basic indexing by
-reading only the byte ranges that hold the selection:
+:class:`LazyArray`. Opening reads the object's metadata with its first stored bytes, in one request
+where the backend allows (:func:`cc_core.pipeline.open_prefix`); the array's dtype, shape and memory
+order come from the metadata (raw arrays) or from the npy header in those bytes, an encryption header
+is read from them too. It answers numpy basic indexing by reading only the byte ranges that hold the
+selection:
 
 1. the selection is turned into ascending ``(first index, step, count)`` per stored axis (F-ordered
    arrays are C-ordered arrays with their axes reversed);
@@ -41,6 +43,7 @@ from .errors import IntegrityError, MetadataError
 from .integrity import check_metadata
 from .metadata import chain_names, codec_name
 from .parallel import bounded_map
+from .pipeline import open_prefix
 from .transform import RangeDecoder
 
 #: Runs of the selection less than this many bytes apart are read as one range: on S3 a request
@@ -282,7 +285,7 @@ class LazyArray:
              part_size: int | None = None) -> LazyArray:
         """What :meth:`CCInterface.open_array` returns: see there."""
         backend, key, _ = interface.locate(name)
-        info = backend.head(key)
+        info, prefix = open_prefix(backend, key)  # the metadata and the header, one request on S3
         check_metadata(info.name, info.metadata)
         names = chain_names(info.metadata)
         interface.pipeline._check_always(info.name, names)  # an encrypted interface refuses plain objects now
@@ -299,7 +302,7 @@ class LazyArray:
             "gap": DEFAULT_GAP if gap is None else gap, "part_size": part_size or DEFAULT_PART_SIZE,
         }
         if seekable:
-            ranges = interface.pipeline.open_ranges(backend, key, info=info)
+            ranges = interface.pipeline.open_ranges(backend, key, info=info, prefix=prefix)
 
             def read(start: int, stop: int) -> bytes:
                 return bytes(ranges.read(start, max(start, stop)))

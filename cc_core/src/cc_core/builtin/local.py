@@ -239,12 +239,13 @@ class LocalBackend(Backend):
         file.close()
         return info
 
-    def open_read(self, name: str, *, progress: Progress = NO_PROGRESS) -> OpenedObject:
+    def open_read(self, name: str, *, progress: Progress = NO_PROGRESS,
+                  byte_range: ByteRequest | None = None) -> OpenedObject:
         """The metadata and the data file of one version, opened together as :meth:`head` does:
-        the bytes come from that open file, so no writer can change them and no second open or
-        version check is needed."""
+        the bytes (``byte_range``'s) come from that open file, so no writer can change them and no
+        second open or version check is needed."""
         info, file = self._open_version(name)
-        return _OpenedFile(self, info, file, progress)
+        return _OpenedFile(self, info, file, progress, byte_range)
 
     def _open_version(self, name: str) -> tuple[ObjectInfo, BinaryIO]:
         """Metadata and size of one version, and its data file, open: metadata read and data file
@@ -489,12 +490,13 @@ def _objects_below(folder: Path | str | None, base: str, prefix: str) -> Iterato
 class _OpenedFile(OpenedObject):
     """A read of the data file opened with its metadata (:meth:`LocalBackend.open_read`)."""
 
-    def __init__(self, backend: LocalBackend, info: ObjectInfo, file: BinaryIO, progress: Progress) -> None:
-        super().__init__(backend, info, progress)
+    def __init__(self, backend: LocalBackend, info: ObjectInfo, file: BinaryIO, progress: Progress,
+                 byte_range: ByteRequest | None = None) -> None:
+        super().__init__(backend, info, progress, byte_range)
         self._file = file
 
     def readinto(self, buffer: memoryview, on_read: Callable[[memoryview], None] | None = None) -> int:
-        count = _read_file_into(self._file, self.position, buffer[: max(self.info.size - self.position, 0)],
+        count = _read_file_into(self._file, self.position, buffer[: max(self.end - self.position, 0)],
                                 on_read, self.progress)
         self.position += count
         return count
@@ -502,7 +504,7 @@ class _OpenedFile(OpenedObject):
     def chunks(self, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[bytes]:
         try:
             self._file.seek(self.position)
-            while block := self._file.read(chunk_size):
+            while self.position < self.end and (block := self._file.read(min(chunk_size, self.end - self.position))):
                 self.position += len(block)
                 self.progress.relative_update(len(block))
                 yield block

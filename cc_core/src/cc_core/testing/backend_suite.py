@@ -210,6 +210,33 @@ class BackendConformance:
         with pytest.raises(ObjectNotFoundError):
             backend.open_read("opened/missing")
 
+    @pytest.mark.parametrize("byte_range, expected", BYTE_RANGES, ids=repr)
+    @pytest.mark.parametrize("how", ["readinto", "chunks"])
+    def test_open_read_of_a_range_describes_the_whole_object(self, backend: Backend, byte_range: ByteRequest | None,
+                                                             expected: slice, how: str) -> None:
+        """``open_read(byte_range=)`` describes the whole object as ``head`` does, and gives the
+        bytes of the range and no others, each counted by progress."""
+        self.set_object(backend, "opened/ranged", _DATA, {"written": "around"})
+        info = backend.head("opened/ranged")
+        counter = ByteCounter()
+        opened = backend.open_read("opened/ranged", progress=counter, byte_range=byte_range)
+        try:
+            assert (opened.info.name, opened.info.size, dict(opened.info.metadata), opened.info.version) == (
+                info.name, info.size, dict(info.metadata), info.version), (
+                f"open_read(byte_range={byte_range!r}).info must describe the whole object as head() does")
+            if how == "readinto":
+                buffer = memoryview(bytearray(len(_DATA) + 10))
+                got = bytes(buffer[: opened.readinto(buffer)])
+                assert opened.readinto(buffer) == 0, "readinto() must give nothing past the range's end"
+            else:
+                got = b"".join(bytes(chunk) for chunk in opened.chunks(100))
+        finally:
+            opened.close()
+        assert got == _DATA[expected], (
+            f"open_read(byte_range={byte_range!r}).{how}() gave {len(got)} bytes, not the "
+            f"{len(_DATA[expected])} the range selects (OpenedObject(..., byte_range) bounds them)")
+        assert counter.transferred == len(got), "open_read's reads must report every byte to progress"
+
     def test_writes_what_another_client_reads(self, backend: Backend) -> None:
         _put(backend, "written/object", _DATA, {"k": "v"})
         data, metadata = self.get_object(backend, "written/object")

@@ -6,13 +6,17 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from cc_core.byteranges import byte_bounds
+from cc_core.backend import Backend
+from cc_core.byteranges import RangeByteRequest, byte_bounds
 
 
 class ReadCounter:
     """Wraps ``backend.get_into``, ``backend.iter_chunks`` and ``backend.open_read`` and adds up
-    the bytes of the ranges requested (a request without a range, and a whole read opened with
-    ``open_read``, count the whole object) and the requests.
+    the bytes of the ranges requested (a request without a range, and an ``open_read`` without
+    ``byte_range``, count the whole object) and the requests. A backend that inherits
+    :meth:`Backend.open_read <cc_core.backend.Backend.open_read>` heads the object there and reads
+    the bytes with ``get_into`` (counted when they are read): its ``open_read`` counts one request
+    of no bytes.
 
     Parameters
     ----------
@@ -28,6 +32,7 @@ class ReadCounter:
         self.requests = 0
         self._lock = threading.Lock()
         get_into, iter_chunks, open_read = backend.get_into, backend.iter_chunks, backend.open_read
+        reads_when_opened = type(backend).open_read is not Backend.open_read
 
         def add(name: str, byte_range: Any, size: int | None = None) -> None:
             start, stop = byte_bounds(byte_range, backend.head(name).size if size is None else size)
@@ -37,7 +42,7 @@ class ReadCounter:
 
         def counted_open_read(name: str, **options: Any) -> Any:
             opened = open_read(name, **options)
-            add(name, None, opened.info.size)
+            add(name, options.get("byte_range") if reads_when_opened else RangeByteRequest(0, 0), opened.info.size)
             return opened
 
         def counted_get_into(name: str, buffer: Any, **options: Any) -> int:
