@@ -293,3 +293,18 @@ def test_every_package_ships_py_typed():
     packages = [p.parent for p in root.glob("cc_*/src/*/__init__.py")] + [root / "src" / "cottoncandy"]
     assert len(packages) >= 6
     assert [p.name for p in packages if not (p / "py.typed").exists()] == []
+
+
+def test_an_open_read_override_without_byte_range_is_refused_when_the_plugin_is_imported():
+    from cc_core.backend import Backend
+
+    with pytest.raises(TypeError, match=r"open_read must accept byte_range=None.*remove the override"):
+        class OldOpenRead(Backend):  # the class statement itself raises
+            def open_read(self, name, *, progress=None):
+                raise AssertionError("never called")
+
+    class KeywordsOpenRead(Backend):  # **options takes byte_range= too
+        def open_read(self, name, **options):
+            raise AssertionError("never called")
+
+    assert "open_read" in KeywordsOpenRead.__dict__

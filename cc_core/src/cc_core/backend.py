@@ -38,6 +38,7 @@ The contract, version 1
 from __future__ import annotations
 
 import builtins
+import inspect
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -251,6 +252,21 @@ class Backend(ABC):
     #: as (the registry sets it on the instance, never on the class).
     name: ClassVar[str] = ""
     capabilities: ClassVar[Capabilities] = Capabilities()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Refuse, when the plugin is imported, an override the core cannot call: an ``open_read``
+        without ``byte_range=`` (added to the contract for one-request ranged opens) would fail in
+        the middle of a user's read instead."""
+        super().__init_subclass__(**kwargs)
+        override = cls.__dict__.get("open_read")
+        if override is not None:
+            parameters = inspect.signature(override).parameters
+            if "byte_range" not in parameters and not any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+                raise TypeError(
+                    f"{cls.__module__}.{cls.__qualname__}.open_read must accept byte_range=None (a first byte range "
+                    "to read; see cc_core.backend.Backend.open_read): add the parameter, or remove the override "
+                    "to inherit the default"
+                )
 
     def __init__(
         self,
