@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import cottoncandy as cc
-from cc_codec_npy.seekable_zstd import DEFAULT_FRAME_SIZE, MIN_FRAME_SIZE, SeekableZstdTransform
+from cc_codec_npy.seekable_zstd import DEFAULT_FRAME_SIZE, MIN_FRAME_SIZE, TAIL_GUESS, SeekableZstdTransform
 from cc_core.errors import ConfigError, IntegrityError
 from cc_core.payload import Payload
 from cc_core.pipeline import PREFIX_SIZE
@@ -128,11 +128,12 @@ def test_slices_read_only_the_frames_they_touch(make, monkeypatch, encrypted):
     counter = ReadCounter(cci.backend, monkeypatch)
     lazy = cci.open_array("big")
     assert lazy.seekable
-    if encrypted:  # the header, then the segments under the table and footer, each read and decrypted once
-        under_table = range((len(stream) - table) // SEGMENT, (len(stream) - 1) // SEGMENT + 1)
-        assert counter.requested <= 4096 + sum(min(SEGMENT, len(stream) - i * SEGMENT) + 16 for i in under_table)
-    else:  # the first bytes with the info, the footer, then the table
-        assert counter.requested <= PREFIX_SIZE + table
+    tail = max(table, min(len(stream), TAIL_GUESS))  # the footer and the table, read together
+    if encrypted:  # the header, then the segments under the stream's tail, each read and decrypted once
+        under_tail = range((len(stream) - tail) // SEGMENT, (len(stream) - 1) // SEGMENT + 1)
+        assert counter.requested <= 4096 + sum(min(SEGMENT, len(stream) - i * SEGMENT) + 16 for i in under_tail)
+    else:  # the object's first bytes with its metadata, then the tail: two requests
+        assert counter.requested <= PREFIX_SIZE + tail and counter.requests == 2
     counter.reset()
     np.testing.assert_array_equal(lazy[12_345:12_355], array[12_345:12_355])  # 5 KiB inside frame 96
     selection = 10 * 64 * 8
@@ -143,8 +144,22 @@ def test_slices_read_only_the_frames_they_touch(make, monkeypatch, encrypted):
     # rows 10 KiB apart, read with gap=0: runs closer than a frame still fetch each frame once
     np.testing.assert_array_equal(cci.open_array("big", gap=0)[:2000:20], array[:2000:20])
     # 16 frames hold the rows; the open reads the first bytes with the info, and the table
-    assert counter.requested <= PREFIX_SIZE + entries["compressed"][:16].sum() + table + 3 * segments
+    assert counter.requested <= PREFIX_SIZE + entries["compressed"][:16].sum() + tail + 3 * segments
     np.testing.assert_array_equal(cci.download_raw_array("big"), array)  # whole, through the same chain
+
+
+def test_a_seek_table_larger_than_the_first_read_takes_one_more(make, monkeypatch):
+    cci = make()
+    cci.pipeline.configure_transform("zstd-seekable", frame_size=1024)
+    array = random_floats(1 << 18)  # 2 MiB in 1 KiB frames: a table of 2,048 entries, 24 KiB
+    cci.upload_raw_array("many", array, compression="zstd-seekable")
+    table = 8 + len(table_of(cci.backend.get("many"))) * ENTRY + FOOTER
+    assert table > TAIL_GUESS
+    counter = ReadCounter(cci.backend, monkeypatch)
+    lazy = cci.open_array("many")
+    assert counter.requests == 3  # the first bytes with the metadata, the tail, the rest of the table
+    assert counter.requested <= PREFIX_SIZE + table
+    np.testing.assert_array_equal(lazy[100_000:100_010], array[100_000:100_010])
 
 
 def _compressed(cci, name: str) -> bytes:

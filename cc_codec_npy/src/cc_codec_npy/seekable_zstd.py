@@ -51,6 +51,9 @@ BLOCK_MAX = 128 << 10
 #: The seekable format's own limit on a frame's decoded size.
 FRAME_SIZE_LIMIT = 1 << 30
 MIN_FRAME_SIZE = 1 << 10
+#: Bytes read from a stream's end to open it: the footer and, in the same read, a seek table of up
+#: to about 1,360 frames (1.3 GiB in 1 MiB frames); a larger table costs a second read.
+TAIL_GUESS = 16 << 10
 
 _ENTRY = np.dtype([("compressed", "<u4"), ("decompressed", "<u4"), ("checksum", "<u4")])
 _ENTRY_NO_CHECKSUM = np.dtype([("compressed", "<u4"), ("decompressed", "<u4")])
@@ -122,8 +125,9 @@ class SeekableZstdTransform(LeveledCompression):
 
     # -- reading ranges --------------------------------------------------------------------------
     def open_ranges(self, read: Callable[[int, int], Any], size: int) -> RangeDecoder:
-        """The decoded bytes a range at a time: the footer and the seek table are read now (two
-        reads), checked against ``size``; each range then reads the frames it lies in (one read)."""
+        """The decoded bytes a range at a time: the footer and the seek table are read now (one read
+        of the stream's last :data:`TAIL_GUESS` bytes, two for a larger table), checked against
+        ``size``; each range then reads the frames it lies in (one read)."""
         return SeekableRanges(read, size)
 
 
@@ -234,7 +238,7 @@ def _decompress_frame(frame: memoryview, decoded_size: int, checksum: bytes | No
 class SeekableRanges(RangeDecoder):
     """The decoded bytes of a zstd-seekable stream, a range at a time (see the module's documentation).
 
-    Opening reads the 9-byte footer and the table, and checks them: the frames' compressed sizes
+    Opening reads the 9-byte footer and the table (one read for most tables), and checks them: the frames' compressed sizes
     and the table add up to the stream's size, every frame but the last decodes to the first
     one's size and the last to no more. A range then reads its frames in one ``read`` and checks
     each (:func:`_decompress_frame`).
@@ -244,13 +248,16 @@ class SeekableRanges(RangeDecoder):
         self._read = read
         if size < FOOTER_SIZE:
             raise _corrupt(f"it holds {size} bytes, fewer than a seek table's footer")
-        footer = self._exact(size - FOOTER_SIZE, size)
+        tail = bytes(self._exact(size - min(size, TAIL_GUESS), size))  # the footer, and most tables with it
+        footer = tail[-FOOTER_SIZE:]
         count = struct.unpack_from("<I", footer)[0]
         entry = _ENTRY if footer[4] & CHECKSUM_FLAG else _ENTRY_NO_CHECKSUM
         table_size = 8 + count * entry.itemsize + FOOTER_SIZE
         if table_size > size:
             raise _corrupt(f"its footer describes a seek table of {table_size} bytes in a stream of {size}")
-        table = SeekTable.parse(bytes(self._exact(size - table_size, size - FOOTER_SIZE)) + bytes(footer))
+        if table_size > len(tail):  # a table of more frames than the guess holds: one more read
+            tail = bytes(self._exact(size - table_size, size - len(tail))) + tail
+        table = SeekTable.parse(tail[len(tail) - table_size:])
         compressed = table.entries["compressed"].astype(np.int64)
         decoded = table.entries["decompressed"].astype(np.int64)
         self._starts = np.concatenate(([0], np.cumsum(compressed)))
