@@ -121,8 +121,8 @@ def test_prefetch_pays_for_large_transfers_and_for_copies_only_with_a_spare_core
     assert parallel.prefetch_pays(size, copies_only=copies_only) is pays
 
 
-@pytest.mark.parametrize(("load", "spare"), [(0.2, True), (1.4, True), (1.6, False), (6.0, False)])
-def test_a_core_is_spare_while_the_load_average_leaves_half_a_core_idle(monkeypatch, load, spare):
+@pytest.mark.parametrize(("load", "spare"), [(0.2, True), (1.4, True), (1.9, True), (2.0, False), (6.0, False)])
+def test_a_core_is_spare_while_the_load_average_stays_below_the_cores(monkeypatch, load, spare):
     monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.setattr(parallel.os, "getloadavg", lambda: (load, load, load))
     assert parallel.spare_core() is spare
