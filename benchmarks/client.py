@@ -143,11 +143,16 @@ def main(spec: dict[str, Any]) -> dict[str, Any]:
     return {"nbytes": array.nbytes, "upload": up, "download": down, "names": names}
 
 
-if __name__ == "__main__":
-    request = json.loads(sys.argv[1])
+def answer(run: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """Run a client's ``run`` on the JSON request in ``argv[1]`` and print its outcome after
+    :data:`RESULT_MARKER`; an error becomes a failed contestant, and the benchmark goes on."""
     try:
-        outcome = main(request)
-    except Exception as exc:  # reported as a failed contestant; the benchmark goes on
+        outcome = run(json.loads(sys.argv[1]))
+    except Exception as exc:
         traceback.print_exc()
         outcome = {"failed": f"{type(exc).__name__}: {exc}"}
     print(RESULT_MARKER + json.dumps(outcome), flush=True)
+
+
+if __name__ == "__main__":
+    answer(main)

@@ -56,6 +56,20 @@ MiB = 1 << 20
 
 
 # -- environments ------------------------------------------------------------------------------
+def peer_pythons(envs: set[str], log: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """The Python of each env in ``envs`` ("ours": this one; peers built on first use), and why
+    the peers that could not be built are missing (their contestants are skipped, and logged)."""
+    pythons, unavailable = {"ours": sys.executable}, {}
+    for env in sorted(envs - {"ours"}):
+        python, reason = peer_python(env, log)
+        if python:
+            pythons[env] = python
+        else:
+            unavailable[env] = reason
+            log(f"skipping the {env} contestants: {reason}")
+    return pythons, unavailable
+
+
 def peer_python(env: str, log: Any) -> tuple[str | None, str]:
     """The peer venv's python, created on first use; (None, reason) when it cannot be had."""
     python = ENV_DIR / env / "bin" / "python"
@@ -201,16 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.sizes, args.reps, args.kinds = args.sizes_given or [1.0], 1, args.kinds_given or ["float64"]
     arrays = plan(args)
-    needed_envs = {CONTESTANTS[cid].env for _, _, ids in arrays for cid in ids} - {"ours"}
-    pythons: dict[str, str] = {"ours": sys.executable}
-    unavailable: dict[str, str] = {}
-    for env in sorted(needed_envs):
-        python, reason = peer_python(env, log)
-        if python:
-            pythons[env] = python
-        else:
-            unavailable[env] = reason
-            log(f"skipping the {env} contestants: {reason}")
+    pythons, unavailable = peer_pythons({CONTESTANTS[cid].env for _, _, ids in arrays for cid in ids}, log)
 
     workdir = Path(tempfile.mkdtemp(prefix="work-", dir=args.workdir or _ensure(ENV_DIR)))
     config_dir = Path(tempfile.mkdtemp(prefix="config-", dir=workdir))

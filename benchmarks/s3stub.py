@@ -183,9 +183,7 @@ class Handler(BaseHTTPRequestHandler):
         if found is None:
             self._error(404, "NoSuchKey", f"The copy source {source} does not exist")
             return
-        condition = self.headers.get("x-amz-copy-source-if-match")
-        if condition and condition.strip('"') != found.etag.strip('"'):
-            self._error(412, "PreconditionFailed", "x-amz-copy-source-if-match")
+        if self._precondition_failed("x-amz-copy-source-if-match", found):
             return
         if self.headers.get("x-amz-metadata-directive", "COPY").upper() == "REPLACE":
             copied = StoredObject(found.body, self._metadata(), self.headers.get("Content-Type") or found.content_type)
@@ -195,6 +193,15 @@ class Handler(BaseHTTPRequestHandler):
             objects[key] = copied
         self._xml(200, f"<CopyObjectResult><LastModified>{_ISO_MODIFIED}</LastModified>"
                        f"<ETag>{escape(copied.etag)}</ETag></CopyObjectResult>")
+
+    def _precondition_failed(self, header: str, stored: StoredObject) -> bool:
+        """Whether the request's ``header`` (an If-Match) names another ETag than ``stored``'s: then
+        answered 412."""
+        condition = self.headers.get(header)
+        if condition and condition.strip('"') != stored.etag.strip('"'):
+            self._error(412, "PreconditionFailed", header)
+            return True
+        return False
 
     def do_GET(self) -> None:
         bucket, key, query = self._target()
@@ -208,9 +215,7 @@ class Handler(BaseHTTPRequestHandler):
         if stored is None:
             self._error(404, "NoSuchKey", f"The key {key} does not exist")
             return
-        condition = self.headers.get("If-Match")
-        if condition and condition.strip('"') != stored.etag.strip('"'):
-            self._error(412, "PreconditionFailed", "If-Match")
+        if self._precondition_failed("If-Match", stored):
             return
         headers = self._object_headers(stored)
         size = len(stored.body)

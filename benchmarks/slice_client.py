@@ -24,10 +24,8 @@ Only the standard library and numpy are imported at module level: this runs in t
 from __future__ import annotations
 
 import gc
-import json
 import sys
 import time
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,7 +34,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from byteproxy import read_counts
-from client import RESULT_MARKER, make_array, prewarm_memory
+from client import answer, make_array, prewarm_memory
 from slice_contestants import CONTESTANTS, Skip
 
 
@@ -98,10 +96,4 @@ def main(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    request = json.loads(sys.argv[1])
-    try:
-        outcome = main(request)
-    except Exception as exc:  # reported as a failed contestant; the benchmark goes on
-        traceback.print_exc()
-        outcome = {"failed": f"{type(exc).__name__}: {exc}"}
-    print(RESULT_MARKER + json.dumps(outcome), flush=True)
+    answer(main)

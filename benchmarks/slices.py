@@ -47,7 +47,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from byteproxy import ByteCountingProxy  # noqa: E402
-from run import ENV_DIR, SERVERS, client_environment, machine, peer_python, run_client, start_server, version_line  # noqa: E402
+from run import ENV_DIR, SERVERS, client_environment, machine, peer_pythons, run_client, start_server, version_line  # noqa: E402
 from slice_contestants import CONTESTANTS, select  # noqa: E402
 
 MiB = 1 << 20
@@ -64,14 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         print(message, file=sys.stderr, flush=True)
 
     ids = select(args.only, args.stores, not args.no_peers)
-    pythons, unavailable = {"ours": sys.executable}, {}
-    for env in sorted({CONTESTANTS[cid].env for cid in ids} - {"ours"}):
-        python, reason = peer_python(env, log)
-        if python:
-            pythons[env] = python
-        else:
-            unavailable[env] = reason
-            log(f"skipping the {env} contestants: {reason}")
+    pythons, unavailable = peer_pythons({CONTESTANTS[cid].env for cid in ids}, log)
     rows_total = max(int(args.mib * MiB) // 8 // COLUMNS, 1)  # as client.make_array shapes it
     if not 0 < args.rows <= rows_total:
         raise SystemExit(f"--rows must be between 1 and the array's {rows_total} rows, not {args.rows}")

@@ -16,7 +16,6 @@ of obstore's on the same server.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import tempfile
@@ -26,7 +25,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from contestants import CONTESTANTS  # noqa: E402
-from run import ENV_DIR, SERVERS, peer_python, run_client, start_server  # noqa: E402
+from run import ENV_DIR, SERVERS, client_environment, peer_pythons, run_client, start_server  # noqa: E402
 
 DEFAULT_CONTESTANTS = ("floor-boto3-s3", "obstore-s3", "cc-raw-s3", "cc-raw-signed-crc32-s3")
 REFERENCE = "obstore-s3"
@@ -35,15 +34,11 @@ REFERENCE = "obstore-s3"
 def measure(servers: list[str], contestants: list[str], kind: str, mib: float, reps: int,
             log: Any) -> list[dict[str, Any]]:
     """One row per (server, contestant): the client's numbers (see ``client.py``) or why it failed."""
-    pythons = {"ours": sys.executable}
-    for env in {CONTESTANTS[cid].env for cid in contestants} - {"ours"}:
-        python, reason = peer_python(env, log)
-        if python is None:
-            raise SystemExit(f"cannot build the {env} venv: {reason}")
-        pythons[env] = python
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("CC_", "AWS_")) and k != "VIRTUAL_ENV"}
+    pythons, unavailable = peer_pythons({CONTESTANTS[cid].env for cid in contestants}, log)
+    if unavailable:
+        raise SystemExit("cannot build the peer venvs: " + "; ".join(f"{e}: {r}" for e, r in unavailable.items()))
     workdir = Path(tempfile.mkdtemp(prefix="work-", dir=ENV_DIR))
-    environment.update({"CC_CONFIG_DIR": str(workdir), "XDG_CONFIG_HOME": str(workdir), "PYTHONWARNINGS": "ignore"})
+    environment = client_environment(workdir)
     rows = []
     try:
         for kind_of_server in servers:

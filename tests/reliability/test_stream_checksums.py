@@ -4,27 +4,16 @@
 
 from __future__ import annotations
 
-import io
 import os
 
 import pytest
 import xxhash
+from unseekable import Unseekable
 
 from cc_core.errors import IntegrityError
 
 pytest.importorskip("cc_backend_gdrive")
 from gdrive.conftest import drive_auth_files, drive_options, drive_root, fake_drive, gdrive_interface  # noqa: F401
-
-
-class Unseekable(io.RawIOBase):
-    def __init__(self, data: bytes) -> None:
-        self._data = io.BytesIO(data)
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        return self._data.readinto(buffer)
 
 
 def expected(data: bytes) -> str:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import zlib
 
 import numpy as np
 import pytest
 import xxhash
 from botocore.client import Config as BotoConfig
+from unseekable import Unseekable
 
 import cottoncandy as cc
 from cc_backend_s3.client import payload_signing_enabled
@@ -111,16 +111,6 @@ def test_a_file_digested_ahead_sends_its_checksum_too(cc_settings, moto_endpoint
 
 def test_an_unseekable_stream_of_one_part_sends_its_checksum_too(cc_settings, moto_endpoint, s3_bucket, s3_client,
                                                                  s3_faults):
-    class Unseekable(io.RawIOBase):
-        def __init__(self, data: bytes) -> None:
-            self._data = io.BytesIO(data)
-
-        def readable(self) -> bool:
-            return True
-
-        def readinto(self, buffer) -> int:
-            return self._data.readinto(buffer)
-
     cci = interface(cc_settings, moto_endpoint, s3_bucket)
     log = s3_faults(cci.backend, "PutObject")
     cci.upload_object("stream.bin", Unseekable(ARRAY.tobytes()))
