@@ -316,8 +316,8 @@ class Zarr(Contestant):
         if self.store == "s3":
             from zarr.storage import FsspecStore
 
-            options = {"key": "testing", "secret": "testing", "client_kwargs": {"endpoint_url": self.context["endpoint"],
-                                                                                  "region_name": "us-east-1"}}
+            options = {"key": "testing", "secret": "testing",
+                       "client_kwargs": {"endpoint_url": self.context["endpoint"], "region_name": "us-east-1"}}
             self.open_store = lambda name: FsspecStore.from_url(
                 f"s3://{self.context['bucket']}/{name}", storage_options=options, read_only=False)
         else:
@@ -377,8 +377,8 @@ class Obstore(Contestant):
         return np.frombuffer(memoryview(body), dtype=like.dtype).reshape(like.shape)
 
 
-_S3 = [BotoFloor, OursRaw, OursSignedCrc32, OursSingleGet, OursToFile, OursStream, OursZstd, OursNpy, OursDask, OursEncrypted,
-       Cc04Default, Cc04Raw, Cc04Dask, ZarrRaw, ZarrZstd, Obstore]
+_S3 = [BotoFloor, OursRaw, OursSignedCrc32, OursSingleGet, OursToFile, OursStream, OursZstd, OursNpy, OursDask,
+       OursEncrypted, Cc04Default, Cc04Raw, Cc04Dask, ZarrRaw, ZarrZstd, Obstore]
 _LOCAL = [NumpyFloor] + [_on_local(cls) for cls in _S3 if not cls.floor and not getattr(cls, "backend_options", None)
                          and cls not in (OursToFile, OursStream, Obstore)]
 for _cls in _LOCAL:

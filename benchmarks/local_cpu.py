@@ -2,7 +2,8 @@
 
 Usage, from the repository root::
 
-    UV_PYTHON_DOWNLOADS=never uv run --all-packages --all-extras python benchmarks/local_cpu.py [--sizes 128,1024] [--reps 5]
+    UV_PYTHON_DOWNLOADS=never uv run --all-packages --all-extras python benchmarks/local_cpu.py \
+        [--sizes 128,1024] [--reps 5]
 
 For each size, one float64 array (``client.make_array``) is written and read by four contestants,
 interleaved repetition by repetition so that the machine's load falls on all of them alike:
@@ -10,8 +11,8 @@ interleaved repetition by repetition so that the machine's load falls on all of 
 a local interface, and the same on an encrypted local interface (aes-gcm, default settings, a
 random key). Each repetition is preceded by what ``client.py`` does (touch and free a scratch
 buffer of three times the array, ``gc.collect()``, ``malloc_trim(0)``); every upload writes a new
-name, deleted after its download (untimed). Wall time (``perf_counter``) and CPU time of all the process's threads (``process_time``) are
-medians over ``--reps``.
+name, deleted after its download (untimed). Wall time (``perf_counter``) and CPU time of all the
+process's threads (``process_time``) are medians over ``--reps``.
 
 ``xxh3/byte`` is measured, not assumed: one more, untimed, round trip per contestant counts every
 byte the XXH3 checksum and metadata digest of ``cc_core.integrity`` are fed, divided by the bytes
@@ -184,8 +185,10 @@ def table(rows: list[dict[str, Any]]) -> str:
     for r in rows:
         base = floor[(r["mib"], r["phase"])]
         hashed = "-" if r["hashed"] is None else f"{r['hashed']:.2f}"
-        lines.append(f"| {r['mib']} | {r['contestant']} | {r['phase']} | {r['wall']:.4f} | {r['wall'] / base['wall']:.2f} "
-                     f"| {r['cpu']:.4f} | {r['cpu'] / base['cpu']:.2f} | {r['cpu'] / (r['nbytes'] / GiB):.3f} | {hashed} |")
+        cpu_per_gib = r["cpu"] / (r["nbytes"] / GiB)
+        lines.append(f"| {r['mib']} | {r['contestant']} | {r['phase']} | {r['wall']:.4f} "
+                     f"| {r['wall'] / base['wall']:.2f} | {r['cpu']:.4f} | {r['cpu'] / base['cpu']:.2f} "
+                     f"| {cpu_per_gib:.3f} | {hashed} |")
     return "\n".join(lines)
 
 

@@ -220,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="work-", dir=args.workdir or _ensure(ENV_DIR)))
     config_dir = Path(tempfile.mkdtemp(prefix="config-", dir=workdir))
     environment = client_environment(config_dir)
-    server = start_server(args.server) if any(CONTESTANTS[c].store == "s3" for _, _, ids in arrays for c in ids) else None
+    uses_s3 = any(CONTESTANTS[c].store == "s3" for _, _, ids in arrays for c in ids)
+    server = start_server(args.server) if uses_s3 else None
     bucket = "cc-bench"
     if server:
         server.create_bucket(bucket)
@@ -358,16 +359,22 @@ def render_targets(rows: list[dict[str, Any]]) -> list[str]:
         for phase in ("upload", "download"):
             checks.append((f"local raw {phase} time vs np.save/np.load", label,
                            _ratio(rows, "cc-raw-local", kind, mib, phase), 1.3, "x"))
-            checks.append((f"local raw {phase} extra memory", label, _ratio(rows, "cc-raw-local", kind, mib, phase, "mem"), 0.1, "x array"))
-        checks.append(("S3 raw upload time vs boto3", label, _ratio(rows, "cc-raw-s3", kind, mib, "upload"), 1.05, "x"))
-        checks.append(("S3 raw download time vs boto3", label, _ratio(rows, "cc-raw-s3", kind, mib, "download"), 1.0, "x"))
+            checks.append((f"local raw {phase} extra memory", label,
+                           _ratio(rows, "cc-raw-local", kind, mib, phase, "mem"), 0.1, "x array"))
+        checks.append(("S3 raw upload time vs boto3", label,
+                       _ratio(rows, "cc-raw-s3", kind, mib, "upload"), 1.05, "x"))
+        checks.append(("S3 raw download time vs boto3", label,
+                       _ratio(rows, "cc-raw-s3", kind, mib, "download"), 1.0, "x"))
         for phase in ("upload", "download"):
-            checks.append((f"S3 raw {phase} CPU vs boto3", label, _ratio(rows, "cc-raw-s3", kind, mib, phase, "cpu"), 1.2, "x"))
-            checks.append((f"S3 raw {phase} extra memory", label, _ratio(rows, "cc-raw-s3", kind, mib, phase, "mem"), 0.1, "x array"))
+            checks.append((f"S3 raw {phase} CPU vs boto3", label,
+                           _ratio(rows, "cc-raw-s3", kind, mib, phase, "cpu"), 1.2, "x"))
+            checks.append((f"S3 raw {phase} extra memory", label,
+                           _ratio(rows, "cc-raw-s3", kind, mib, phase, "mem"), 0.1, "x array"))
         for store in ("s3", "local"):
             for phase in ("upload", "download"):
                 checks.append((f"{store} zstd {phase} time vs zarr+zstd", label,
-                               _ratio(rows, f"cc-zstd-{store}", kind, mib, phase, against=f"zarr-zstd-{store}"), 1.0, "x"))
+                               _ratio(rows, f"cc-zstd-{store}", kind, mib, phase, against=f"zarr-zstd-{store}"),
+                               1.0, "x"))
         checks.append(("local encrypted round trip vs local raw", label,
                        _ratio(rows, "cc-aes-local", kind, mib, "roundtrip", against="cc-raw-local"), 1.5, "x"))
     big = [row for row in rows if row["mib"] >= 1024]
@@ -399,11 +406,13 @@ def machine() -> str:
     with contextlib.suppress(OSError, StopIteration):
         cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                    if line.startswith("model name"))
-    return f"{cpu}, {os.cpu_count()} cores{memory}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    system = f"{platform.system()} {platform.release()}"
+    return f"{cpu}, {os.cpu_count()} cores{memory}, {system}, Python {platform.python_version()}"
 
 
 def version_line(pythons: dict[str, str]) -> str:
-    wanted = {"ours": ["cottoncandy", "cottoncandy-core", "cottoncandy-s3", "boto3", "botocore", "numpy", "moto", "dask", "zstandard"],
+    wanted = {"ours": ["cottoncandy", "cottoncandy-core", "cottoncandy-s3", "boto3", "botocore", "numpy", "moto",
+                       "dask", "zstandard"],
               "cc04": ["cottoncandy", "boto3", "numcodecs", "dask"],
               "zarr": ["zarr", "obstore", "s3fs", "aiobotocore", "numcodecs"], "obstore": ["obstore"]}
     parts = []

@@ -136,7 +136,8 @@ class Handler(BaseHTTPRequestHandler):
         return found
 
     def _metadata(self) -> dict[str, str]:
-        return {k[len("x-amz-meta-"):].lower(): v for k, v in self.headers.items() if k.lower().startswith("x-amz-meta-")}
+        prefix = "x-amz-meta-"
+        return {k[len(prefix):].lower(): v for k, v in self.headers.items() if k.lower().startswith(prefix)}
 
     def _object_headers(self, stored: StoredObject) -> dict[str, str]:
         headers = {"ETag": stored.etag, "Last-Modified": _LAST_MODIFIED, "Content-Type": stored.content_type,
@@ -224,7 +225,10 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, stored.body if self.command == "GET" else b"", headers, length=size)
             return
         first, last = requested.groups()
-        start, stop = (size - int(last), size) if not first else (int(first), min(int(last) + 1, size) if last else size)
+        if first:
+            start, stop = int(first), min(int(last) + 1, size) if last else size
+        else:  # a suffix range: the last ``last`` bytes
+            start, stop = size - int(last), size
         if start >= size or stop <= start:
             self._error(416, "InvalidRange", f"bytes={first}-{last} of {size}")
             return
@@ -285,7 +289,8 @@ class Handler(BaseHTTPRequestHandler):
             self._xml(200, "<DeleteResult></DeleteResult>")
         elif "uploads" in query:
             upload_id = os.urandom(8).hex()
-            store.uploads[upload_id] = Upload(key, self._metadata(), self.headers.get("Content-Type") or "binary/octet-stream")
+            content_type = self.headers.get("Content-Type") or "binary/octet-stream"
+            store.uploads[upload_id] = Upload(key, self._metadata(), content_type)
             self._xml(200, f"<InitiateMultipartUploadResult><Bucket>{escape(bucket)}</Bucket><Key>{escape(key)}</Key>"
                            f"<UploadId>{upload_id}</UploadId></InitiateMultipartUploadResult>")
         elif "uploadId" in query:
@@ -349,9 +354,9 @@ def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
     ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
           .serial_number(x509.random_serial_number()).not_valid_before(validity[0]).not_valid_after(validity[1])
           .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
-                                       key_encipherment=False, data_encipherment=False, key_agreement=False,
-                                       encipher_only=False, decipher_only=False), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                       content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                       key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
           .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
           .sign(ca_key, hashes.SHA256()))
     key = ec.generate_private_key(ec.SECP256R1())

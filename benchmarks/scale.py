@@ -88,7 +88,8 @@ def group_rows(cci: Any, floor: Any, args: argparse.Namespace) -> list[dict[str,
             with _patched(type(cci.backend), "open_read", Backend.open_read):
                 before, before_calls = timed(lambda: cci.cloud2dict(name, verbose=False), ours, args.reps)
             rows.append(dict(what=f"cloud2dict, {leaves:,} leaves, HEAD + GET (before)", ours=before, floor=base,
-                             calls=before_calls, floor_calls=base_calls, floor_is="boto3 loop: list + get_object per key"))
+                             calls=before_calls, floor_calls=base_calls,
+                             floor_is="boto3 loop: list + get_object per key"))
     for leaves in args.dataset_leaves:
         name = f"group{leaves}"
         if leaves not in args.leaves:
@@ -189,7 +190,8 @@ def cluster_rows(endpoint: str, args: argparse.Namespace) -> None:
             Client(cluster) as client:
         cc.distributed.setup(client, cci)
         print(f"\n| distributed, {mib:.0f} MiB lazy array, {lazy.npartitions} chunks, 2 worker processes | s | MiB/s | "
-              "client sent MiB | client received MiB | workers sent MiB | workers received MiB | requests client/workers |")
+              "client sent MiB | client received MiB | workers sent MiB | workers received MiB "
+              "| requests client/workers |")
         print("|---|---|---|---|---|---|---|---|")
         for phase in ("upload", "download + sum"):
             count_traffic()

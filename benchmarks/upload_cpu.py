@@ -79,7 +79,8 @@ def render(rows: list[dict[str, Any]]) -> str:
             cells += [f"{numbers['wall']:.3f}", f"{numbers['cpu']:.3f}"]
             if reference:
                 theirs = reference[phase]
-                cells.append(f"{numbers['wall'] / theirs['wall']:.2f} / {numbers['cpu'] / max(theirs['cpu'], 1e-6):.2f}")
+                cpu_ratio = numbers["cpu"] / max(theirs["cpu"], 1e-6)
+                cells.append(f"{numbers['wall'] / theirs['wall']:.2f} / {cpu_ratio:.2f}")
             else:
                 cells.append("-")
         cells.append(f"{row['upload']['reps']}/{row['download']['reps']}")

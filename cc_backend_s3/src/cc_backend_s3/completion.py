@@ -153,7 +153,8 @@ def _answer_from_the_object(client: Any, retrier: Retrier, error: Exception, *, 
                                         f"({head.get('ChecksumType') or 'no checksum'})") from error
     if found != expected:
         _not_this_upload(error, f"{lost}: the object at {url} is not this upload (its {evidence} is {found}, this "
-                                f"upload's would be {expected}): the upload was aborted or the object replaced meanwhile")
+                                f"upload's would be {expected}): the upload was aborted or the object replaced "
+                                "meanwhile")
     return {"ETag": head.get("ETag"), "VersionId": head.get("VersionId"), "Bucket": bucket, "Key": key}
 
 

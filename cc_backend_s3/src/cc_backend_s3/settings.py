@@ -171,7 +171,8 @@ class TransferSettings:
         if self.multipart_threshold < 0 or self.download_threshold < 0:
             raise ConfigError("S3 multipart and download thresholds cannot be negative")
         if self.retry_jitter not in JITTERS:
-            raise ConfigError(f"S3 transfer setting retry_jitter = {self.retry_jitter!r} must be one of {', '.join(JITTERS)}")
+            raise ConfigError(f"S3 transfer setting retry_jitter = {self.retry_jitter!r} must be one of "
+                              f"{', '.join(JITTERS)}")
         if self.upload_checksum not in UPLOAD_CHECKSUMS:
             raise ConfigError(f"S3 transfer setting upload_checksum = {self.upload_checksum!r} must be one of "
                               f"{', '.join(UPLOAD_CHECKSUMS)} (crc32 for S3-compatible stores that reject XXHASH3)")

@@ -269,7 +269,8 @@ class S3Object:
                                   head_client=self.client)
 
     def _part_task(self, retrier: Retrier, upload_id: str, number: int, views: list[memoryview],
-                   release: Callable[[], None], checksum: str | None, progress: Progress) -> Callable[[], dict[str, Any]]:
+                   release: Callable[[], None], checksum: str | None,
+                   progress: Progress) -> Callable[[], dict[str, Any]]:
         size = sum(len(v) for v in views)
 
         def send() -> dict[str, Any]:
@@ -278,7 +279,8 @@ class S3Object:
                 response = retrier.call(
                     lambda: self.client.upload_part(
                         Bucket=self.bucket, Key=self.key, UploadId=upload_id, PartNumber=number,
-                        Body=BufferReader(views, _cancelled_check(retrier.cancel)), ContentLength=size, **checksum_args),
+                        Body=BufferReader(views, _cancelled_check(retrier.cancel)), ContentLength=size,
+                        **checksum_args),
                     what=f"Upload of part {number} of {self.url}",
                 )
             finally:
@@ -351,7 +353,8 @@ class S3Object:
             return 0
         else:
             first_size = wanted if wanted <= self.settings.download_threshold else self.settings.download_part_size
-            response = retrier.call(lambda: self._get(offset, offset + first_size, etag), what=f"Download of {self.url}")
+            response = retrier.call(lambda: self._get(offset, offset + first_size, etag),
+                                    what=f"Download of {self.url}")
         if response is None:  # the object ends before offset
             return 0
         etag = etag or response.get("ETag")
@@ -361,7 +364,8 @@ class S3Object:
         step = self.settings.download_part_size
         ranges = [(offset, min(offset + first_size, end))]
         ranges += [(start, min(start + step, end)) for start in range(offset + first_size, end, step)]
-        tasks = (lambda start=start, stop=stop, index=index: fill(retrier, response if index == 0 else None, start, stop, etag)
+        tasks = (lambda start=start, stop=stop, index=index:
+                     fill(retrier, response if index == 0 else None, start, stop, etag)
                  for index, (start, stop) in enumerate(ranges))
         try:
             return sum(run_parallel(tasks, self.settings.threads, retrier.cancel))
@@ -406,7 +410,8 @@ class S3Object:
             if error_code(exc) == "InvalidRange":
                 return None
             if error_code(exc) in ("PreconditionFailed", "412"):
-                raise ObjectReplacedError(f"{self.url} was overwritten while it was being read; read it again") from None
+                raise ObjectReplacedError(
+                    f"{self.url} was overwritten while it was being read; read it again") from None
             raise
         return self._served(response, start, stop)
 
@@ -449,7 +454,8 @@ class S3Object:
         response["Surplus"] = last + 1 > wanted_stop
         return response
 
-    def _fetch(self, retrier: Retrier, response: Any, start: int, stop: int, target: memoryview, etag: str | None) -> int:
+    def _fetch(self, retrier: Retrier, response: Any, start: int, stop: int, target: memoryview,
+               etag: str | None) -> int:
         """Read ``[start, stop)`` into ``target`` from ``response``, or from new GETs on retry."""
         opened = [response] if response is not None else []
 
@@ -521,7 +527,8 @@ class S3Object:
             while end is None or position < end:
                 if response is None:
                     with self._translated("download"):
-                        response = retrier.call(functools.partial(self._get, position, stop, etag), what=f"Download of {self.url}")
+                        response = retrier.call(functools.partial(self._get, position, stop, etag),
+                                                what=f"Download of {self.url}")
                     if response is None:
                         return
                     etag = etag or response.get("ETag")
@@ -593,7 +600,8 @@ class S3Object:
             return response.get("CopyObjectResult", {}).get("ETag")
         return self._multipart_copy(copy_source, head, extra)
 
-    def _multipart_copy(self, copy_source: dict[str, str], head: Mapping[str, Any], extra: Mapping[str, Any]) -> str | None:
+    def _multipart_copy(self, copy_source: dict[str, str], head: Mapping[str, Any],
+                        extra: Mapping[str, Any]) -> str | None:
         size = int(head["ContentLength"])
         part_size = min(self.settings.upload_part_size(size), self.settings.max_put_size)
         retrier = Retrier(self.settings)

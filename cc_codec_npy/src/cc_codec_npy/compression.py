@@ -122,7 +122,8 @@ class ZstdTransform(NumcodecsCompression):
         # zstd's own worker threads compress one standard frame on every core (numcodecs and 0.4
         # read it as any other); below a few blocks the hand-off costs more than it saves
         threads = -1 if size >= PARALLEL_FROM else 0
-        compressor = zstandard.ZstdCompressor(level=level, write_content_size=True, threads=threads).compressobj(size=size)
+        compressor = zstandard.ZstdCompressor(level=level, write_content_size=True,
+                                              threads=threads).compressobj(size=size)
         try:
             for chunk in chunks:
                 out = compressor.compress(chunk)

@@ -238,9 +238,9 @@ def _decompress_frame(frame: memoryview, decoded_size: int, checksum: bytes | No
 class SeekableRanges(RangeDecoder):
     """The decoded bytes of a zstd-seekable stream, a range at a time (see the module's documentation).
 
-    Opening reads the 9-byte footer and the table (one read for most tables), and checks them: the frames' compressed sizes
-    and the table add up to the stream's size, every frame but the last decodes to the first
-    one's size and the last to no more. A range then reads its frames in one ``read`` and checks
+    Opening reads the 9-byte footer and the table (one read for most tables), and checks them: the
+    frames' compressed sizes and the table add up to the stream's size, every frame but the last
+    decodes to the first one's size and the last to no more. A range then reads its frames in one ``read`` and checks
     each (:func:`_decompress_frame`).
     """
 

@@ -5,10 +5,11 @@ per-object data key wrapped by it, the segment size, a random nonce prefix, flag
 key-commitment value and an HMAC over all of it and over the object's *context*: the canonical
 encoding of the metadata that decides how the plaintext becomes a value (:func:`context_of`).
 A name-bound object (flag) also carries, in its metadata, a tag over its place and that HMAC
-(:func:`name_tag`), which a copy through the encrypted interface re-seals. Each segment is ``segment_size`` bytes of plaintext (the last one
-fewer) sealed with AES-256-GCM under a key derived from the data key; its nonce is the prefix, the
-segment's index and a last-segment flag, so truncating, extending, dropping or reordering
-segments fails authentication. Nothing here is kept whole in memory: both directions stream.
+(:func:`name_tag`), which a copy through the encrypted interface re-seals. Each segment is
+``segment_size`` bytes of plaintext (the last one fewer) sealed with AES-256-GCM under a key derived
+from the data key; its nonce is the prefix, the segment's index and a last-segment flag, so
+truncating, extending, dropping or reordering segments fails authentication. Nothing here is kept
+whole in memory: both directions stream.
 
 This module is pure format: keys come in through a ``find_key`` callable, randomness through
 optional arguments (test vectors fix them).
@@ -307,7 +308,8 @@ def plaintext_size(header: Header, object_size: int) -> int:
     body = object_size - header.length
     full, rest = divmod(body, header.sealed_segment_size)
     if body < TAG_SIZE or 0 < rest < TAG_SIZE:
-        raise DecryptionError(f"is truncated or extended: its size ({object_size} bytes) fits no whole number of segments")
+        raise DecryptionError(f"is truncated or extended: its size ({object_size} bytes) fits no whole number "
+                              "of segments")
     return full * header.segment_size + (rest - TAG_SIZE if rest else 0)
 
 

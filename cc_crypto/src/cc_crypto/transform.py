@@ -101,7 +101,8 @@ class AesGcmTransform(Transform):
         if options:
             raise TypeError(f"The aes-gcm transform does not take the option(s): {', '.join(sorted(options))}")
         if segment_size is None:
-            segment_size = config.getint("encryption", "segment_size", fallback=DEFAULT_SEGMENT_SIZE) if config else DEFAULT_SEGMENT_SIZE
+            segment_size = (config.getint("encryption", "segment_size", fallback=DEFAULT_SEGMENT_SIZE) if config
+                            else DEFAULT_SEGMENT_SIZE)
         if bind_names is None:
             bind_names = config.getboolean("encryption", "bind_names", fallback=True) if config else True
         return cls(KeyRing.from_config(config, key), segment_size=segment_size, bind_names=bind_names)
@@ -284,7 +285,8 @@ def _opened_object(interface: Any, object_name: str) -> tuple[AesGcmTransform, O
     bound = transform.for_reading(info.metadata, place)
 
     def read(first: int, end: int) -> bytes:
-        return b"".join(bytes(chunk) for chunk in backend.iter_chunks(name, byte_range=RangeByteRequest(first, min(end, info.size))))
+        byte_range = RangeByteRequest(first, min(end, info.size))
+        return b"".join(bytes(chunk) for chunk in backend.iter_chunks(name, byte_range=byte_range))
 
     try:
         opened = open_stored_header(read, info.size, transform.keyring.find, bound._context)
