@@ -58,9 +58,9 @@ def test_cat_slice_errors(store, capsys):
 
 
 def test_info_says_whether_slices_are_ranged_reads(store, capsys):
-    assert "random access: yes" in run(capsys, "info", store + "plain")[1]
-    assert "random access: no (not seekable)" in run(capsys, "info", store + "packed")[1]
-    assert "random access: yes" in run(capsys, "info", store + "seekable")[1]
+    assert "  slices:      random access\n" in run(capsys, "info", store + "plain")[1]
+    assert "  slices:      not seekable: a slice reads the whole object\n" in run(capsys, "info", store + "packed")[1]
+    assert "  slices:      random access\n" in run(capsys, "info", store + "seekable")[1]
     assert json.loads(run(capsys, "info", "--json", store + "seekable")[1])["random_access"] is True
     assert json.loads(run(capsys, "info", "--json", store + "plain")[1])["random_access"] is True
     assert json.loads(run(capsys, "info", "--json", store + "packed")[1])["random_access"] is False

@@ -194,8 +194,8 @@ def command_info(arguments: argparse.Namespace, resolver: TargetResolver) -> int
         print(f"  modified:    {record['modified'] or '-'}")
         print(f"  codec:       {record['codec'] or 'none (plain bytes)'}")
         print(f"  transforms:  {' -> '.join(record['transforms']) or 'none'}")
-        access = "yes" if record["random_access"] else "no (not seekable): a slice reads the whole object"
-        print(f"  random access: {access}")
+        access = "random access" if record["random_access"] else "not seekable: a slice reads the whole object"
+        print(f"  slices:      {access}")
         if "dtype" in record:
             shape = "(" + ", ".join(map(str, record["shape"])) + ("," if len(record["shape"]) == 1 else "") + ")"
             array_size = human_size(record["array_bytes"])
