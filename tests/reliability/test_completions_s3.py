@@ -134,3 +134,21 @@ def test_a_slow_completion_or_copy_is_waited_for(proxied, fault_proxy, kind, met
                 if header is None or header in seen.headers]) == 1
     fault_proxy.reset()
     np.testing.assert_array_equal(cci.download_raw_array("stored"), BIG)
+
+
+@pytest.mark.parametrize("patient_put_size, sent", [(1, 1), (10 << 20, 4)], ids=["big-put", "small-put"])
+def test_a_big_single_put_waits_for_its_answer_a_small_one_does_not(proxied, fault_proxy, patient_put_size, sent):
+    """The server digests a big body before it answers (a 3 GiB PUT to moto outlasted the 10 s read
+    timeout on every attempt): PUTs from patient_put_size up wait complete_timeout; smaller ones keep
+    the read timeout, so a silent server is noticed (and retried) in seconds."""
+    cci = proxied(complete_timeout=5, multipart_threshold=10 << 20, patient_put_size=patient_put_size)
+    slow = fault_proxy.add("delay", method="PUT", target=None, seconds=1.5, times=None)
+    if sent == 1:
+        cci.upload_raw_array("stored", BIG, compression=False)
+    else:
+        with pytest.raises(TransferError, match="ReadTimeoutError"):
+            cci.upload_raw_array("stored", BIG, compression=False)
+    assert slow.fired == sent == len(fault_proxy.requests("PUT", None))
+    fault_proxy.reset()
+    if sent == 1:
+        np.testing.assert_array_equal(cci.download_raw_array("stored"), BIG)

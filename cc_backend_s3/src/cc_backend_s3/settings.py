@@ -79,6 +79,11 @@ class TransferSettings:
         per GiB), and a retry sent while the first request still runs can make both fail. These
         requests go through a second client with this read timeout (at least the client's own);
         the backend's, not per call.
+    patient_put_size : int
+        Single PUTs of at least this many bytes wait ``complete_timeout`` for their answer too: the
+        server digests and stores the whole body before it answers (moto: a 3 GiB PUT timed out at
+        10 s on every attempt). Smaller PUTs keep the client's read timeout, so a silent endpoint
+        is noticed in seconds.
     retry_base_delay, retry_max_delay : float
         Exponential backoff: the n-th retry waits up to ``min(retry_max_delay, retry_base_delay *
         2**n)`` seconds.
@@ -101,6 +106,7 @@ class TransferSettings:
     max_attempts: int = S3_RETRY.attempts
     timeout_attempts: int = 3
     complete_timeout: float = 300.0
+    patient_put_size: int = 256 * MB
     retry_base_delay: float = S3_RETRY.base_delay
     retry_max_delay: float = S3_RETRY.max_delay
     retry_jitter: str = S3_RETRY.jitter

@@ -149,10 +149,13 @@ class S3Object:
         return sent
 
     def _put(self, body: Callable[[], BinaryIO], size: int, extra: Mapping[str, Any]) -> dict[str, Any]:
+        # a big body: the server may digest it for longer than the read timeout before it answers
+        client = self.patient_client() if size >= self.settings.patient_put_size else self.client
+
         def put(arguments: Mapping[str, Any]) -> dict[str, Any]:
             return Retrier(self.settings).call(
-                lambda: self.client.put_object(Bucket=self.bucket, Key=self.key, Body=body(), ContentLength=size,
-                                               **arguments),
+                lambda: client.put_object(Bucket=self.bucket, Key=self.key, Body=body(), ContentLength=size,
+                                          **arguments),
                 what=f"Upload of {self.url}",
             )
 
