@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from metadata_edit import setter
 
 from cc_core.errors import IntegrityError
 from cc_core.integrity import seal
@@ -34,15 +35,6 @@ def forge(interface, name: str, change=None, *, take_from: str | None = None) ->
         change(metadata)
     seal(metadata)
     backend.put(name, Payload([data]), metadata)
-
-
-def setter(key: str, value: str | None):
-    def change(metadata: dict) -> None:
-        if value is None:
-            metadata.pop(key, None)
-        else:
-            metadata[key] = value
-    return change
 
 
 EDITS = {

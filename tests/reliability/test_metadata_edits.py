@@ -11,6 +11,7 @@ import uuid
 
 import numpy as np
 import pytest
+from metadata_edit import setter
 
 import cottoncandy as cc
 from cc_core.errors import IntegrityError
@@ -43,15 +44,6 @@ def edit_metadata(request, cci, name: str, change) -> None:
     record = json.loads(meta_path.read_text())
     change(record)  # the local layout's own version field stays as it was
     meta_path.write_text(json.dumps(record))
-
-
-def setter(key: str, value: str | None):
-    def change(metadata: dict) -> None:
-        if value is None:
-            metadata.pop(key, None)
-        else:
-            metadata[key] = value
-    return change
 
 
 ARRAY = np.arange(12.0).reshape(3, 4)
